@@ -1,11 +1,26 @@
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use aws_lambda_events::event::sns::SnsEvent;
+//! Lambda entry point (`bootstrap` for the provided.al2023 runtime).
 
-async fn handler(_event: LambdaEvent<SnsEvent>) -> Result<(), Error> {
-    Ok(())
-}
+use std::sync::Arc;
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::run(service_fn(handler)).await
+use elb_watch_notifier::handler::Notifier;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    elb_watch_notifier::logging::init();
+    let notifier = Arc::new(Notifier::from_env().await);
+    // Decrypt during init (cheaper cold invocations); on failure every invocation retries
+    // and reports the problem.
+    if let Err(e) = notifier.webhook().await {
+        tracing::error!(error = %e, "webhook configuration is not usable; invocations will fail until it is fixed");
+    }
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let notifier = Arc::clone(&notifier);
+        async move {
+            let deadline = event.context.deadline();
+            notifier.handle(event.payload, deadline).await
+        }
+    }))
+    .await
 }

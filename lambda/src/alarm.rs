@@ -1,0 +1,552 @@
+//! Parsing of what SNS delivers: the CloudWatch alarm state-change message (a JSON document in
+//! `Records[].Sns.Message`), or anything else that was published to the topic.
+//!
+//! Parsing is deliberately lenient: a field of the wrong type is treated as absent rather than
+//! failing the whole message, because a malformed alert is still better than no alert.
+
+use serde_json::Value;
+
+/// One SNS record, reduced to the fields the notifier uses. All optional: a record missing
+/// fields or with fields of the wrong type (hand-made test events, future format changes) is
+/// still rendered from whatever it has.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SnsRecord {
+    pub message_id: Option<String>,
+    pub topic_arn: Option<String>,
+    pub subject: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The Lambda event SNS sends: `{"Records": [{"Sns": {...}}, ...]}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SnsEvent {
+    pub records: Vec<SnsRecord>,
+}
+
+/// Parses the invocation payload. Records that are not objects are kept as empty records so
+/// they are reported rather than silently dropped.
+pub fn parse_event(payload: &Value) -> Result<SnsEvent, String> {
+    let records = payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| "event has no Records array: not an SNS event".to_owned())?;
+    Ok(SnsEvent {
+        records: records
+            .iter()
+            .map(|r| {
+                let sns = r.get("Sns").unwrap_or(&Value::Null);
+                let field = |k: &str| sns.get(k).and_then(Value::as_str).map(str::to_owned);
+                SnsRecord {
+                    message_id: field("MessageId"),
+                    topic_arn: field("TopicArn"),
+                    subject: field("Subject"),
+                    message: field("Message"),
+                }
+            })
+            .collect(),
+    })
+}
+
+/// What one SNS record carries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notification {
+    Alarm(Box<Alarm>),
+    /// Not a CloudWatch alarm: posted as text, clearly marked.
+    Other {
+        subject: Option<String>,
+        text: String,
+    },
+}
+
+/// The alarm states CloudWatch reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlarmState {
+    Alarm,
+    Ok,
+    InsufficientData,
+    Unknown(String),
+}
+
+impl AlarmState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "ALARM" => Self::Alarm,
+            "OK" => Self::Ok,
+            "INSUFFICIENT_DATA" => Self::InsufficientData,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Alarm => "ALARM",
+            Self::Ok => "OK",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dimension {
+    pub name: String,
+    pub value: String,
+}
+
+/// A CloudWatch alarm state change, as far as the message says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    pub description: Option<String>,
+    pub account_id: Option<String>,
+    pub arn: Option<String>,
+    /// Long region name ("Asia Pacific (Tokyo)").
+    pub region_name: Option<String>,
+    pub new_state: AlarmState,
+    pub old_state: Option<AlarmState>,
+    pub reason: Option<String>,
+    /// Raw `StateChangeTime` (`2026-11-20T03:15:42.118+0000`).
+    pub state_change_time: Option<String>,
+    /// `MetricName`, or for metric math the label/expression of the returned series.
+    pub metric: Option<String>,
+    pub namespace: Option<String>,
+    pub statistic: Option<String>,
+    pub period_s: Option<u64>,
+    pub comparison: Option<String>,
+    pub threshold: Option<f64>,
+    /// `Trigger.Dimensions`, or for metric math the union of `Metrics[].MetricStat` dimensions.
+    pub dimensions: Vec<Dimension>,
+}
+
+impl Alarm {
+    pub fn dimension(&self, name: &str) -> Option<&str> {
+        self.dimensions
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.value.as_str())
+    }
+
+    /// Region code parsed from `AlarmArn`.
+    pub fn region(&self) -> Option<&str> {
+        self.arn
+            .as_deref()
+            .and_then(Arn::parse)
+            .map(|a| a.region)
+    }
+
+    pub fn partition(&self) -> Option<&str> {
+        self.arn
+            .as_deref()
+            .and_then(Arn::parse)
+            .map(|a| a.partition)
+    }
+
+    /// Account id from the message, or from `AlarmArn`.
+    pub fn account(&self) -> Option<&str> {
+        self.account_id
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .or_else(|| {
+                self.arn
+                    .as_deref()
+                    .and_then(Arn::parse)
+                    .map(|a| a.account)
+            })
+    }
+
+    /// Load balancer name from the `LoadBalancer` dimension.
+    pub fn load_balancer_name(&self) -> Option<&str> {
+        self.dimension("LoadBalancer").map(resource_name)
+    }
+
+    /// Target group name from the `TargetGroup` dimension.
+    pub fn target_group_name(&self) -> Option<&str> {
+        self.dimension("TargetGroup").map(resource_name)
+    }
+
+    /// ARN of the target group the alarm watches, rebuilt from the `TargetGroup` dimension
+    /// (`targetgroup/web-tg/6d0e...`), the region and the account.
+    pub fn target_group_arn(&self) -> Option<String> {
+        let tg = self.dimension("TargetGroup")?;
+        if !tg.starts_with("targetgroup/") {
+            return None;
+        }
+        Some(format!(
+            "arn:{}:elasticloadbalancing:{}:{}:{}",
+            self.partition().unwrap_or("aws"),
+            self.region()?,
+            self.account()?,
+            tg
+        ))
+    }
+}
+
+/// The parts of an ARN this crate needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// `arn:partition:service:region:account:resource`; `None` unless it has that shape and a
+    /// non-empty region.
+    pub fn parse(arn: &'a str) -> Option<Self> {
+        let mut parts = arn.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let partition = parts.next()?;
+        let service = parts.next()?;
+        let region = parts.next()?;
+        let account = parts.next()?;
+        let resource = parts.next()?;
+        let region_ok = !region.is_empty()
+            && region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if partition.is_empty() || !region_ok {
+            return None;
+        }
+        Some(Self {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
+    }
+}
+
+/// `app/web-alb/50dc6c495c0c9188` -> `web-alb`; `targetgroup/web-tg/6d0e...` -> `web-tg`.
+/// A value of another shape is returned unchanged.
+pub fn resource_name(dimension_value: &str) -> &str {
+    let parts: Vec<&str> = dimension_value.split('/').collect();
+    match parts.as_slice() {
+        [_, name, _] if !name.is_empty() => name,
+        _ => dimension_value,
+    }
+}
+
+/// Classifies an SNS message: a CloudWatch alarm if it is a JSON object with a string
+/// `AlarmName` and `NewStateValue`, otherwise "something else".
+pub fn parse_notification(subject: Option<&str>, message: &str) -> Notification {
+    match serde_json::from_str::<Value>(message) {
+        Ok(v) => match parse_alarm(&v) {
+            Some(alarm) => Notification::Alarm(Box::new(alarm)),
+            None => other(subject, message),
+        },
+        Err(_) => other(subject, message),
+    }
+}
+
+fn other(subject: Option<&str>, message: &str) -> Notification {
+    Notification::Other {
+        subject: subject.filter(|s| !s.is_empty()).map(str::to_owned),
+        text: message.to_owned(),
+    }
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn dimensions(v: Option<&Value>) -> Vec<Dimension> {
+    v.and_then(Value::as_array)
+        .map(|dims| {
+            dims.iter()
+                .filter_map(|d| {
+                    // CloudWatch uses lower-case keys here; accept the API's casing too.
+                    let name = d.get("name").or_else(|| d.get("Name"))?.as_str()?;
+                    let value = d.get("value").or_else(|| d.get("Value"))?.as_str()?;
+                    Some(Dimension {
+                        name: name.to_owned(),
+                        value: value.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses a CloudWatch alarm message; `None` if `v` is not one.
+pub fn parse_alarm(v: &Value) -> Option<Alarm> {
+    let name = str_field(v, "AlarmName")?;
+    let new_state = AlarmState::parse(v.get("NewStateValue")?.as_str()?);
+    let trigger = v.get("Trigger").filter(|t| t.is_object());
+    let t = |key: &str| trigger.and_then(|t| str_field(t, key));
+
+    let mut metric = t("MetricName");
+    let mut namespace = t("Namespace");
+    let mut statistic = t("Statistic").or_else(|| t("ExtendedStatistic"));
+    let mut period_s = trigger
+        .and_then(|t| t.get("Period"))
+        .and_then(Value::as_u64);
+    let mut dims = dimensions(trigger.and_then(|t| t.get("Dimensions")));
+
+    // Metric math: Trigger.Metrics[] holds the query; dimensions live in each MetricStat.
+    if let Some(metrics) = trigger
+        .and_then(|t| t.get("Metrics"))
+        .and_then(Value::as_array)
+    {
+        for m in metrics {
+            let Some(stat) = m.get("MetricStat") else {
+                continue;
+            };
+            let inner = stat.get("Metric");
+            for d in dimensions(inner.and_then(|i| i.get("Dimensions"))) {
+                if !dims.contains(&d) {
+                    dims.push(d);
+                }
+            }
+            if namespace.is_none() {
+                namespace = inner.and_then(|i| str_field(i, "Namespace"));
+            }
+        }
+        let returned = metrics
+            .iter()
+            .find(|m| m.get("ReturnData").and_then(Value::as_bool) == Some(true))
+            .or_else(|| metrics.first());
+        if metric.is_none()
+            && let Some(r) = returned
+        {
+            metric = str_field(r, "Label")
+                .or_else(|| str_field(r, "Expression"))
+                .or_else(|| {
+                    r.get("MetricStat")
+                        .and_then(|s| s.get("Metric"))
+                        .and_then(|m| str_field(m, "MetricName"))
+                })
+                .or_else(|| str_field(r, "Id"));
+            if let Some(stat) = r.get("MetricStat") {
+                statistic = statistic.or_else(|| str_field(stat, "Stat"));
+                period_s = period_s.or_else(|| stat.get("Period").and_then(Value::as_u64));
+            }
+        }
+    }
+
+    Some(Alarm {
+        name,
+        description: str_field(v, "AlarmDescription"),
+        account_id: str_field(v, "AWSAccountId"),
+        arn: str_field(v, "AlarmArn"),
+        region_name: str_field(v, "Region"),
+        new_state,
+        old_state: v
+            .get("OldStateValue")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(AlarmState::parse),
+        reason: str_field(v, "NewStateReason"),
+        state_change_time: str_field(v, "StateChangeTime"),
+        metric,
+        namespace,
+        statistic,
+        period_s,
+        comparison: t("ComparisonOperator"),
+        threshold: trigger
+            .and_then(|t| t.get("Threshold"))
+            .and_then(Value::as_f64),
+        dimensions: dims,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{fixture_event, fixture_message};
+
+    #[test]
+    fn parses_every_fixture_event_envelope() {
+        for name in crate::test_support::FIXTURES {
+            let event = parse_event(&fixture_event(name)).unwrap();
+            assert_eq!(event.records.len(), 1, "{name}");
+            let sns = &event.records[0];
+            assert!(sns.message.is_some(), "{name}");
+            assert!(sns.subject.is_some(), "{name}");
+            assert_eq!(
+                sns.topic_arn.as_deref(),
+                Some("arn:aws:sns:ap-northeast-1:123456789012:elb-watch-prod-alarms")
+            );
+        }
+    }
+
+    fn alarm_of(name: &str) -> Alarm {
+        let (subject, message) = fixture_message(name);
+        match parse_notification(subject.as_deref(), &message) {
+            Notification::Alarm(a) => *a,
+            other => panic!("{name} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn alarm_fixture() {
+        let a = alarm_of("sns-alarm-healthyhostcount-alarm.json");
+        assert_eq!(a.name, "elb-watch-prod-web-tg-HealthyHostCount");
+        assert_eq!(
+            a.description.as_deref(),
+            Some("web-alb has no healthy targets in web-tg")
+        );
+        assert_eq!(a.new_state, AlarmState::Alarm);
+        assert_eq!(a.old_state, Some(AlarmState::Ok));
+        assert!(
+            a.reason
+                .as_deref()
+                .unwrap()
+                .starts_with("Threshold Crossed")
+        );
+        assert_eq!(
+            a.state_change_time.as_deref(),
+            Some("2026-11-20T03:15:42.118+0000")
+        );
+        assert_eq!(a.metric.as_deref(), Some("HealthyHostCount"));
+        assert_eq!(a.namespace.as_deref(), Some("AWS/ApplicationELB"));
+        assert_eq!(a.statistic.as_deref(), Some("MINIMUM"));
+        assert_eq!(a.period_s, Some(60));
+        assert_eq!(a.comparison.as_deref(), Some("LessThanOrEqualToThreshold"));
+        assert_eq!(a.threshold, Some(0.0));
+        assert_eq!(a.region(), Some("ap-northeast-1"));
+        assert_eq!(a.region_name.as_deref(), Some("Asia Pacific (Tokyo)"));
+        assert_eq!(a.account(), Some("123456789012"));
+        assert_eq!(a.load_balancer_name(), Some("web-alb"));
+        assert_eq!(a.target_group_name(), Some("web-tg"));
+        assert_eq!(
+            a.dimension("LoadBalancer"),
+            Some("app/web-alb/50dc6c495c0c9188")
+        );
+        assert_eq!(
+            a.target_group_arn().as_deref(),
+            Some(
+                "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/web-tg/6d0ecf831eec9f09"
+            )
+        );
+    }
+
+    #[test]
+    fn ok_fixture() {
+        let a = alarm_of("sns-alarm-healthyhostcount-ok.json");
+        assert_eq!(a.new_state, AlarmState::Ok);
+        assert_eq!(a.old_state, Some(AlarmState::Alarm));
+        assert_eq!(
+            a.state_change_time.as_deref(),
+            Some("2026-11-20T03:22:40.561+0000")
+        );
+        assert_eq!(a.target_group_name(), Some("web-tg"));
+    }
+
+    #[test]
+    fn insufficient_data_fixture_with_null_description() {
+        let a = alarm_of("sns-alarm-insufficient-data.json");
+        assert_eq!(a.new_state, AlarmState::InsufficientData);
+        assert_eq!(a.description, None, "AlarmDescription is null");
+        assert_eq!(
+            a.reason.as_deref(),
+            Some("Insufficient Data: 1 datapoint was unknown.")
+        );
+    }
+
+    #[test]
+    fn metric_math_fixture_takes_dimensions_from_metric_stats() {
+        let a = alarm_of("sns-alarm-metric-math.json");
+        assert_eq!(a.name, "web-alb-healthy-ratio");
+        assert_eq!(a.description, None);
+        assert_eq!(a.load_balancer_name(), Some("web-alb"));
+        assert_eq!(a.target_group_name(), Some("web-tg"));
+        assert_eq!(a.dimensions.len(), 2, "deduplicated: {:?}", a.dimensions);
+        assert_eq!(a.metric.as_deref(), Some("healthy ratio"));
+        assert_eq!(a.namespace.as_deref(), Some("AWS/ApplicationELB"));
+        assert_eq!(a.comparison.as_deref(), Some("LessThanThreshold"));
+        assert_eq!(a.threshold, Some(0.5));
+        assert_eq!(a.period_s, Some(60));
+    }
+
+    #[test]
+    fn plain_text_fixture_is_other() {
+        let (subject, message) = fixture_message("sns-plain-text-message.json");
+        assert_eq!(
+            parse_notification(subject.as_deref(), &message),
+            Notification::Other {
+                subject: Some("test message".into()),
+                text: "Hello from the SNS console: this is not a CloudWatch alarm.".into()
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_json_and_wrong_shapes_are_other() {
+        for msg in [
+            "{not json",
+            "[1,2,3]",
+            "42",
+            "null",
+            r#"{"AlarmName": 5, "NewStateValue": "ALARM"}"#,
+            r#"{"AlarmName": "x"}"#,
+            r#"{"NewStateValue": "ALARM"}"#,
+        ] {
+            assert!(
+                matches!(parse_notification(None, msg), Notification::Other { .. }),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_types_inside_an_alarm_are_ignored() {
+        let msg = r#"{"AlarmName": "a", "NewStateValue": "ALARM", "AlarmDescription": 7,
+            "Trigger": {"Threshold": "high", "Dimensions": "oops", "Metrics": {"x": 1}},
+            "AlarmArn": ["no"]}"#;
+        let Notification::Alarm(a) = parse_notification(None, msg) else {
+            panic!("not an alarm")
+        };
+        assert_eq!(a.description, None);
+        assert_eq!(a.threshold, None);
+        assert!(a.dimensions.is_empty());
+        assert_eq!(a.region(), None);
+        assert_eq!(a.target_group_arn(), None);
+    }
+
+    #[test]
+    fn arn_parsing() {
+        let a = Arn::parse("arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:x:y").unwrap();
+        assert_eq!(a.partition, "aws");
+        assert_eq!(a.service, "cloudwatch");
+        assert_eq!(a.region, "ap-northeast-1");
+        assert_eq!(a.account, "123456789012");
+        assert_eq!(a.resource, "alarm:x:y");
+        let cn = Arn::parse("arn:aws-cn:cloudwatch:cn-north-1:1:alarm:x").unwrap();
+        assert_eq!((cn.partition, cn.region), ("aws-cn", "cn-north-1"));
+        assert_eq!(Arn::parse("arn:aws:iam::123:role/x"), None, "global ARN");
+        assert_eq!(Arn::parse("not-an-arn"), None);
+        assert_eq!(Arn::parse("arn:aws:cloudwatch"), None);
+        assert_eq!(Arn::parse("arn:aws:cloudwatch:<!channel>:1:alarm:x"), None);
+    }
+
+    #[test]
+    fn resource_names_from_dimensions() {
+        assert_eq!(resource_name("app/web-alb/50dc6c495c0c9188"), "web-alb");
+        assert_eq!(resource_name("net/nlb-1/abc"), "nlb-1");
+        assert_eq!(
+            resource_name("targetgroup/web-tg/6d0ecf831eec9f09"),
+            "web-tg"
+        );
+        assert_eq!(resource_name("plain"), "plain");
+        assert_eq!(resource_name("a//b"), "a//b");
+    }
+
+    #[test]
+    fn non_sns_payloads() {
+        assert!(parse_event(&serde_json::json!({"foo": 1})).is_err());
+        assert!(parse_event(&serde_json::json!([])).is_err());
+        let e =
+            parse_event(&serde_json::json!({"Records": [1, {"Sns": {"Message": "hi"}}]})).unwrap();
+        assert_eq!(e.records.len(), 2);
+        assert_eq!(e.records[0], SnsRecord::default());
+        assert_eq!(e.records[1].message.as_deref(), Some("hi"));
+    }
+}

@@ -1,0 +1,304 @@
+//! Delivery of a rendered message to the Slack incoming webhook, with retries.
+//!
+//! - 2xx: delivered.
+//! - 429: wait for `Retry-After` (seconds) and retry, if the wait fits in the time left.
+//! - 5xx, 408, timeouts, connection errors: retry with capped exponential backoff and jitter.
+//! - any other 4xx (`invalid_payload`, `no_service`, `channel_not_found`...): give up at once,
+//!   retrying cannot help.
+//!
+//! Everything happens before `deadline` (the invocation's deadline minus a safety margin):
+//! when the next attempt cannot finish in time the delivery fails, so the handler can return an
+//! error and Lambda's asynchronous retries / DLQ keep the event.
+//!
+//! No error or log line produced here contains the URL (reqwest errors are stripped of it).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::time::Instant;
+
+use crate::config::Webhook;
+
+/// Retry tuning; see [`crate::config`] for the environment variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Per-attempt HTTP timeout.
+    pub timeout: Duration,
+    /// Delay before the first retry.
+    pub base: Duration,
+    /// Cap of the exponential delay.
+    pub max: Duration,
+    /// Attempts per message, including the first.
+    pub max_attempts: u32,
+}
+
+/// Shortest attempt worth starting: below this the request cannot realistically complete.
+pub const MIN_ATTEMPT: Duration = Duration::from_millis(50);
+
+/// A successful delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    pub attempts: u32,
+    pub status: u16,
+}
+
+/// A failed delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryError {
+    pub attempts: u32,
+    /// Last HTTP status seen, if any.
+    pub last_status: Option<u16>,
+    /// Why it stopped (no URL in it).
+    pub message: String,
+    /// `true` when the webhook rejected the message (4xx): retrying the event will not help.
+    pub permanent: bool,
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (after {} attempt(s))", self.message, self.attempts)
+    }
+}
+
+impl std::error::Error for DeliveryError {}
+
+/// Capped exponential backoff with "equal jitter": the delay before retry `n` (1-based) is
+/// uniformly drawn from `[d/2, d]` where `d = min(max, base * 2^(n-1))`.
+pub fn backoff(policy: &RetryPolicy, retry: u32, rng: &mut fastrand::Rng) -> Duration {
+    let exp = policy
+        .base
+        .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1).min(20)));
+    let capped = exp.min(policy.max);
+    let half = capped / 2;
+    let jitter_ms = rng.u64(0..=half.as_millis() as u64);
+    half + Duration::from_millis(jitter_ms)
+}
+
+/// `Retry-After` in delta-seconds (what Slack sends). HTTP dates are not supported (`None`).
+pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    let v = value?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// What one attempt says about the next step.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Delivered,
+    /// Retry after this long (`None`: use the backoff).
+    Retry(Option<Duration>),
+    GiveUp,
+}
+
+/// Pure classification of an HTTP answer.
+pub fn classify(status: StatusCode, retry_after: Option<&str>) -> Verdict {
+    if status.is_success() {
+        Verdict::Delivered
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        Verdict::Retry(parse_retry_after(retry_after))
+    } else if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+        Verdict::Retry(None)
+    } else {
+        Verdict::GiveUp
+    }
+}
+
+/// POSTs `body` (JSON) to the webhook until it is accepted, the policy gives up or `deadline`
+/// is near.
+pub async fn post(
+    client: &reqwest::Client,
+    webhook: &Webhook,
+    body: &[u8],
+    policy: &RetryPolicy,
+    deadline: Instant,
+) -> Result<Delivered, DeliveryError> {
+    let mut rng = fastrand::Rng::new();
+    let mut attempts = 0u32;
+    let mut last_status = None;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < MIN_ATTEMPT {
+            return Err(DeliveryError {
+                attempts,
+                last_status,
+                message: "no time left before the invocation deadline".to_owned(),
+                permanent: false,
+            });
+        }
+        attempts += 1;
+        let attempt_timeout = policy.timeout.min(left);
+        let result = client
+            .post(webhook.url().clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .timeout(attempt_timeout)
+            .body(body.to_vec())
+            .send()
+            .await;
+
+        let (verdict, what) = match result {
+            Ok(resp) => {
+                let status = resp.status();
+                last_status = Some(status.as_u16());
+                let retry_after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let verdict = classify(status, retry_after.as_deref());
+                // Slack answers errors with a short token (`invalid_payload`, `no_service`).
+                let text = match verdict {
+                    Verdict::Delivered => String::new(),
+                    _ => resp.text().await.unwrap_or_default(),
+                };
+                let text: String = text.chars().take(200).collect();
+                (verdict, format!("HTTP {} {}", status.as_u16(), text.trim()))
+            }
+            Err(e) => {
+                let e = e.without_url();
+                let kind = if e.is_timeout() {
+                    "timeout"
+                } else if e.is_connect() {
+                    "connection error"
+                } else {
+                    "request error"
+                };
+                (
+                    Verdict::Retry(None),
+                    format!("{kind}: {}", crate::enrich::error_chain(&e)),
+                )
+            }
+        };
+
+        let wait = match verdict {
+            Verdict::Delivered => {
+                return Ok(Delivered {
+                    attempts,
+                    status: last_status.unwrap_or(200),
+                });
+            }
+            Verdict::GiveUp => {
+                return Err(DeliveryError {
+                    attempts,
+                    last_status,
+                    message: format!("webhook rejected the message: {what}"),
+                    permanent: true,
+                });
+            }
+            Verdict::Retry(after) => after.unwrap_or_else(|| backoff(policy, attempts, &mut rng)),
+        };
+        if attempts >= policy.max_attempts {
+            return Err(DeliveryError {
+                attempts,
+                last_status,
+                message: format!("giving up after {attempts} attempts; last: {what}"),
+                permanent: false,
+            });
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if wait + MIN_ATTEMPT > left {
+            return Err(DeliveryError {
+                attempts,
+                last_status,
+                message: format!(
+                    "next retry in {} ms would pass the invocation deadline ({} ms left); last: {what}",
+                    wait.as_millis(),
+                    left.as_millis()
+                ),
+                permanent: false,
+            });
+        }
+        tracing::warn!(
+            attempt = attempts,
+            outcome = %what,
+            retry_in_ms = wait.as_millis() as u64,
+            "webhook delivery attempt failed; retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(base: u64, max: u64) -> RetryPolicy {
+        RetryPolicy {
+            timeout: Duration::from_secs(1),
+            base: Duration::from_millis(base),
+            max: Duration::from_millis(max),
+            max_attempts: 5,
+        }
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let p = policy(100, 1000);
+        let mut rng = fastrand::Rng::with_seed(1);
+        for _ in 0..200 {
+            let d1 = backoff(&p, 1, &mut rng);
+            assert!((50..=100).contains(&(d1.as_millis() as u64)), "{d1:?}");
+            let d3 = backoff(&p, 3, &mut rng);
+            assert!((200..=400).contains(&(d3.as_millis() as u64)), "{d3:?}");
+            let d10 = backoff(&p, 10, &mut rng);
+            assert!((500..=1000).contains(&(d10.as_millis() as u64)), "{d10:?}");
+            let huge = backoff(&p, u32::MAX, &mut rng);
+            assert!(huge <= Duration::from_millis(1000));
+        }
+        // Jitter: not always the same value.
+        let samples: std::collections::HashSet<_> =
+            (0..50).map(|_| backoff(&p, 4, &mut rng)).collect();
+        assert!(samples.len() > 5);
+    }
+
+    #[test]
+    fn retry_after_parsing() {
+        assert_eq!(parse_retry_after(Some("1")), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after(Some(" 30 ")),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after(Some("0.5")),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
+        assert_eq!(parse_retry_after(Some("-1")), None);
+        assert_eq!(parse_retry_after(None), None);
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify(StatusCode::OK, None), Verdict::Delivered);
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, Some("2")),
+            Verdict::Retry(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, None),
+            Verdict::Retry(None)
+        );
+        assert_eq!(
+            classify(StatusCode::INTERNAL_SERVER_ERROR, None),
+            Verdict::Retry(None)
+        );
+        assert_eq!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, None),
+            Verdict::Retry(None)
+        );
+        assert_eq!(
+            classify(StatusCode::REQUEST_TIMEOUT, None),
+            Verdict::Retry(None)
+        );
+        assert_eq!(classify(StatusCode::BAD_REQUEST, None), Verdict::GiveUp);
+        assert_eq!(classify(StatusCode::NOT_FOUND, None), Verdict::GiveUp);
+        assert_eq!(classify(StatusCode::FORBIDDEN, None), Verdict::GiveUp);
+    }
+}

@@ -1,0 +1,258 @@
+//! The invocation handler: SNS records in, Slack messages out.
+//!
+//! Every record of the event is processed (not only the first). If any record cannot be
+//! delivered the invocation returns an error, which makes Lambda retry the *whole* event
+//! asynchronously (twice by default) and then send it to the DLQ / on-failure destination;
+//! records already delivered are posted again on retry. SNS delivers one record per
+//! invocation in practice, so this only duplicates anything for hand-made multi-record events.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use aws_config::SdkConfig;
+use aws_sdk_elasticloadbalancingv2 as elbv2;
+use aws_sdk_kms as kms;
+use lambda_runtime::Diagnostic;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use crate::alarm::{self, AlarmState, Notification};
+use crate::config::{self, HookSource, Settings, Webhook};
+use crate::deliver;
+use crate::enrich::{self, Targets};
+use crate::render;
+
+/// Time kept in reserve before the invocation deadline, to report an error ourselves instead
+/// of being killed by the Lambda timeout.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(300);
+
+/// Error categories, reported as Lambda's `errorType`.
+pub const ERR_CONFIG: &str = "ElbWatch.ConfigError";
+pub const ERR_EVENT: &str = "ElbWatch.InvalidEvent";
+pub const ERR_DELIVERY: &str = "ElbWatch.DeliveryFailed";
+
+fn diagnostic(error_type: &str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: message.into(),
+    }
+}
+
+/// State kept for the life of the execution environment (cold start to shutdown).
+pub struct Notifier {
+    settings: Settings,
+    source: HookSource,
+    webhook: OnceCell<Webhook>,
+    http: reqwest::Client,
+    sdk: SdkConfig,
+    elbv2: Mutex<HashMap<String, elbv2::Client>>,
+}
+
+impl Notifier {
+    /// Reads the environment and loads the AWS SDK configuration (which honours
+    /// `AWS_ENDPOINT_URL`, `AWS_REGION`, the Lambda credentials...). Never fails: a
+    /// configuration problem is reported by every invocation instead.
+    pub async fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok();
+        let (settings, warnings) = config::settings_from(var);
+        for w in warnings {
+            tracing::warn!(problem = %w, "ignoring invalid setting");
+        }
+        let source = config::hook_source(var);
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("elb-watch-notifier/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(settings.retry.timeout)
+            .build()
+            .expect("reqwest client with static settings");
+        Self::new(settings, source, http, sdk)
+    }
+
+    pub fn new(
+        settings: Settings,
+        source: HookSource,
+        http: reqwest::Client,
+        sdk: SdkConfig,
+    ) -> Self {
+        Self {
+            settings,
+            source,
+            webhook: OnceCell::new(),
+            http,
+            sdk,
+            elbv2: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The webhook, decrypted once. A failure is not cached: the next invocation tries again
+    /// (a KMS throttle at cold start must not poison the environment), and a permanent
+    /// problem (missing variable, bad ciphertext) is reported clearly on each invocation.
+    pub async fn webhook(&self) -> Result<&Webhook, String> {
+        self.webhook
+            .get_or_try_init(|| async {
+                match &self.source {
+                    HookSource::Missing => Err(format!(
+                        "no webhook configured: set {} (KMS ciphertext) or {}",
+                        config::ENV_KMS_HOOK,
+                        config::ENV_PLAIN_HOOK
+                    )),
+                    HookSource::Plain(url) => config::normalize_url(url)
+                        .map_err(|e| format!("{}: {e}", config::ENV_PLAIN_HOOK)),
+                    HookSource::Kms(ciphertext) => {
+                        let client = kms::Client::new(&self.sdk);
+                        let plain = config::decrypt_hook(
+                            &client,
+                            ciphertext,
+                            self.settings.function_name.as_deref(),
+                        )
+                        .await?;
+                        config::normalize_url(&plain)
+                            .map_err(|e| format!("decrypted {}: {e}", config::ENV_KMS_HOOK))
+                    }
+                }
+            })
+            .await
+    }
+
+    fn elbv2_client(&self, region: &str) -> elbv2::Client {
+        let mut clients = self.elbv2.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = elbv2::config::Builder::from(&self.sdk)
+                    .region(aws_config::Region::new(region.to_owned()))
+                    .build();
+                elbv2::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// DescribeTargetHealth for ALARM notifications of target-group alarms.
+    async fn targets_for(&self, notification: &Notification, deadline: Instant) -> Targets {
+        let Notification::Alarm(alarm) = notification else {
+            return Targets::NotApplicable;
+        };
+        if !self.settings.enrich || alarm.new_state != AlarmState::Alarm {
+            return Targets::NotApplicable;
+        }
+        let (Some(arn), Some(region)) = (alarm.target_group_arn(), alarm.region()) else {
+            return Targets::NotApplicable;
+        };
+        // Never let enrichment eat the time delivery needs: at most a third of what is left.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let budget = self.settings.enrich_timeout.min(left / 3);
+        match enrich::describe_target_health(&self.elbv2_client(region), &arn, budget).await {
+            Ok(report) => {
+                tracing::info!(
+                    alarm = %alarm.name,
+                    registered = report.registered,
+                    unhealthy = report.unhealthy.len(),
+                    "target health fetched"
+                );
+                Targets::Report(report)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    alarm = %alarm.name,
+                    target_group = %arn,
+                    error = %e,
+                    "DescribeTargetHealth failed; sending the alert without target details"
+                );
+                Targets::Unavailable
+            }
+        }
+    }
+
+    /// Handles one invocation. `deadline` is the invocation's deadline (`LambdaEvent`
+    /// context).
+    pub async fn handle(&self, payload: Value, deadline: SystemTime) -> Result<Value, Diagnostic> {
+        let left = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(DEADLINE_MARGIN);
+        let deadline = Instant::now() + left;
+
+        let webhook = self.webhook().await.map_err(|e| {
+            tracing::error!(error = %e, "configuration error");
+            diagnostic(ERR_CONFIG, e)
+        })?;
+
+        let event = alarm::parse_event(&payload).map_err(|e| {
+            tracing::error!(error = %e, "invalid event");
+            diagnostic(ERR_EVENT, e)
+        })?;
+
+        let total = event.records.len();
+        let mut delivered = 0usize;
+        let mut failures = Vec::new();
+        for (index, record) in event.records.iter().enumerate() {
+            let notification = alarm::parse_notification(
+                record.subject.as_deref(),
+                record.message.as_deref().unwrap_or(""),
+            );
+            let targets = self.targets_for(&notification, deadline).await;
+            let payload = render::render(&notification, &targets, self.settings.channel.as_deref());
+            let body = serde_json::to_vec(&payload).expect("a serde_json::Value always serialises");
+
+            let (kind, name, state) = match &notification {
+                Notification::Alarm(a) => ("alarm", a.name.as_str(), a.new_state.as_str()),
+                Notification::Other { .. } => ("other", "", ""),
+            };
+            let started = Instant::now();
+            match deliver::post(&self.http, webhook, &body, &self.settings.retry, deadline).await {
+                Ok(ok) => {
+                    delivered += 1;
+                    tracing::info!(
+                        record = index,
+                        message_id = record.message_id.as_deref().unwrap_or(""),
+                        kind,
+                        alarm = name,
+                        state,
+                        outcome = "delivered",
+                        attempts = ok.attempts,
+                        status = ok.status,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "slack message delivered"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(
+                        record = index,
+                        message_id = record.message_id.as_deref().unwrap_or(""),
+                        kind,
+                        alarm = name,
+                        state,
+                        outcome = "failed",
+                        attempts = e.attempts,
+                        status = e.last_status,
+                        permanent = e.permanent,
+                        error = %e.message,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "slack message NOT delivered"
+                    );
+                    failures.push(format!("record {index}: {e}"));
+                }
+            }
+        }
+
+        if failures.is_empty() {
+            Ok(json!({"records": total, "delivered": delivered}))
+        } else {
+            Err(diagnostic(
+                ERR_DELIVERY,
+                format!(
+                    "{} of {} record(s) not delivered to Slack: {}",
+                    failures.len(),
+                    total,
+                    failures.join("; ")
+                ),
+            ))
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The elb-watch notifier: an AWS Lambda function subscribed to the alarm SNS topic that posts
+//! CloudWatch alarm state changes for an Application Load Balancer to a Slack incoming webhook.
+//! It replaces the `cloudwatch-alarm-to-slack-python` blueprint (same environment variables).
+//!
+//! Pure parts: [`alarm`] (parse), [`render`] (Block Kit), [`escape`] (Slack escaping and
+//! limits). Thin I/O layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth),
+//! [`deliver`] (HTTP with retries). [`handler`] ties them together; `main.rs` runs it.
+
+pub mod alarm;
+pub mod config;
+pub mod deliver;
+pub mod enrich;
+pub mod escape;
+pub mod handler;
+pub mod logging;
+pub mod render;
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,853 @@
+//! Slack message rendering: a [`Notification`] becomes an incoming-webhook payload with a
+//! top-level `text` (used for notifications and by clients that cannot show blocks) and a
+//! colour-coded attachment holding the Block Kit blocks.
+//!
+//! Every piece of outside text goes through [`escape`](crate::escape) and is cut to Slack's
+//! documented limits, so the payload is always accepted and cannot ping or link anything the
+//! alarm's author did not intend.
+
+use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+
+use crate::alarm::{Alarm, AlarmState, Notification};
+use crate::enrich::{TargetReport, Targets};
+use crate::escape::{escape, escape_truncate, truncate};
+
+/// Slack limits (Block Kit reference).
+pub const HEADER_MAX: usize = 150;
+pub const SECTION_MAX: usize = 3000;
+pub const FIELD_MAX: usize = 2000;
+pub const MAX_FIELDS: usize = 10;
+pub const CONTEXT_MAX: usize = 3000;
+pub const MAX_BLOCKS: usize = 50;
+/// Slack truncates top-level `text` beyond 40,000 characters and recommends ~4,000.
+pub const FALLBACK_MAX: usize = 4000;
+/// How many unhealthy targets are listed before "and N more".
+pub const MAX_LISTED_TARGETS: usize = 10;
+
+/// Visual style of a state: attachment colour, emoji, words.
+struct Style {
+    color: &'static str,
+    emoji: &'static str,
+    label: &'static str,
+}
+
+fn style(state: &AlarmState) -> Style {
+    match state {
+        AlarmState::Alarm => Style {
+            color: "danger",
+            emoji: ":rotating_light:",
+            label: "ALARM",
+        },
+        AlarmState::Ok => Style {
+            color: "good",
+            emoji: ":white_check_mark:",
+            label: "OK (recovered)",
+        },
+        AlarmState::InsufficientData => Style {
+            color: "#9E9E9E",
+            emoji: ":grey_question:",
+            label: "INSUFFICIENT_DATA",
+        },
+        AlarmState::Unknown(_) => Style {
+            color: "warning",
+            emoji: ":grey_exclamation:",
+            label: "state change",
+        },
+    }
+}
+
+/// Renders one notification. `channel` is the optional `slackChannel` override.
+pub fn render(notification: &Notification, targets: &Targets, channel: Option<&str>) -> Value {
+    let (color, fallback, blocks) = match notification {
+        Notification::Alarm(alarm) => render_alarm(alarm, targets),
+        Notification::Other { subject, text } => render_other(subject.as_deref(), text),
+    };
+    let mut blocks = blocks;
+    blocks.truncate(MAX_BLOCKS);
+    let mut payload = json!({
+        "text": fallback,
+        "attachments": [{
+            "color": color,
+            "fallback": fallback,
+            "blocks": blocks,
+        }],
+    });
+    if let Some(channel) = channel.filter(|c| !c.is_empty()) {
+        payload["channel"] = json!(channel);
+    }
+    payload
+}
+
+fn header(text: String) -> Value {
+    json!({"type": "header", "text": {"type": "plain_text", "text": text, "emoji": true}})
+}
+
+fn section(mrkdwn: String) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&mrkdwn, SECTION_MAX)}})
+}
+
+fn context(mrkdwn: String) -> Value {
+    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(&mrkdwn, CONTEXT_MAX)}]})
+}
+
+/// `*Title*\nvalue` where `value` is already escaped.
+fn field(title: &str, escaped_value: String) -> Value {
+    json!({"type": "mrkdwn", "text": truncate(&format!("*{title}*\n{escaped_value}"), FIELD_MAX)})
+}
+
+/// `2026-11-20T03:15:42.118+0000` -> `2026-11-20 03:15:42 UTC`; unparsable input is returned
+/// as is (it is escaped by the caller).
+pub fn format_time(raw: &str) -> String {
+    DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(raw))
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| raw.to_owned())
+}
+
+/// `LessThanOrEqualToThreshold` -> `<=` (unescaped; callers escape).
+pub fn comparison_symbol(op: &str) -> &str {
+    match op {
+        "GreaterThanOrEqualToThreshold" => ">=",
+        "GreaterThanThreshold" => ">",
+        "LessThanThreshold" => "<",
+        "LessThanOrEqualToThreshold" => "<=",
+        "LessThanLowerOrGreaterThanUpperThreshold" => "outside the band",
+        "LessThanLowerThreshold" => "below the band",
+        "GreaterThanUpperThreshold" => "above the band",
+        other => other,
+    }
+}
+
+/// `HealthyHostCount (MINIMUM, 60 s) <= 0`, unescaped.
+pub fn condition(alarm: &Alarm) -> Option<String> {
+    let op = alarm.comparison.as_deref()?;
+    let mut s = alarm.metric.clone().unwrap_or_else(|| "value".to_owned());
+    match (&alarm.statistic, alarm.period_s) {
+        (Some(stat), Some(p)) => s.push_str(&format!(" ({stat}, {p} s)")),
+        (Some(stat), None) => s.push_str(&format!(" ({stat})")),
+        (None, Some(p)) => s.push_str(&format!(" ({p} s)")),
+        (None, None) => {}
+    }
+    s.push(' ');
+    s.push_str(comparison_symbol(op));
+    if let Some(t) = alarm.threshold {
+        s.push_str(&format!(" {t}"));
+    }
+    Some(s)
+}
+
+/// Characters left as is in the console URL's alarm name: RFC 3986 unreserved.
+const FRAGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Link to the alarm in the CloudWatch console of its region (and partition).
+pub fn console_url(alarm: &Alarm) -> Option<String> {
+    let region = alarm.region()?;
+    let host = match alarm.partition().unwrap_or("aws") {
+        "aws-cn" => format!("{region}.console.amazonaws.cn"),
+        "aws-us-gov" => "console.amazonaws-us-gov.com".to_owned(),
+        _ => format!("{region}.console.aws.amazon.com"),
+    };
+    let name = utf8_percent_encode(&alarm.name, FRAGMENT);
+    Some(format!(
+        "https://{host}/cloudwatch/home?region={region}#alarmsV2:alarm/{name}"
+    ))
+}
+
+fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<Value>) {
+    let st = style(&alarm.new_state);
+    let state_word = match &alarm.new_state {
+        AlarmState::Unknown(s) => s.as_str(),
+        _ => st.label,
+    };
+    let lb = alarm.load_balancer_name();
+    let tg = alarm.target_group_name();
+
+    // Header: "<emoji> ALARM: <name>" cut to 150 characters.
+    let prefix = format!("{} {}: ", st.emoji, escape(state_word));
+    let header_text = truncate(&format!("{prefix}{}", escape(&alarm.name)), HEADER_MAX);
+
+    let mut blocks = vec![header(header_text)];
+
+    if let Some(desc) = &alarm.description {
+        blocks.push(section(escape_truncate(desc, SECTION_MAX)));
+    }
+
+    let mut fields = Vec::new();
+    let transition = match &alarm.old_state {
+        Some(old) => format!(
+            "{} → *{}*",
+            escape(old.as_str()),
+            escape(alarm.new_state.as_str())
+        ),
+        None => format!("*{}*", escape(alarm.new_state.as_str())),
+    };
+    fields.push(field("State", transition));
+    if let Some(lb) = lb {
+        fields.push(field("Load balancer", escape(lb)));
+    }
+    if let Some(tg) = tg {
+        fields.push(field("Target group", escape(tg)));
+    }
+    if let Some(t) = &alarm.state_change_time {
+        fields.push(field("Changed at", escape(&format_time(t))));
+    }
+    if let Some(c) = condition(alarm) {
+        fields.push(field("Condition", escape(&c)));
+    }
+    let region = match (alarm.region(), &alarm.region_name) {
+        (Some(code), Some(long)) => Some(format!("{code} ({long})")),
+        (Some(code), None) => Some(code.to_owned()),
+        (None, Some(long)) => Some(long.clone()),
+        (None, None) => None,
+    };
+    if let Some(r) = region {
+        fields.push(field("Region", escape(&r)));
+    }
+    if let Some(acct) = alarm.account() {
+        fields.push(field("Account", escape(acct)));
+    }
+    fields.truncate(MAX_FIELDS);
+    blocks.push(json!({"type": "section", "fields": fields}));
+
+    if let Some(reason) = &alarm.reason {
+        blocks.push(section(format!("*Reason*\n{}", escape(reason))));
+    }
+
+    match targets {
+        Targets::NotApplicable => {}
+        Targets::Unavailable => blocks.push(context(
+            ":warning: Target health unavailable (DescribeTargetHealth failed).".to_owned(),
+        )),
+        Targets::Report(report) => blocks.push(section(targets_text(report))),
+    }
+
+    let mut footer = Vec::new();
+    if let Some(url) = console_url(alarm) {
+        // The URL is built here from a validated region and a percent-encoded name: it
+        // contains no '|', '<' or '>' that could break out of the link.
+        footer.push(format!("<{url}|View alarm in the CloudWatch console>"));
+    }
+    footer.push("elb-watch".to_owned());
+    blocks.push(context(footer.join("  ·  ")));
+
+    let mut fallback = format!(
+        "{} {}: {}",
+        st.emoji,
+        escape(state_word),
+        escape(&alarm.name)
+    );
+    match (lb, tg) {
+        (Some(lb), Some(tg)) => fallback.push_str(&format!(" — {} / {}", escape(lb), escape(tg))),
+        (Some(x), None) | (None, Some(x)) => fallback.push_str(&format!(" — {}", escape(x))),
+        (None, None) => {}
+    }
+    if let Some(reason) = &alarm.reason {
+        fallback.push_str(" — ");
+        fallback.push_str(&escape(reason));
+    }
+    (st.color, truncate(&fallback, FALLBACK_MAX), blocks)
+}
+
+/// The "Unhealthy targets" section, escaped and capped at [`MAX_LISTED_TARGETS`].
+pub fn targets_text(report: &TargetReport) -> String {
+    if report.unhealthy.is_empty() {
+        return format!(
+            "*Target health*: all {} registered target(s) report healthy now.",
+            report.registered
+        );
+    }
+    let mut s = format!(
+        "*Unhealthy targets* ({} of {} registered)",
+        report.unhealthy.len(),
+        report.registered
+    );
+    for t in report.unhealthy.iter().take(MAX_LISTED_TARGETS) {
+        s.push_str("\n• `");
+        s.push_str(&escape_truncate(&t.id, 120));
+        if let Some(port) = t.port {
+            s.push_str(&format!(":{port}"));
+        }
+        s.push_str("` ");
+        s.push_str(&escape_truncate(&t.state, 40));
+        if let Some(reason) = &t.reason {
+            s.push_str(&format!(" ({})", escape_truncate(reason, 80)));
+        }
+        if let Some(desc) = &t.description {
+            s.push_str(" — ");
+            s.push_str(&escape_truncate(desc, 200));
+        }
+    }
+    let more = report.unhealthy.len().saturating_sub(MAX_LISTED_TARGETS);
+    if more > 0 {
+        s.push_str(&format!("\n…and {more} more"));
+    }
+    truncate(&s, SECTION_MAX)
+}
+
+fn render_other(subject: Option<&str>, text: &str) -> (&'static str, String, Vec<Value>) {
+    let title = "SNS message (not a CloudWatch alarm)";
+    let mut blocks = vec![header(format!(":envelope: {title}"))];
+    if let Some(subject) = subject {
+        blocks.push(section(format!(
+            "*Subject:* {}",
+            escape_truncate(subject, 2900)
+        )));
+    }
+    let body = if text.is_empty() {
+        "(empty message)"
+    } else {
+        text
+    };
+    blocks.push(section(escape_truncate(body, SECTION_MAX)));
+    let total = text.chars().count();
+    if total > SECTION_MAX {
+        blocks.push(context(format!(
+            "Message truncated: {total} characters in total."
+        )));
+    }
+    let mut fallback = format!(":envelope: {title}");
+    if let Some(subject) = subject {
+        fallback.push_str(": ");
+        fallback.push_str(&escape(subject));
+    }
+    fallback.push_str(" — ");
+    fallback.push_str(&escape(body));
+    ("#439FE0", truncate(&fallback, FALLBACK_MAX), blocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::parse_notification;
+    use crate::enrich::{UnhealthyTarget, report_from};
+    use crate::test_support::*;
+
+    fn render_fixture(name: &str, targets: &Targets, channel: Option<&str>) -> Value {
+        let (subject, message) = fixture_message(name);
+        render(
+            &parse_notification(subject.as_deref(), &message),
+            targets,
+            channel,
+        )
+    }
+
+    fn field_texts(payload: &Value) -> Vec<String> {
+        blocks(payload)
+            .iter()
+            .flat_map(|b| b["fields"].as_array().cloned().unwrap_or_default())
+            .map(|f| f["text"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    const CONSOLE: &str = "https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home?region=ap-northeast-1#alarmsV2:alarm/";
+
+    #[test]
+    fn every_fixture_renders_within_limits() {
+        for name in FIXTURES {
+            for targets in [Targets::NotApplicable, Targets::Unavailable] {
+                let p = render_fixture(name, &targets, Some("#ops"));
+                assert_slack_limits(&p);
+                assert_no_injection(&p);
+                assert_eq!(p["channel"], "#ops", "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn alarm_fixture_field_by_field() {
+        let p = render_fixture(
+            "sns-alarm-healthyhostcount-alarm.json",
+            &Targets::NotApplicable,
+            None,
+        );
+        assert!(p.get("channel").is_none(), "no channel unless configured");
+        assert_eq!(p["attachments"][0]["color"], "danger");
+        assert_eq!(
+            p["text"],
+            ":rotating_light: ALARM: elb-watch-prod-web-tg-HealthyHostCount — web-alb / web-tg — \
+             Threshold Crossed: 1 out of the last 1 datapoints [0.0 (20/11/26 03:14:00)] was less than or equal to \
+             the threshold (0.0) (minimum 1 datapoint for OK -&gt; ALARM transition)."
+        );
+        assert_eq!(p["attachments"][0]["fallback"], p["text"]);
+        let b = blocks(&p);
+        assert_eq!(b[0]["type"], "header");
+        assert_eq!(
+            b[0]["text"]["text"],
+            ":rotating_light: ALARM: elb-watch-prod-web-tg-HealthyHostCount"
+        );
+        assert_eq!(
+            b[1]["text"]["text"],
+            "web-alb has no healthy targets in web-tg"
+        );
+        assert_eq!(
+            field_texts(&p),
+            vec![
+                "*State*\nOK → *ALARM*",
+                "*Load balancer*\nweb-alb",
+                "*Target group*\nweb-tg",
+                "*Changed at*\n2026-11-20 03:15:42 UTC",
+                "*Condition*\nHealthyHostCount (MINIMUM, 60 s) &lt;= 0",
+                "*Region*\nap-northeast-1 (Asia Pacific (Tokyo))",
+                "*Account*\n123456789012",
+            ]
+        );
+        assert!(
+            b[3]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("*Reason*\nThreshold Crossed")
+        );
+        assert!(
+            b[3]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("OK -&gt; ALARM")
+        );
+        let footer = b.last().unwrap();
+        assert_eq!(footer["type"], "context");
+        assert_eq!(
+            footer["elements"][0]["text"],
+            format!(
+                "<{CONSOLE}elb-watch-prod-web-tg-HealthyHostCount|View alarm in the CloudWatch console>  ·  elb-watch"
+            )
+        );
+        assert_eq!(b.len(), 5);
+    }
+
+    #[test]
+    fn ok_fixture_is_green_and_says_recovered() {
+        let p = render_fixture(
+            "sns-alarm-healthyhostcount-ok.json",
+            &Targets::NotApplicable,
+            None,
+        );
+        assert_eq!(p["attachments"][0]["color"], "good");
+        let header = blocks(&p)[0]["text"]["text"].as_str().unwrap();
+        assert_eq!(
+            header,
+            ":white_check_mark: OK (recovered): elb-watch-prod-web-tg-HealthyHostCount"
+        );
+        assert!(
+            p["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(":white_check_mark: OK (recovered): ")
+        );
+        let fields = field_texts(&p);
+        assert_eq!(fields[0], "*State*\nALARM → *OK*");
+        assert_eq!(fields[3], "*Changed at*\n2026-11-20 03:22:40 UTC");
+    }
+
+    #[test]
+    fn insufficient_data_fixture_is_grey_without_description() {
+        let p = render_fixture(
+            "sns-alarm-insufficient-data.json",
+            &Targets::NotApplicable,
+            None,
+        );
+        assert_eq!(p["attachments"][0]["color"], "#9E9E9E");
+        let b = blocks(&p);
+        assert_eq!(
+            b[0]["text"]["text"],
+            ":grey_question: INSUFFICIENT_DATA: elb-watch-prod-web-tg-HealthyHostCount"
+        );
+        // No description block: header is followed directly by the fields.
+        assert!(b[1]["fields"].is_array());
+        assert_eq!(
+            b[2]["text"]["text"],
+            "*Reason*\nInsufficient Data: 1 datapoint was unknown."
+        );
+    }
+
+    #[test]
+    fn metric_math_fixture_shows_lb_tg_and_expression_label() {
+        let p = render_fixture("sns-alarm-metric-math.json", &Targets::NotApplicable, None);
+        let fields = field_texts(&p);
+        assert!(
+            fields.contains(&"*Load balancer*\nweb-alb".to_owned()),
+            "{fields:?}"
+        );
+        assert!(fields.contains(&"*Target group*\nweb-tg".to_owned()));
+        assert!(
+            fields.contains(&"*Condition*\nhealthy ratio (60 s) &lt; 0.5".to_owned()),
+            "{fields:?}"
+        );
+        assert!(p["text"].as_str().unwrap().contains("web-alb / web-tg"));
+        let footer = blocks(&p).last().unwrap()["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            footer.contains(&format!("{CONSOLE}web-alb-healthy-ratio|")),
+            "{footer}"
+        );
+    }
+
+    #[test]
+    fn plain_text_fixture_is_marked_as_not_an_alarm() {
+        let p = render_fixture("sns-plain-text-message.json", &Targets::NotApplicable, None);
+        assert_eq!(
+            p["text"],
+            ":envelope: SNS message (not a CloudWatch alarm): test message — Hello from the SNS console: this is not a CloudWatch alarm."
+        );
+        let b = blocks(&p);
+        assert_eq!(
+            b[0]["text"]["text"],
+            ":envelope: SNS message (not a CloudWatch alarm)"
+        );
+        assert_eq!(b[1]["text"]["text"], "*Subject:* test message");
+        assert_eq!(
+            b[2]["text"]["text"],
+            "Hello from the SNS console: this is not a CloudWatch alarm."
+        );
+        assert_eq!(b.len(), 3);
+    }
+
+    fn hostile_alarm(description: &str, name: &str) -> Value {
+        let msg = serde_json::json!({
+            "AlarmName": name,
+            "AlarmDescription": description,
+            "NewStateValue": "ALARM",
+            "OldStateValue": "OK",
+            "NewStateReason": "<!here> reason & <https://evil.example|details>",
+            "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x",
+            "StateChangeTime": "<!channel>",
+            "Region": "<!everyone>",
+            "Trigger": {
+                "MetricName": "<@U123>",
+                "ComparisonOperator": "<weird>",
+                "Dimensions": [
+                    {"name": "LoadBalancer", "value": "app/<!channel>/1"},
+                    {"name": "TargetGroup", "value": "targetgroup/a&b/2"}
+                ]
+            }
+        });
+        render(
+            &parse_notification(Some("<!channel>"), &msg.to_string()),
+            &Targets::NotApplicable,
+            None,
+        )
+    }
+
+    #[test]
+    fn hostile_fields_are_escaped_everywhere() {
+        let p = hostile_alarm(
+            "ping <!channel> and click <https://evil.example|here> & win",
+            "name<!subteam^S1>|<https://evil|x>",
+        );
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        let b = blocks(&p);
+        assert_eq!(
+            b[1]["text"]["text"],
+            "ping &lt;!channel&gt; and click &lt;https://evil.example|here&gt; &amp; win"
+        );
+        let fields = field_texts(&p);
+        assert!(
+            fields.contains(&"*Load balancer*\n&lt;!channel&gt;".to_owned()),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&"*Target group*\na&amp;b".to_owned()),
+            "{fields:?}"
+        );
+        // The alarm name is percent-encoded inside our own link, so it cannot close it.
+        let footer = b.last().unwrap()["elements"][0]["text"].as_str().unwrap();
+        assert!(
+            footer.contains(
+                "alarm/name%3C%21subteam%5ES1%3E%7C%3Chttps%3A%2F%2Fevil%7Cx%3E|View alarm"
+            ),
+            "{footer}"
+        );
+    }
+
+    #[test]
+    fn hostile_plain_text_message_is_escaped() {
+        let n = parse_notification(
+            Some("<!channel> & co"),
+            "<https://evil|click> me <!everyone>",
+        );
+        let p = render(&n, &Targets::NotApplicable, None);
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        assert_eq!(
+            blocks(&p)[2]["text"]["text"],
+            "&lt;https://evil|click&gt; me &lt;!everyone&gt;"
+        );
+    }
+
+    #[test]
+    fn fifty_kilobyte_description_is_truncated() {
+        let desc = "x<&>".repeat(50_000 / 4);
+        let p = hostile_alarm(&desc, "a");
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        let d = blocks(&p)[1]["text"]["text"].as_str().unwrap();
+        assert_eq!(d.chars().count(), SECTION_MAX.min(d.chars().count()));
+        assert!(d.ends_with('…'));
+        assert!(d.chars().count() > 2900, "uses the room it has");
+    }
+
+    #[test]
+    fn long_japanese_texts_are_cut_on_char_boundaries() {
+        let name = "本番環境ロードバランサー監視".repeat(20);
+        let desc = "ターゲットが異常です。".repeat(1000);
+        let msg = serde_json::json!({
+            "AlarmName": name, "AlarmDescription": desc, "NewStateValue": "OK",
+            "NewStateReason": "理由".repeat(3000),
+            "AlarmArn": "arn:aws:cloudwatch:ap-northeast-1:1:alarm:x",
+        });
+        let p = render(
+            &parse_notification(None, &msg.to_string()),
+            &Targets::NotApplicable,
+            None,
+        );
+        assert_slack_limits(&p);
+        let header = blocks(&p)[0]["text"]["text"].as_str().unwrap();
+        assert_eq!(header.chars().count(), HEADER_MAX);
+        assert!(header.ends_with('…') && header.contains("本番環境"));
+        assert!(p["text"].as_str().unwrap().ends_with('…'));
+        // Non-ASCII names are percent-encoded as UTF-8 in the console link.
+        let footer = blocks(&p).last().unwrap()["elements"][0]["text"]
+            .as_str()
+            .unwrap();
+        assert!(footer.contains("alarm/%E6%9C%AC%E7%95%AA"), "{footer}");
+    }
+
+    #[test]
+    fn huge_plain_message_is_truncated_and_says_so() {
+        let text = "a&b ".repeat(20_000);
+        let p = render(
+            &parse_notification(None, &text),
+            &Targets::NotApplicable,
+            None,
+        );
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        let b = blocks(&p);
+        assert_eq!(b.len(), 3, "no subject block");
+        assert_eq!(
+            b[2]["elements"][0]["text"],
+            "Message truncated: 80000 characters in total."
+        );
+    }
+
+    #[test]
+    fn invalid_json_and_wrong_shape_messages_render_as_text() {
+        for msg in [
+            "{\"AlarmName\": ",
+            r#"{"AlarmName": ["x"], "NewStateValue": 1}"#,
+            "",
+        ] {
+            let p = render(
+                &parse_notification(None, msg),
+                &Targets::NotApplicable,
+                None,
+            );
+            assert_slack_limits(&p);
+            assert!(
+                p["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not a CloudWatch alarm"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_state_is_rendered_not_dropped() {
+        let msg = r#"{"AlarmName": "a", "NewStateValue": "<!channel>"}"#;
+        let p = render(
+            &parse_notification(None, msg),
+            &Targets::NotApplicable,
+            None,
+        );
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        assert_eq!(p["attachments"][0]["color"], "warning");
+        assert_eq!(
+            blocks(&p)[0]["text"]["text"],
+            ":grey_exclamation: &lt;!channel&gt;: a"
+        );
+    }
+
+    #[test]
+    fn time_and_condition_formatting() {
+        assert_eq!(
+            format_time("2026-11-20T03:15:42.118+0000"),
+            "2026-11-20 03:15:42 UTC"
+        );
+        assert_eq!(
+            format_time("2026-11-20T12:15:42.118+0900"),
+            "2026-11-20 03:15:42 UTC"
+        );
+        assert_eq!(
+            format_time("2026-11-20T03:15:42Z"),
+            "2026-11-20 03:15:42 UTC"
+        );
+        assert_eq!(format_time("yesterday"), "yesterday");
+        assert_eq!(comparison_symbol("GreaterThanOrEqualToThreshold"), ">=");
+        assert_eq!(
+            comparison_symbol("LessThanLowerOrGreaterThanUpperThreshold"),
+            "outside the band"
+        );
+    }
+
+    #[test]
+    fn console_url_per_partition() {
+        let alarm = |arn: &str| {
+            let msg = serde_json::json!({"AlarmName": "my alarm/1", "NewStateValue": "OK", "AlarmArn": arn});
+            match parse_notification(None, &msg.to_string()) {
+                Notification::Alarm(a) => *a,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(
+            console_url(&alarm("arn:aws:cloudwatch:eu-west-1:1:alarm:x")).unwrap(),
+            "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/my%20alarm%2F1"
+        );
+        assert_eq!(
+            console_url(&alarm("arn:aws-cn:cloudwatch:cn-north-1:1:alarm:x")).unwrap(),
+            "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#alarmsV2:alarm/my%20alarm%2F1"
+        );
+        assert_eq!(console_url(&alarm("garbage")), None);
+    }
+
+    fn target(i: usize) -> UnhealthyTarget {
+        UnhealthyTarget {
+            id: format!("i-{i:04}"),
+            port: Some(80),
+            availability_zone: None,
+            state: "unhealthy".into(),
+            reason: Some("Target.FailedHealthChecks".into()),
+            description: Some("Health checks failed with these codes: [502]".into()),
+        }
+    }
+
+    #[test]
+    fn enrichment_from_describe_target_health_output() {
+        use aws_sdk_elasticloadbalancingv2::types::{
+            TargetDescription, TargetHealth, TargetHealthDescription, TargetHealthReasonEnum as R,
+            TargetHealthStateEnum as S,
+        };
+        let thd = |id: &str, port, state, reason: Option<R>, desc: Option<&str>| {
+            TargetHealthDescription::builder()
+                .target(
+                    TargetDescription::builder()
+                        .id(id)
+                        .port(port)
+                        .build(),
+                )
+                .target_health(
+                    TargetHealth::builder()
+                        .state(state)
+                        .set_reason(reason)
+                        .set_description(desc.map(str::to_owned))
+                        .build(),
+                )
+                .build()
+        };
+        let output = vec![
+            thd("i-0healthy", 80, S::Healthy, None, None),
+            thd(
+                "i-0bad",
+                8080,
+                S::Unhealthy,
+                Some(R::FailedHealthChecks),
+                Some("Health checks failed with these codes: [502]"),
+            ),
+            thd(
+                "10.0.1.7",
+                80,
+                S::Unhealthy,
+                Some(R::Timeout),
+                Some("Request timed out <!channel>"),
+            ),
+        ];
+        let report = report_from(
+            "arn:aws:elasticloadbalancing:ap-northeast-1:1:targetgroup/web-tg/1",
+            &output,
+        );
+        let p = render_fixture(
+            "sns-alarm-healthyhostcount-alarm.json",
+            &Targets::Report(report),
+            None,
+        );
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        let section = blocks(&p)
+            .iter()
+            .find_map(|b| {
+                b["text"]["text"]
+                    .as_str()
+                    .filter(|t| t.starts_with("*Unhealthy targets*"))
+            })
+            .expect("targets section")
+            .to_owned();
+        assert_eq!(
+            section,
+            "*Unhealthy targets* (2 of 3 registered)\n\
+             • `i-0bad:8080` unhealthy (Target.FailedHealthChecks) — Health checks failed with these codes: [502]\n\
+             • `10.0.1.7:80` unhealthy (Target.Timeout) — Request timed out &lt;!channel&gt;"
+        );
+    }
+
+    #[test]
+    fn target_list_is_capped_with_and_n_more() {
+        let report = TargetReport {
+            target_group_arn: "arn".into(),
+            registered: 40,
+            unhealthy: (0..25).map(target).collect(),
+        };
+        let text = targets_text(&report);
+        assert!(text.starts_with("*Unhealthy targets* (25 of 40 registered)"));
+        assert_eq!(text.matches("\n• ").count(), MAX_LISTED_TARGETS);
+        assert!(text.contains("`i-0009:80`") && !text.contains("i-0010"));
+        assert!(text.ends_with("\n…and 15 more"), "{text}");
+
+        let healthy = TargetReport {
+            target_group_arn: "arn".into(),
+            registered: 2,
+            unhealthy: vec![],
+        };
+        assert_eq!(
+            targets_text(&healthy),
+            "*Target health*: all 2 registered target(s) report healthy now."
+        );
+
+        // Huge descriptions still fit the section.
+        let mut big = target(1);
+        big.description = Some("<x>".repeat(5000));
+        let report = TargetReport {
+            target_group_arn: "a".into(),
+            registered: 10,
+            unhealthy: vec![big; 10],
+        };
+        assert!(targets_text(&report).chars().count() <= SECTION_MAX);
+    }
+
+    #[test]
+    fn unavailable_enrichment_adds_a_note_only_on_alarm() {
+        let p = render_fixture(
+            "sns-alarm-healthyhostcount-alarm.json",
+            &Targets::Unavailable,
+            None,
+        );
+        let notes: Vec<_> = all_texts(&p)
+            .into_iter()
+            .filter(|t| t.contains("Target health unavailable"))
+            .collect();
+        assert_eq!(notes.len(), 1);
+    }
+}
