@@ -1,1 +1,268 @@
-//! TODO
+//! A moto server (the AWS emulator) on 127.0.0.1, one per caller, stopped on drop.
+//!
+//! Needs `scripts/emulator.sh setup` to have made `.venv` (or `ELB_WATCH_MOTO_SERVER` pointing at
+//! a `moto_server` executable). Each emulator has its own state, so tests run in parallel.
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Credentials and region the emulator accepts (any values work; these are conventional).
+pub const ACCESS_KEY: &str = "testing";
+pub const SECRET_KEY: &str = "testing";
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT_ID: &str = "123456789012";
+
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    recording: PathBuf,
+}
+
+/// One AWS API request the emulator received while recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedCall {
+    /// Signing name from the Authorization header: `kms`, `iam`, `lambda`, `monitoring`, …
+    pub service: String,
+    /// `Encrypt`, `DescribeAlarms`, … ; for REST services (Lambda) `METHOD /path`.
+    pub action: String,
+    pub method: String,
+}
+
+impl RecordedCall {
+    pub fn is_mutating(&self) -> bool {
+        if let Some((method, _)) = self.action.split_once(' ') {
+            return method != "GET" && method != "HEAD";
+        }
+        !["Describe", "Get", "List"]
+            .iter()
+            .any(|p| self.action.starts_with(p))
+    }
+}
+
+pub fn moto_server_path() -> PathBuf {
+    std::env::var_os("ELB_WATCH_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join(".venv/bin/moto_server"))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Emulator {
+    /// Start a fresh emulator on a free port and wait until it answers (≤ 20 s).
+    pub fn start() -> Result<Self> {
+        let server = moto_server_path();
+        if !server.exists() {
+            bail!(
+                "{} not found: run `scripts/emulator.sh setup` first (it installs moto[server] \
+                 into .venv)",
+                server.display()
+            );
+        }
+        let mut last_err = None;
+        for _ in 0..3 {
+            let port = free_port()?;
+            let recording = std::env::temp_dir().join(format!("elb-watch-moto-{port}.jsonl"));
+            let _ = std::fs::remove_file(&recording);
+            let child = Command::new(&server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_RECORDER_FILEPATH", &recording)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("cannot start {}", server.display()))?;
+            let mut emu = Emulator {
+                child,
+                port,
+                recording,
+            };
+            match emu.wait_ready(Duration::from_secs(20)) {
+                Ok(()) => return Ok(emu),
+                Err(e) => {
+                    let _ = emu.child.kill();
+                    last_err = Some(e);
+                }
+            }
+        }
+        Err(last_err.unwrap())
+    }
+
+    fn wait_ready(&mut self, within: Duration) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("moto_server exited early ({status})");
+            }
+            if let Ok((200, _)) = self.http("GET", "/moto-api/data.json") {
+                return Ok(());
+            }
+            if start.elapsed() > within {
+                bail!("moto_server did not answer on port {} within {within:?}", self.port);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// For `--endpoint-url` / `AWS_ENDPOINT_URL`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Environment for a process that should talk to this emulator (AWS CLI conventions).
+    pub fn aws_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint_url()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+            ("AWS_REGION", REGION.to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// A minimal HTTP/1.0 request to the emulator's own API; returns (status, body).
+    pub fn http(&self, method: &str, path: &str) -> Result<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("malformed HTTP response from moto")?;
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Ok((status, body))
+    }
+
+    /// Start recording every API request (clears an earlier recording).
+    pub fn start_recording(&self) -> Result<()> {
+        self.http("POST", "/moto-api/recorder/reset-recording")?;
+        let (status, _) = self.http("POST", "/moto-api/recorder/start-recording")?;
+        anyhow::ensure!(status == 200, "moto refused to start recording ({status})");
+        Ok(())
+    }
+
+    /// Stop recording and return what the emulator received since `start_recording`.
+    pub fn stop_recording(&self) -> Result<Vec<RecordedCall>> {
+        self.http("POST", "/moto-api/recorder/stop-recording")?;
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| parse_recorded(&serde_json::from_str(l)?))
+            .collect()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.recording);
+    }
+}
+
+/// Service and action of one recorded request, whatever the protocol: JSON (`X-Amz-Target`),
+/// query (`Action=` in the form body) or REST (method and path).
+pub fn parse_recorded(entry: &Value) -> Result<RecordedCall> {
+    let headers = entry["headers"].as_object().context("recording without headers")?;
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let service = header("Authorization")
+        .split("Credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("unknown")
+        .to_string();
+    let method = entry["method"].as_str().unwrap_or("").to_string();
+    let body = match (entry["body"].as_str(), entry["body_encoded"].as_bool()) {
+        (Some(b), Some(true)) => decode_base64(b),
+        (Some(b), _) => b.to_string(),
+        _ => String::new(),
+    };
+    let target = header("X-Amz-Target");
+    let action = if let Some((_, op)) = target.rsplit_once('.') {
+        op.to_string()
+    } else if let Some(op) = body
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+    {
+        op.to_string()
+    } else {
+        let url = entry["url"].as_str().unwrap_or("");
+        let path = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or(url);
+        format!("{method} {}", path.split('?').next().unwrap_or(path))
+    };
+    Ok(RecordedCall {
+        service,
+        action,
+        method,
+    })
+}
+
+fn decode_base64(s: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recorded_calls_are_classified_for_every_protocol() {
+        let auth = |svc: &str| {
+            format!("AWS4-HMAC-SHA256 Credential=testing/20261125/us-east-1/{svc}/aws4_request")
+        };
+        let kms = json!({"headers": {"Authorization": auth("kms"), "X-Amz-Target": "TrentService.Encrypt"},
+                         "method": "POST", "url": "http://x/", "body": "{}", "body_encoded": false});
+        let query = json!({"headers": {"authorization": auth("monitoring")}, "method": "POST",
+                           "url": "http://x/", "body": "QWN0aW9uPURlc2NyaWJlQWxhcm1zJlZlcnNpb249MjAxMC0wOC0wMQ==",
+                           "body_encoded": true});
+        let rest = json!({"headers": {"Authorization": auth("lambda")}, "method": "GET",
+                          "url": "http://127.0.0.1:5000/2015-03-31/functions/f?Qualifier=1", "body": ""});
+        let kms = parse_recorded(&kms).unwrap();
+        assert_eq!((kms.service.as_str(), kms.action.as_str()), ("kms", "Encrypt"));
+        assert!(kms.is_mutating());
+        let query = parse_recorded(&query).unwrap();
+        assert_eq!((query.service.as_str(), query.action.as_str()), ("monitoring", "DescribeAlarms"));
+        assert!(!query.is_mutating());
+        let rest = parse_recorded(&rest).unwrap();
+        assert_eq!(rest.action, "GET /2015-03-31/functions/f");
+        assert!(!rest.is_mutating());
+    }
+}

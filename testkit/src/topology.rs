@@ -1,1 +1,96 @@
-//! TODO
+//! Load balancers, target groups and EC2 instances created in an [`Emulator`], through
+//! `scripts/topology.py` (boto3 from the emulator's venv: no EC2 SDK to compile).
+
+use crate::emulator::Emulator;
+use anyhow::{Context, Result, ensure};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// What `create` made.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub instances: Vec<String>,
+    /// name → ARN
+    pub target_groups: BTreeMap<String, String>,
+    /// name → ARN
+    pub load_balancers: BTreeMap<String, String>,
+}
+
+fn python() -> std::path::PathBuf {
+    let moto = crate::emulator::moto_server_path();
+    moto.with_file_name("python")
+}
+
+fn script(emu: &Emulator) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(crate::repo_root().join("scripts/topology.py"))
+        .args(["--endpoint", &emu.endpoint_url()]);
+    cmd
+}
+
+fn names(v: &Value) -> BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Create the topology described by `spec` (see `scripts/topology.py` for its shape).
+pub fn create(emu: &Emulator, spec: &Value) -> Result<Topology> {
+    let mut child = script(emu)
+        .arg("create")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot run scripts/topology.py")?;
+    child
+        .stdin
+        .take()
+        .context("no stdin")?
+        .write_all(spec.to_string().as_bytes())?;
+    let out = child.wait_with_output()?;
+    ensure!(
+        out.status.success(),
+        "topology.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: Value = serde_json::from_slice(&out.stdout)?;
+    Ok(Topology {
+        instances: made["instances"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+        target_groups: names(&made["target_groups"]),
+        load_balancers: names(&made["load_balancers"]),
+    })
+}
+
+/// Stop or start an instance; a stopped instance's targets turn unhealthy in the emulator.
+pub fn set_instance_running(emu: &Emulator, instance_id: &str, running: bool) -> Result<()> {
+    let state = if running { "running" } else { "stopped" };
+    let out = script(emu)
+        .args(["instance", instance_id, state])
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "topology.py instance failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// The seed's topology: one ALB (`web-alb`) with one target group (`web-tg`) and one instance.
+pub fn seed_spec() -> Value {
+    serde_json::json!({
+        "instances": 1,
+        "target_groups": [{"name": "web-tg", "protocol": "HTTP", "port": 80, "targets": [0]}],
+        "load_balancers": [{"name": "web-alb", "type": "application",
+                            "listeners": [{"port": 80, "protocol": "HTTP", "default": ["web-tg"]}]}]
+    })
+}

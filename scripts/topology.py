@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Seed a load-balancer topology into the local AWS emulator (moto), for tests and the demo.
+
+    topology.py --endpoint URL [--region R] create < spec.json   -> prints what it made, as JSON
+    topology.py --endpoint URL [--region R] instance ID stopped|running
+
+spec.json:
+  {"instances": 2,
+   "target_groups": [{"name": "web-tg", "protocol": "HTTP", "port": 80, "targets": [0, 1]}],
+   "load_balancers": [{"name": "web-alb", "type": "application",
+                       "listeners": [{"port": 80, "protocol": "HTTP", "default": ["web-tg"],
+                                      "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}]}]}
+
+`targets` index into the instances; a `forward` of several groups becomes a weighted forward.
+Runs on the venv that scripts/emulator.sh makes (boto3 comes with moto).
+"""
+import argparse
+import json
+import sys
+
+import boto3
+
+
+def client(args, service):
+    return boto3.client(
+        service,
+        endpoint_url=args.endpoint,
+        region_name=args.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def forward(arns_by_name, names):
+    if len(names) == 1:
+        return [{"Type": "forward", "TargetGroupArn": arns_by_name[names[0]]}]
+    groups = [{"TargetGroupArn": arns_by_name[n], "Weight": 1} for n in names]
+    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}]
+
+
+def create(args, spec):
+    ec2, elb = client(args, "ec2"), client(args, "elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{args.region}{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, az in enumerate("ab")
+    ]
+    instances = []
+    if spec.get("instances", 0):
+        reservation = ec2.run_instances(
+            ImageId="ami-12c6146b",
+            MinCount=spec["instances"],
+            MaxCount=spec["instances"],
+            SubnetId=subnets[0],
+        )
+        instances = [i["InstanceId"] for i in reservation["Instances"]]
+
+    tgs = {}
+    for tg in spec.get("target_groups", []):
+        arn = elb.create_target_group(
+            Name=tg["name"],
+            Protocol=tg.get("protocol", "HTTP"),
+            Port=tg.get("port", 80),
+            VpcId=vpc,
+            TargetType="instance",
+        )["TargetGroups"][0]["TargetGroupArn"]
+        tgs[tg["name"]] = arn
+        targets = [{"Id": instances[i], "Port": tg.get("port", 80)} for i in tg.get("targets", [])]
+        if targets:
+            elb.register_targets(TargetGroupArn=arn, Targets=targets)
+
+    lbs = {}
+    for lb in spec.get("load_balancers", []):
+        arn = elb.create_load_balancer(
+            Name=lb["name"], Subnets=subnets, Type=lb.get("type", "application"), Scheme="internal"
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+        lbs[lb["name"]] = arn
+        for listener in lb.get("listeners", []):
+            larn = elb.create_listener(
+                LoadBalancerArn=arn,
+                Protocol=listener.get("protocol", "HTTP"),
+                Port=listener["port"],
+                DefaultActions=forward(tgs, listener["default"]),
+            )["Listeners"][0]["ListenerArn"]
+            for priority, rule in enumerate(listener.get("rules", []), start=1):
+                elb.create_rule(
+                    ListenerArn=larn,
+                    Priority=priority,
+                    Conditions=[{"Field": "path-pattern", "Values": [rule["path"]]}],
+                    Actions=forward(tgs, rule["forward"]),
+                )
+    return {
+        "vpc_id": vpc,
+        "subnets": subnets,
+        "instances": instances,
+        "target_groups": tgs,
+        "load_balancers": lbs,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--endpoint", required=True)
+    p.add_argument("--region", default="us-east-1")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("create")
+    inst = sub.add_parser("instance")
+    inst.add_argument("id")
+    inst.add_argument("state", choices=["stopped", "running"])
+    args = p.parse_args()
+    if args.cmd == "create":
+        json.dump(create(args, json.load(sys.stdin)), sys.stdout)
+        print()
+    else:
+        ec2 = client(args, "ec2")
+        if args.state == "stopped":
+            ec2.stop_instances(InstanceIds=[args.id])
+        else:
+            ec2.start_instances(InstanceIds=[args.id])
+
+
+if __name__ == "__main__":
+    main()

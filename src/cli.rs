@@ -1,0 +1,152 @@
+//! The command-line surface: every flag, its environment variable and its help text.
+//! Parsing only; `commands/` does the work.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "elb-watch",
+    version,
+    about = "Give an AWS Application Load Balancer a health alarm wired to Slack, in one command",
+    long_about = "Give an AWS Application Load Balancer a health alarm wired to Slack, in one command.\n\n\
+`up` creates, per environment, a CloudWatch HealthyHostCount alarm for every target group of the \
+named ALBs, an SNS topic, a notifier Lambda posting to a Slack incoming webhook (its URL encrypted \
+with a customer-managed KMS key) and the least-privilege IAM role it runs as. `status` shows what \
+exists and what drifted; `down` removes it all.\n\n\
+Credentials and region come from the usual AWS places (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID, \
+~/.aws/config, SSO, instance roles).\n\n\
+Exit codes: 0 success (status: all present and in sync), 1 drift or missing pieces (status), \
+2 error.",
+    after_help = "Run `elb-watch <COMMAND> --help` for the options of a command."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalOpts {
+    /// AWS region to work in (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send every AWS API call to this URL instead of AWS's endpoints (e.g. a local emulator)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Environment name: names and tags every resource, so several environments can share an
+    /// account and region without touching each other (lower-case letters, digits, '-'; ≤ 20)
+    #[arg(
+        long = "env",
+        global = true,
+        env = "ELB_WATCH_ENV",
+        default_value = "default",
+        value_name = "ENV",
+        value_parser = crate::naming::parse_env_name
+    )]
+    pub env: String,
+
+    /// Output format of the result on stdout; progress and errors go to stderr
+    #[arg(
+        long,
+        global = true,
+        env = "ELB_WATCH_OUTPUT",
+        value_enum,
+        default_value_t = OutputFormat::Table
+    )]
+    pub output: OutputFormat,
+
+    /// Plain progress lines instead of animated spinners (automatic when stderr is not a terminal)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+
+    /// Log AWS SDK activity to stderr (never includes the webhook URL)
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable tables
+    Table,
+    /// One JSON document, for scripts and CI
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the alarm → SNS → Lambda → Slack chain for one or more ALBs
+    Up(UpArgs),
+    /// Show what exists, what drifted, alarm states and target health (exit 1 on drift)
+    Status(StatusArgs),
+    /// Remove everything elb-watch created for the environment
+    Down(DownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Name of an Application Load Balancer to watch (repeat for several)
+    #[arg(long = "alb", value_name = "NAME", required = true)]
+    pub albs: Vec<String>,
+
+    /// Slack incoming-webhook URL (https://hooks.slack.com/services/…). Prefer the environment
+    /// variable or --slack-url-file so the secret does not sit on the command line
+    #[arg(
+        long,
+        env = "ELB_WATCH_SLACK_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        conflicts_with = "slack_url_file"
+    )]
+    pub slack_url: Option<String>,
+
+    /// Read the Slack webhook URL from a file, or from standard input with '-'
+    #[arg(long, value_name = "PATH|-")]
+    pub slack_url_file: Option<PathBuf>,
+
+    /// Slack channel to post to (overrides the webhook's default channel), e.g. #ops
+    #[arg(long, value_name = "CHANNEL")]
+    pub slack_channel: Option<String>,
+
+    /// Alarm when HealthyHostCount falls below N (default 1: alarm when no target is healthy)
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_healthy: u32,
+
+    /// Also subscribe this e-mail address to the alarm topic (AWS sends a confirmation mail)
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<String>,
+
+    /// Days to keep the notifier's logs
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub log_retention_days: i32,
+
+    /// Print the plan (create / update / unchanged per resource) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Accept an http:// or non-Slack webhook URL (for local test sinks only)
+    #[arg(long, hide = true, env = "ELB_WATCH_ALLOW_ANY_WEBHOOK")]
+    pub allow_any_webhook: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also show these ALBs' target groups, whether or not the environment watches them
+    #[arg(long = "alb", value_name = "NAME")]
+    pub albs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+}

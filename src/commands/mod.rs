@@ -1,0 +1,23 @@
+//! One module per subcommand; each returns the process exit code.
+
+pub mod down;
+pub mod status;
+pub mod up;
+
+use crate::aws::{self, Clients};
+use crate::cli::{Cli, Command, GlobalOpts};
+use anyhow::Result;
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Up(args) => up::run(&cli.global, args).await,
+        Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Down(args) => down::run(&cli.global, args).await,
+    }
+}
+
+/// SDK configuration and clients for a command.
+pub async fn connect(global: &GlobalOpts) -> Result<Clients> {
+    let sdk = aws::config::load(global).await?;
+    Ok(Clients::new(&sdk))
+}

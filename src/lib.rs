@@ -1,0 +1,13 @@
+//! elb-watch: an ALB health alarm wired to Slack, in one command.
+//!
+//! Layout: `cli` parses; `commands` orchestrate one subcommand each; `discovery` finds ALBs and
+//! target groups; `naming` is the naming and tagging scheme; `output` renders tables and JSON;
+//! `aws` is the thin SDK layer.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod discovery;
+pub mod exit;
+pub mod naming;
+pub mod output;
