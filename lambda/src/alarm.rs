@@ -128,10 +128,7 @@ impl Alarm {
 
     /// Region code parsed from `AlarmArn`.
     pub fn region(&self) -> Option<&str> {
-        self.arn
-            .as_deref()
-            .and_then(Arn::parse)
-            .map(|a| a.region)
+        self.arn.as_deref().and_then(Arn::parse).map(|a| a.region)
     }
 
     pub fn partition(&self) -> Option<&str> {
@@ -146,12 +143,7 @@ impl Alarm {
         self.account_id
             .as_deref()
             .filter(|a| !a.is_empty())
-            .or_else(|| {
-                self.arn
-                    .as_deref()
-                    .and_then(Arn::parse)
-                    .map(|a| a.account)
-            })
+            .or_else(|| self.arn.as_deref().and_then(Arn::parse).map(|a| a.account))
     }
 
     /// Load balancer name from the `LoadBalancer` dimension.

@@ -137,12 +137,7 @@ mod tests {
         description: Option<&str>,
     ) -> TargetHealthDescription {
         TargetHealthDescription::builder()
-            .target(
-                TargetDescription::builder()
-                    .id(id)
-                    .port(port)
-                    .build(),
-            )
+            .target(TargetDescription::builder().id(id).port(port).build())
             .target_health(
                 TargetHealth::builder()
                     .state(state)

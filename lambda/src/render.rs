@@ -743,12 +743,7 @@ mod tests {
         };
         let thd = |id: &str, port, state, reason: Option<R>, desc: Option<&str>| {
             TargetHealthDescription::builder()
-                .target(
-                    TargetDescription::builder()
-                        .id(id)
-                        .port(port)
-                        .build(),
-                )
+                .target(TargetDescription::builder().id(id).port(port).build())
                 .target_health(
                     TargetHealth::builder()
                         .state(state)
