@@ -4,10 +4,16 @@
 //! target groups; `naming` is the naming and tagging scheme; `output` renders tables and JSON;
 //! `aws` is the thin SDK layer.
 
+pub mod apply;
 pub mod aws;
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod discovery;
 pub mod exit;
 pub mod naming;
 pub mod output;
+pub mod policy;
+pub mod progress;
+pub mod secret;
+pub mod state;

@@ -1,6 +1,7 @@
 //! Rendering for humans (tables) and machines (JSON). Pure: strings in, strings out.
 
 use crate::cli::OutputFormat;
+use crate::commands::up::UpReport;
 use crate::discovery::Discovery;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
@@ -46,4 +47,31 @@ pub fn discovery_table(d: &Discovery) -> String {
         ));
     }
     out
+}
+
+pub fn up_table(r: &UpReport) -> String {
+    let mut t = table(&["resource", "name", "action", "details"]);
+    for c in &r.changes {
+        t.add_row(vec![
+            c.kind.to_string(),
+            c.name.clone(),
+            if r.dry_run {
+                c.action.label().to_string()
+            } else {
+                c.action.past_tense().to_string()
+            },
+            c.reasons.join(", "),
+        ]);
+    }
+    let verdict = match (r.dry_run, r.in_sync) {
+        (_, true) => "everything is in place; nothing changed".to_string(),
+        (true, false) => "dry run: nothing was changed".to_string(),
+        (false, false) => format!("env {} is up to date", r.env),
+    };
+    format!(
+        "{t}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        r.api_calls.total,
+        r.api_calls.mutating,
+        r.duration_ms as f64 / 1000.0
+    )
 }

@@ -6,6 +6,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,11 +27,13 @@ pub struct CallStats {
     pub by_operation: BTreeMap<String, usize>,
 }
 
-/// Reads are the operations AWS names Describe*, Get*, List*; everything else changes state.
+/// Reads are the operations AWS names Describe*, Get*, List*, and KMS Decrypt (which `up` uses
+/// to compare the deployed webhook URL); everything else changes state.
 pub fn is_read_only(operation: &str) -> bool {
-    ["Describe", "Get", "List"]
-        .iter()
-        .any(|p| operation.starts_with(p))
+    operation == "Decrypt"
+        || ["Describe", "Get", "List"]
+            .iter()
+            .any(|p| operation.starts_with(p))
 }
 
 impl CallLedger {
@@ -70,9 +73,10 @@ impl Intercept for LedgerInterceptor {
         "elb-watch call ledger"
     }
 
-    fn read_before_execution(
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {

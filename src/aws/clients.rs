@@ -13,6 +13,7 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub ledger: CallLedger,
     /// The region every client talks to.
     pub region: String,
@@ -40,6 +41,7 @@ impl Clients {
             lambda: client!(aws_sdk_lambda, sdk, ledger),
             logs: client!(aws_sdk_cloudwatchlogs, sdk, ledger),
             sts: client!(aws_sdk_sts, sdk, ledger),
+            tagging: client!(aws_sdk_resourcegroupstagging, sdk, ledger),
             region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             ledger,
         }

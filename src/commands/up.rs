@@ -1,6 +1,128 @@
-use crate::cli::{GlobalOpts, UpArgs};
-use anyhow::{Result, bail};
+//! `elb-watch up`: discover, read what exists, plan, apply (or print the plan with --dry-run).
 
-pub async fn run(_global: &GlobalOpts, _args: &UpArgs) -> Result<u8> {
-    bail!("`up` is not implemented yet")
+use super::connect;
+use crate::aws::{AwsResultExt, CallStats, Clients};
+use crate::cli::{GlobalOpts, UpArgs};
+use crate::naming::Names;
+use crate::output;
+use crate::progress::Progress;
+use crate::secret::{self, Secret};
+use crate::state::desired::{Identity, Inputs, desired};
+use crate::state::observed::observe;
+use crate::state::plan::{Change, plan};
+use crate::{apply, bundle, discovery, exit};
+use anyhow::{Result, bail};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Serialize)]
+pub struct UpReport {
+    pub env: String,
+    pub region: String,
+    pub account_id: String,
+    pub dry_run: bool,
+    /// True when nothing needed to change.
+    pub in_sync: bool,
+    pub changes: Vec<Change>,
+    pub target_groups: Vec<discovery::TargetGroup>,
+    pub api_calls: CallStats,
+    pub duration_ms: u128,
+}
+
+/// The webhook URL from --slack-url-file, --slack-url or ELB_WATCH_SLACK_URL, validated.
+fn webhook(args: &UpArgs) -> Result<Option<Secret>> {
+    let hook = match (&args.slack_url_file, &args.slack_url) {
+        (Some(path), _) => Some(secret::read_from(path)?),
+        (None, Some(url)) => Some(Secret::new(url.trim())),
+        (None, None) => None,
+    };
+    if let Some(h) = &hook {
+        secret::validate_webhook(h, args.allow_any_webhook)?;
+    }
+    Ok(hook)
+}
+
+fn validate(args: &UpArgs) -> Result<()> {
+    if let Some(email) = &args.email
+        && !(email.contains('@') && !email.starts_with('@') && !email.ends_with('@'))
+    {
+        bail!("--email '{email}' is not an e-mail address");
+    }
+    const RETENTION: [i32; 22] = [
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ];
+    if !RETENTION.contains(&args.log_retention_days) {
+        bail!(
+            "--log-retention-days {} is not one CloudWatch Logs accepts: use one of {:?}",
+            args.log_retention_days,
+            RETENTION
+        );
+    }
+    Ok(())
+}
+
+pub async fn identity(clients: &Clients) -> Result<Identity> {
+    let me = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .aws("STS GetCallerIdentity")?;
+    Ok(Identity::from_caller(
+        me.account().unwrap_or_default(),
+        me.arn().unwrap_or_default(),
+        &clients.region,
+    ))
+}
+
+pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
+    let started = Instant::now();
+    validate(args)?;
+    let hook = webhook(args)?;
+    let clients = connect(global).await?;
+    let progress = Progress::new(global.no_progress);
+    let names = Names::new(&global.env);
+
+    let (identity, found) = tokio::try_join!(
+        identity(&clients),
+        discovery::discover(&clients, &args.albs)
+    )?;
+    progress.note(&format!(
+        "env {}: {} target group(s) behind {} in {} (account {})",
+        global.env,
+        found.target_groups.len(),
+        args.albs.join(", "),
+        identity.region,
+        identity.account_id
+    ));
+    let inputs = Inputs {
+        env: global.env.clone(),
+        albs: args.albs.clone(),
+        channel: args.slack_channel.clone(),
+        min_healthy: args.min_healthy,
+        email: args.email.clone(),
+        log_retention_days: args.log_retention_days,
+        code_sha256: bundle::code_sha256(),
+    };
+    let want = desired(&inputs, &identity, &found.target_groups);
+    let have = observe(&clients, &names, &identity).await?;
+    let plan = plan(&want, &have, hook.as_ref())?;
+
+    if !args.dry_run && !plan.is_noop() {
+        apply::apply(&clients, &want, &have, &plan, hook.as_ref(), &progress).await?;
+    }
+    let report = UpReport {
+        env: global.env.clone(),
+        region: identity.region.clone(),
+        account_id: identity.account_id.clone(),
+        dry_run: args.dry_run,
+        in_sync: plan.is_noop(),
+        changes: plan.changes().into_iter().cloned().collect(),
+        target_groups: found.target_groups,
+        api_calls: clients.ledger.stats(),
+        duration_ms: started.elapsed().as_millis(),
+    };
+    output::print(global.output, &report, output::up_table(&report))?;
+    Ok(exit::OK)
 }

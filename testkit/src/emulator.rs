@@ -38,9 +38,11 @@ impl RecordedCall {
         if let Some((method, _)) = self.action.split_once(' ') {
             return method != "GET" && method != "HEAD";
         }
-        !["Describe", "Get", "List"]
-            .iter()
-            .any(|p| self.action.starts_with(p))
+        // KMS Decrypt reads; it changes nothing.
+        self.action != "Decrypt"
+            && !["Describe", "Get", "List"]
+                .iter()
+                .any(|p| self.action.starts_with(p))
     }
 }
 

@@ -1,0 +1,86 @@
+//! One HealthyHostCount alarm per target group, with ALARM and OK actions to the topic; alarms of
+//! target groups no longer behind the ALBs are deleted.
+
+use crate::aws::{AwsResultExt, Clients};
+use crate::naming::Names;
+use crate::state::desired::{
+    AlarmSpec, COMPARISON, Desired, EVALUATION_PERIODS, METRIC, NAMESPACE, PERIOD_S, STATISTIC,
+    TREAT_MISSING_DATA,
+};
+use crate::state::plan::{Action, Plan};
+use anyhow::Result;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
+use futures::future::try_join_all;
+
+pub async fn ensure_alarms(
+    clients: &Clients,
+    desired: &Desired,
+    plan: &Plan,
+    topic_arn: &str,
+) -> Result<()> {
+    let puts = plan
+        .alarms
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update))
+        .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name))
+        .map(|spec| put_alarm(clients, &desired.env, spec, topic_arn));
+    try_join_all(puts).await?;
+
+    let doomed: Vec<String> = plan
+        .alarms
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.name.clone())
+        .collect();
+    for batch in doomed.chunks(100) {
+        clients
+            .cloudwatch
+            .delete_alarms()
+            .set_alarm_names(Some(batch.to_vec()))
+            .send()
+            .await
+            .aws("CloudWatch DeleteAlarms")?;
+    }
+    Ok(())
+}
+
+async fn put_alarm(clients: &Clients, env: &str, spec: &AlarmSpec, topic_arn: &str) -> Result<()> {
+    let tags = Names::new(env)
+        .tags()
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build());
+    clients
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&spec.name)
+        .alarm_description(&spec.description)
+        .namespace(NAMESPACE)
+        .metric_name(METRIC)
+        .dimensions(
+            Dimension::builder()
+                .name("TargetGroup")
+                .value(&spec.tg_dimension)
+                .build(),
+        )
+        .dimensions(
+            Dimension::builder()
+                .name("LoadBalancer")
+                .value(&spec.lb_dimension)
+                .build(),
+        )
+        .statistic(Statistic::from(STATISTIC))
+        .period(PERIOD_S)
+        .evaluation_periods(EVALUATION_PERIODS)
+        .datapoints_to_alarm(EVALUATION_PERIODS)
+        .threshold(spec.threshold)
+        .comparison_operator(ComparisonOperator::from(COMPARISON))
+        .treat_missing_data(TREAT_MISSING_DATA)
+        .actions_enabled(true)
+        .alarm_actions(topic_arn)
+        .ok_actions(topic_arn)
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .aws("CloudWatch PutMetricAlarm")?;
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! The customer-managed key that encrypts the webhook URL, its alias, and the encryption.
+
+use super::retry;
+use crate::aws::{AwsResultExt, Clients};
+use crate::naming::{MANAGED_BY, Names, TAG_ENV, TAG_MANAGED_BY};
+use crate::secret::Secret;
+use crate::state::desired::Desired;
+use crate::state::observed::Observed;
+use crate::state::plan::{Action, Plan};
+use anyhow::{Context, Result};
+use aws_sdk_kms::primitives::Blob;
+use base64::Engine;
+
+/// The key's id and ARN.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub id: String,
+    pub arn: String,
+}
+
+/// Create (or adopt), enable and set the policy of the env's key; point the alias at it.
+pub async fn ensure_key(
+    clients: &Clients,
+    desired: &Desired,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<Key> {
+    let kms = &clients.kms;
+    let policy = desired.key_policy.to_string();
+    let key = match (&observed.key, plan.key.action) {
+        (Some(k), _) => Key {
+            id: k.key_id.clone(),
+            arn: k.arn.clone(),
+        },
+        (None, _) => match adoptable_key(clients, desired).await? {
+            // A key from an `up` interrupted before it made the alias.
+            Some(k) => {
+                put_policy(clients, &k.id, &policy).await?;
+                k
+            }
+            None => {
+                let out = retry::through_propagation(retry::budget(), || async {
+                    kms.create_key()
+                        .description(format!(
+                            "elb-watch {}: encrypts the Slack webhook URL",
+                            desired.env
+                        ))
+                        .policy(&policy)
+                        .set_tags(Some(kms_tags(&desired.env)))
+                        .send()
+                        .await
+                        .aws("KMS CreateKey")
+                })
+                .await?;
+                let meta = out.key_metadata.context("CreateKey returned no key")?;
+                Key {
+                    id: meta.key_id().to_string(),
+                    arn: meta.arn().unwrap_or_default().to_string(),
+                }
+            }
+        },
+    };
+    if plan.key.action == Action::Update {
+        if plan.key.reasons.iter().any(|r| r == "disabled") {
+            kms.enable_key()
+                .key_id(&key.id)
+                .send()
+                .await
+                .aws("KMS EnableKey")?;
+        }
+        if plan.key.reasons.iter().any(|r| r == "key policy") {
+            put_policy(clients, &key.id, &policy).await?;
+        }
+    }
+    Ok(key)
+}
+
+async fn put_policy(clients: &Clients, key_id: &str, policy: &str) -> Result<()> {
+    retry::through_propagation(retry::budget(), || async {
+        clients
+            .kms
+            .put_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .policy(policy)
+            .send()
+            .await
+            .aws("KMS PutKeyPolicy")
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn ensure_alias(
+    clients: &Clients,
+    desired: &Desired,
+    plan: &Plan,
+    key: &Key,
+) -> Result<()> {
+    match plan.alias.action {
+        Action::Create => {
+            clients
+                .kms
+                .create_alias()
+                .alias_name(&desired.key_alias)
+                .target_key_id(&key.id)
+                .send()
+                .await
+                .aws("KMS CreateAlias")?;
+        }
+        Action::Update => {
+            clients
+                .kms
+                .update_alias()
+                .alias_name(&desired.key_alias)
+                .target_key_id(&key.id)
+                .send()
+                .await
+                .aws("KMS UpdateAlias")?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Encrypt the webhook URL as the Lambda console does: bound to the function by the
+/// encryption context `{"LambdaFunctionName": <name>}`; returns base64 ciphertext.
+pub async fn encrypt_hook(
+    clients: &Clients,
+    key: &Key,
+    function: &str,
+    hook: &Secret,
+) -> Result<String> {
+    let out = clients
+        .kms
+        .encrypt()
+        .key_id(&key.id)
+        .plaintext(Blob::new(hook.expose().as_bytes()))
+        .encryption_context("LambdaFunctionName", function)
+        .send()
+        .await
+        .aws("KMS Encrypt")?;
+    let blob = out
+        .ciphertext_blob()
+        .context("Encrypt returned no ciphertext")?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(blob.as_ref()))
+}
+
+fn kms_tags(env: &str) -> Vec<aws_sdk_kms::types::Tag> {
+    Names::new(env)
+        .tags()
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .expect("key and value set")
+        })
+        .collect()
+}
+
+/// An enabled key tagged for this env that no alias points at: what an `up` killed between
+/// CreateKey and CreateAlias leaves. Found through the tagging API (one call), so a re-run
+/// adopts it instead of leaking a second key.
+async fn adoptable_key(clients: &Clients, desired: &Desired) -> Result<Option<Key>> {
+    use aws_sdk_resourcegroupstagging::types::TagFilter;
+    let out = clients
+        .tagging
+        .get_resources()
+        .resource_type_filters("kms:key")
+        .tag_filters(
+            TagFilter::builder()
+                .key(TAG_ENV)
+                .values(&desired.env)
+                .build(),
+        )
+        .tag_filters(
+            TagFilter::builder()
+                .key(TAG_MANAGED_BY)
+                .values(MANAGED_BY)
+                .build(),
+        )
+        .send()
+        .await
+        .aws("Tagging GetResources")?;
+    for mapping in out.resource_tag_mapping_list() {
+        let Some(arn) = mapping.resource_arn() else {
+            continue;
+        };
+        let meta = clients
+            .kms
+            .describe_key()
+            .key_id(arn)
+            .send()
+            .await
+            .aws("KMS DescribeKey")?
+            .key_metadata;
+        if let Some(meta) = meta
+            && meta.enabled()
+            && meta.key_state() == Some(&aws_sdk_kms::types::KeyState::Enabled)
+        {
+            return Ok(Some(Key {
+                id: meta.key_id().to_string(),
+                arn: meta.arn().unwrap_or(arn).to_string(),
+            }));
+        }
+    }
+    Ok(None)
+}

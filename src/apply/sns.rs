@@ -1,0 +1,107 @@
+//! The alarm topic (with the inputs recorded in its tags), the optional e-mail subscription and
+//! the topic → function subscription.
+
+use crate::aws::{AwsResultExt, Clients};
+use crate::naming::Names;
+use crate::state::desired::{Desired, is_setting_key};
+use crate::state::observed::Observed;
+use crate::state::plan::{Action, Plan};
+use anyhow::{Context, Result};
+use aws_sdk_sns::types::Tag;
+
+fn tags(desired: &Desired) -> Vec<Tag> {
+    Names::new(&desired.env)
+        .tags()
+        .into_iter()
+        .chain(desired.settings.clone())
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value set")
+        })
+        .collect()
+}
+
+pub async fn ensure_topic(
+    clients: &Clients,
+    desired: &Desired,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<String> {
+    let sns = &clients.sns;
+    let arn = match plan.topic.action {
+        Action::Create => sns
+            .create_topic()
+            .name(&desired.topic_name)
+            .set_tags(Some(tags(desired)))
+            .send()
+            .await
+            .aws("SNS CreateTopic")?
+            .topic_arn
+            .context("CreateTopic returned no ARN")?,
+        Action::Update => {
+            let stale: Vec<String> = observed
+                .topic
+                .iter()
+                .flat_map(|t| t.tags.keys())
+                .filter(|k| is_setting_key(k) && !desired.settings.contains_key(*k))
+                .cloned()
+                .collect();
+            if !stale.is_empty() {
+                sns.untag_resource()
+                    .resource_arn(&desired.topic_arn)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
+                    .aws("SNS UntagResource")?;
+            }
+            sns.tag_resource()
+                .resource_arn(&desired.topic_arn)
+                .set_tags(Some(tags(desired)))
+                .send()
+                .await
+                .aws("SNS TagResource")?;
+            desired.topic_arn.clone()
+        }
+        _ => desired.topic_arn.clone(),
+    };
+    if let (Action::Create, Some(addr)) = (plan.email.action, &desired.email) {
+        sns.subscribe()
+            .topic_arn(&arn)
+            .protocol("email")
+            .endpoint(addr)
+            .send()
+            .await
+            .aws("SNS Subscribe (email)")?;
+    }
+    for sub in &plan.unsubscribe {
+        sns.unsubscribe()
+            .subscription_arn(sub)
+            .send()
+            .await
+            .aws("SNS Unsubscribe")?;
+    }
+    Ok(arn)
+}
+
+pub async fn ensure_subscription(
+    clients: &Clients,
+    plan: &Plan,
+    topic_arn: &str,
+    function_arn: &str,
+) -> Result<()> {
+    if plan.subscription.action == Action::Create {
+        clients
+            .sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("lambda")
+            .endpoint(function_arn)
+            .send()
+            .await
+            .aws("SNS Subscribe (lambda)")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! The IAM and KMS policy documents elb-watch creates. Pure: the tests check these very
+//! documents, and `up` compares them with what AWS holds to find drift.
+
+use serde_json::{Value, json};
+
+/// Who may assume the notifier's role: the Lambda service, for this account only.
+pub fn lambda_trust_policy(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
+        }]
+    })
+}
+
+/// The seed's decrypt-only policy: `kms:Decrypt` on the one key, nothing else.
+pub fn decrypt_only_policy(key_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DecryptSlackWebhookUrl",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn
+        }]
+    })
+}
+
+/// The role's inline policy: write its own logs, and the one read call the notifier makes
+/// (DescribeTargetHealth, which supports no resource-level scoping).
+pub fn runtime_policy(partition: &str, region: &str, account_id: &str, log_group: &str) -> Value {
+    let group = format!("arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}");
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": format!("{group}:*")
+            },
+            {
+                "Sid": "ReadTargetHealth",
+                "Effect": "Allow",
+                "Action": "elasticloadbalancing:DescribeTargetHealth",
+                "Resource": "*"
+            }
+        ]
+    })
+}
+
+/// Key policy: the account administers the key (so IAM policies govern it, as with any
+/// customer-managed key); the notifier's role may only decrypt, and only ciphertexts bound to its
+/// function by the encryption context.
+pub fn key_policy(partition: &str, account_id: &str, role_arn: &str, function: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:{partition}:iam::{account_id}:root")},
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Sid": "NotifierDecryptsOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:EncryptionContext:LambdaFunctionName": function}
+                }
+            }
+        ]
+    })
+}
+
+/// A policy document as AWS returns it (IAM URL-encodes them) parsed to JSON, for comparing.
+pub fn parse_document(raw: &str) -> Option<Value> {
+    let decoded = if raw.trim_start().starts_with('{') {
+        raw.to_string()
+    } else {
+        url::form_urlencoded::parse(format!("x={raw}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())?
+    };
+    serde_json::from_str(&decoded).ok()
+}
+
+/// Whether two documents say the same; a single action or resource equals a one-element list.
+pub fn same_document(a: &Value, b: &Value) -> bool {
+    normalize(a) == normalize(b)
+}
+
+fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Array(items) if items.len() == 1 => normalize(&items[0]),
+        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Every action a policy document allows.
+pub fn allowed_actions(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let statements = match &doc["Statement"] {
+        Value::Array(s) => s.clone(),
+        other => vec![other.clone()],
+    };
+    for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        match &s["Action"] {
+            Value::String(a) => out.push(a.clone()),
+            Value::Array(a) => out.extend(a.iter().filter_map(|x| x.as_str().map(String::from))),
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decrypt_policy_allows_only_decrypt_on_the_key() {
+        let doc = decrypt_only_policy("arn:aws:kms:us-east-1:1:key/k");
+        assert_eq!(allowed_actions(&doc), vec!["kms:Decrypt"]);
+        assert_eq!(
+            doc["Statement"][0]["Resource"],
+            "arn:aws:kms:us-east-1:1:key/k"
+        );
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn runtime_policy_is_scoped_to_own_log_group() {
+        let doc = runtime_policy("aws", "eu-west-1", "1", "/aws/lambda/f");
+        assert_eq!(
+            allowed_actions(&doc),
+            vec![
+                "elasticloadbalancing:DescribeTargetHealth",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents"
+            ]
+        );
+        assert_eq!(
+            doc["Statement"][0]["Resource"],
+            "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*"
+        );
+        assert!(!doc.to_string().contains("CloudWatchReadOnlyAccess"));
+    }
+
+    #[test]
+    fn key_policy_gives_the_role_decrypt_only_bound_to_its_function() {
+        let doc = key_policy("aws", "1", "arn:aws:iam::1:role/r", "fn");
+        let role = &doc["Statement"][1];
+        assert_eq!(role["Principal"]["AWS"], "arn:aws:iam::1:role/r");
+        assert_eq!(role["Action"], "kms:Decrypt");
+        assert_eq!(
+            role["Condition"]["StringEquals"]["kms:EncryptionContext:LambdaFunctionName"],
+            "fn"
+        );
+        assert_eq!(
+            doc["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::1:root"
+        );
+    }
+
+    #[test]
+    fn documents_compare_through_url_encoding_and_list_forms() {
+        let doc = decrypt_only_policy("k");
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(doc.to_string().as_bytes()).collect();
+        assert_eq!(parse_document(&encoded).unwrap(), doc);
+        assert_eq!(parse_document(&doc.to_string()).unwrap(), doc);
+        let mut listy = doc.clone();
+        listy["Statement"][0]["Action"] = json!(["kms:Decrypt"]);
+        assert!(same_document(&doc, &listy));
+        let mut other = doc.clone();
+        other["Statement"][0]["Action"] = json!("kms:*");
+        assert!(!same_document(&doc, &other));
+    }
+}

@@ -1,0 +1,6 @@
+//! The state model shared by `up`, `status` and `down`: what should exist (`desired`, pure), what
+//! does exist (`observed`, reads only) and the difference (`plan`, pure).
+
+pub mod desired;
+pub mod observed;
+pub mod plan;

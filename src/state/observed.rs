@@ -1,0 +1,650 @@
+//! What exists in AWS for one environment, read by name (and, where names can collide, proven by
+//! tags). Reads only; `up`, `status` and `down` all start here.
+
+use crate::aws::{AwsResultExt, Clients, errors};
+use crate::naming::{self, Names};
+use crate::policy;
+use crate::secret::Secret;
+use crate::state::desired::{ENV_HOOK, Identity};
+use anyhow::Result;
+use aws_sdk_cloudwatch::types::MetricAlarm;
+use base64::Engine;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Default)]
+pub struct KeyObs {
+    pub key_id: String,
+    pub arn: String,
+    pub enabled: bool,
+    pub pending_deletion: bool,
+    pub policy: Option<Value>,
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PolicyObs {
+    pub arn: String,
+    pub document: Option<Value>,
+    pub default_version: String,
+    pub versions: Vec<String>,
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RoleObs {
+    pub arn: String,
+    pub trust: Option<Value>,
+    pub attached: Vec<String>,
+    pub inline: BTreeMap<String, Value>,
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionObs {
+    pub arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TopicObs {
+    pub arn: String,
+    pub subscriptions: Vec<SubscriptionObs>,
+    pub tags: BTreeMap<String, String>,
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogGroupObs {
+    pub retention_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FunctionObs {
+    pub arn: String,
+    pub role: String,
+    pub runtime: String,
+    pub handler: String,
+    pub memory_mb: i32,
+    pub timeout_s: i32,
+    pub code_sha256: String,
+    pub description: String,
+    pub env: BTreeMap<String, String>,
+    pub owned: bool,
+    /// The webhook URL the function holds, decrypted (in memory only).
+    pub hook: Option<Secret>,
+    /// Why the function's ciphertext could not be decrypted, if it could not.
+    pub hook_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PermissionObs {
+    pub source_arn: Option<String>,
+    pub principal: Option<String>,
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlarmObs {
+    pub name: String,
+    pub arn: String,
+    pub namespace: String,
+    pub metric: String,
+    pub lb_dimension: Option<String>,
+    pub tg_dimension: Option<String>,
+    pub statistic: String,
+    pub period: i32,
+    pub evaluation_periods: i32,
+    pub threshold: f64,
+    pub comparison: String,
+    pub treat_missing: String,
+    pub description: String,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+    pub ok_actions: Vec<String>,
+    pub state: String,
+    pub state_reason: String,
+    pub state_since: Option<String>,
+    /// Tags prove the alarm is this env's (checked only where its actions do not already).
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub key: Option<KeyObs>,
+    /// The alias exists (possibly pointing at a key pending deletion).
+    pub alias_target: Option<String>,
+    pub decrypt_policy: Option<PolicyObs>,
+    pub role: Option<RoleObs>,
+    pub topic: Option<TopicObs>,
+    pub log_group: Option<LogGroupObs>,
+    pub function: Option<FunctionObs>,
+    pub permission: Option<PermissionObs>,
+    /// Alarms proven to be this env's.
+    pub alarms: Vec<AlarmObs>,
+    /// Alarms with this env's name prefix that belong to someone else.
+    pub foreign_alarms: Vec<String>,
+}
+
+fn tag_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn owns(names: &Names, tags: &BTreeMap<String, String>) -> bool {
+    names.owns(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Read everything of `names`' environment, concurrently.
+pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> Result<Observed> {
+    let topic_arn = format!(
+        "arn:{}:sns:{}:{}:{}",
+        identity.partition,
+        identity.region,
+        identity.account_id,
+        names.topic()
+    );
+    let policy_arn = format!(
+        "arn:{}:iam::{}:policy{}{}",
+        identity.partition,
+        identity.account_id,
+        naming::IAM_PATH,
+        names.decrypt_policy()
+    );
+    let (
+        (key, alias_target),
+        decrypt_policy,
+        role,
+        topic,
+        log_group,
+        (function, permission),
+        alarms,
+    ) = tokio::try_join!(
+        observe_key(clients, names),
+        observe_policy(clients, names, &policy_arn),
+        observe_role(clients, names),
+        observe_topic(clients, names, &topic_arn),
+        observe_log_group(clients, names),
+        observe_function(clients, names),
+        observe_alarms(clients, names, &topic_arn),
+    )?;
+    let (alarms, foreign_alarms) = alarms;
+    Ok(Observed {
+        key,
+        alias_target,
+        decrypt_policy,
+        role,
+        topic,
+        log_group,
+        function,
+        permission,
+        alarms,
+        foreign_alarms,
+    })
+}
+
+async fn observe_key(clients: &Clients, names: &Names) -> Result<(Option<KeyObs>, Option<String>)> {
+    let described = clients
+        .kms
+        .describe_key()
+        .key_id(names.kms_alias())
+        .send()
+        .await;
+    let meta = match described {
+        Ok(out) => match out.key_metadata {
+            Some(m) => m,
+            None => return Ok((None, None)),
+        },
+        Err(e) if errors::code(&e) == Some("NotFoundException") => return Ok((None, None)),
+        Err(e) => return Err(e).aws("KMS DescribeKey"),
+    };
+    let key_id = meta.key_id().to_string();
+    let pending = matches!(
+        meta.key_state(),
+        Some(aws_sdk_kms::types::KeyState::PendingDeletion)
+            | Some(aws_sdk_kms::types::KeyState::PendingReplicaDeletion)
+    );
+    if pending {
+        // The alias still points at a key `down` scheduled for deletion: a new key replaces it.
+        return Ok((None, Some(key_id)));
+    }
+    let (policy, tags) = tokio::try_join!(
+        async {
+            clients
+                .kms
+                .get_key_policy()
+                .key_id(&key_id)
+                .policy_name("default")
+                .send()
+                .await
+                .aws("KMS GetKeyPolicy")
+        },
+        async {
+            clients
+                .kms
+                .list_resource_tags()
+                .key_id(&key_id)
+                .send()
+                .await
+                .aws("KMS ListResourceTags")
+        }
+    )?;
+    let tags = tag_map(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())));
+    Ok((
+        Some(KeyObs {
+            arn: meta.arn().unwrap_or_default().to_string(),
+            enabled: meta.enabled(),
+            pending_deletion: false,
+            policy: policy.policy().and_then(policy::parse_document),
+            owned: owns(names, &tags),
+            key_id: key_id.clone(),
+        }),
+        Some(key_id),
+    ))
+}
+
+async fn observe_policy(clients: &Clients, names: &Names, arn: &str) -> Result<Option<PolicyObs>> {
+    let got = clients.iam.get_policy().policy_arn(arn).send().await;
+    let policy = match got {
+        Ok(out) => match out.policy {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+        Err(e) if errors::code(&e) == Some("NoSuchEntity") => return Ok(None),
+        Err(e) => return Err(e).aws("IAM GetPolicy"),
+    };
+    let default_version = policy.default_version_id().unwrap_or("v1").to_string();
+    let (version, versions) = tokio::try_join!(
+        async {
+            clients
+                .iam
+                .get_policy_version()
+                .policy_arn(arn)
+                .version_id(&default_version)
+                .send()
+                .await
+                .aws("IAM GetPolicyVersion")
+        },
+        async {
+            clients
+                .iam
+                .list_policy_versions()
+                .policy_arn(arn)
+                .send()
+                .await
+                .aws("IAM ListPolicyVersions")
+        }
+    )?;
+    let tags = tag_map(policy.tags().iter().map(|t| (t.key(), t.value())));
+    Ok(Some(PolicyObs {
+        arn: arn.to_string(),
+        document: version
+            .policy_version()
+            .and_then(|v| v.document())
+            .and_then(policy::parse_document),
+        default_version,
+        versions: versions
+            .versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+            .filter_map(|v| v.version_id().map(String::from))
+            .collect(),
+        owned: owns(names, &tags),
+    }))
+}
+
+async fn observe_role(clients: &Clients, names: &Names) -> Result<Option<RoleObs>> {
+    let got = clients.iam.get_role().role_name(names.role()).send().await;
+    let role = match got {
+        Ok(out) => match out.role {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+        Err(e) if errors::code(&e) == Some("NoSuchEntity") => return Ok(None),
+        Err(e) => return Err(e).aws("IAM GetRole"),
+    };
+    let (attached, inline_names) = tokio::try_join!(
+        async {
+            clients
+                .iam
+                .list_attached_role_policies()
+                .role_name(names.role())
+                .send()
+                .await
+                .aws("IAM ListAttachedRolePolicies")
+        },
+        async {
+            clients
+                .iam
+                .list_role_policies()
+                .role_name(names.role())
+                .send()
+                .await
+                .aws("IAM ListRolePolicies")
+        }
+    )?;
+    let mut inline = BTreeMap::new();
+    for name in inline_names.policy_names() {
+        let doc = clients
+            .iam
+            .get_role_policy()
+            .role_name(names.role())
+            .policy_name(name)
+            .send()
+            .await
+            .aws("IAM GetRolePolicy")?;
+        if let Some(v) = policy::parse_document(doc.policy_document()) {
+            inline.insert(name.clone(), v);
+        }
+    }
+    let tags = tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
+    Ok(Some(RoleObs {
+        arn: role.arn().to_string(),
+        trust: role
+            .assume_role_policy_document()
+            .and_then(policy::parse_document),
+        attached: attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(String::from))
+            .collect(),
+        inline,
+        owned: owns(names, &tags),
+    }))
+}
+
+async fn observe_topic(clients: &Clients, names: &Names, arn: &str) -> Result<Option<TopicObs>> {
+    let got = clients
+        .sns
+        .get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await;
+    match got {
+        Ok(_) => {}
+        Err(e) if errors::code(&e) == Some("NotFound") => return Ok(None),
+        Err(e) => return Err(e).aws("SNS GetTopicAttributes"),
+    }
+    let (tags, subscriptions) = tokio::try_join!(
+        async {
+            clients
+                .sns
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws("SNS ListTagsForResource")
+        },
+        list_subscriptions(clients, arn)
+    )?;
+    let tags = tag_map(tags.tags().iter().map(|t| (t.key(), t.value())));
+    Ok(Some(TopicObs {
+        arn: arn.to_string(),
+        subscriptions,
+        owned: owns(names, &tags),
+        tags,
+    }))
+}
+
+async fn list_subscriptions(clients: &Clients, topic_arn: &str) -> Result<Vec<SubscriptionObs>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = clients
+            .sns
+            .list_subscriptions_by_topic()
+            .topic_arn(topic_arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("SNS ListSubscriptionsByTopic")?;
+        out.extend(page.subscriptions().iter().map(|s| SubscriptionObs {
+            arn: s.subscription_arn().unwrap_or_default().to_string(),
+            protocol: s.protocol().unwrap_or_default().to_string(),
+            endpoint: s.endpoint().unwrap_or_default().to_string(),
+        }));
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+async fn observe_log_group(clients: &Clients, names: &Names) -> Result<Option<LogGroupObs>> {
+    let out = clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(names.log_group())
+        .send()
+        .await
+        .aws("Logs DescribeLogGroups")?;
+    Ok(out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(names.log_group().as_str()))
+        .map(|g| LogGroupObs {
+            retention_days: g.retention_in_days(),
+        }))
+}
+
+async fn observe_function(
+    clients: &Clients,
+    names: &Names,
+) -> Result<(Option<FunctionObs>, Option<PermissionObs>)> {
+    let got = clients
+        .lambda
+        .get_function()
+        .function_name(names.function())
+        .send()
+        .await;
+    let out = match got {
+        Ok(out) => out,
+        Err(e) if errors::code(&e) == Some("ResourceNotFoundException") => return Ok((None, None)),
+        Err(e) => return Err(e).aws("Lambda GetFunction"),
+    };
+    let Some(cfg) = out.configuration() else {
+        return Ok((None, None));
+    };
+    let env: BTreeMap<String, String> = cfg
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let tags = out
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let mut function = FunctionObs {
+        arn: cfg.function_arn().unwrap_or_default().to_string(),
+        role: cfg.role().unwrap_or_default().to_string(),
+        runtime: cfg
+            .runtime()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        handler: cfg.handler().unwrap_or_default().to_string(),
+        memory_mb: cfg.memory_size().unwrap_or_default(),
+        timeout_s: cfg.timeout().unwrap_or_default(),
+        code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
+        description: cfg.description().unwrap_or_default().to_string(),
+        owned: owns(names, &tags),
+        env,
+        hook: None,
+        hook_error: None,
+    };
+    let (hook, permission) = tokio::try_join!(
+        decrypt_hook(clients, names, function.env.get(ENV_HOOK)),
+        observe_permission(clients, names)
+    )?;
+    match hook {
+        Ok(secret) => function.hook = secret,
+        Err(reason) => function.hook_error = Some(reason),
+    }
+    Ok((Some(function), permission))
+}
+
+/// Decrypt the function's webhook ciphertext with its encryption context, so `up` can tell
+/// whether the URL changed. Failure to decrypt is a finding, not an error.
+async fn decrypt_hook(
+    clients: &Clients,
+    names: &Names,
+    ciphertext: Option<&String>,
+) -> Result<std::result::Result<Option<Secret>, String>> {
+    let Some(ciphertext) = ciphertext else {
+        return Ok(Ok(None));
+    };
+    let Ok(blob) = base64::engine::general_purpose::STANDARD.decode(ciphertext) else {
+        return Ok(Err(format!("{ENV_HOOK} is not base64")));
+    };
+    let out = clients
+        .kms
+        .decrypt()
+        .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(blob))
+        .encryption_context("LambdaFunctionName", names.function())
+        .send()
+        .await;
+    match out {
+        Ok(out) => {
+            let plain = out
+                .plaintext()
+                .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+                .unwrap_or_default();
+            Ok(Ok(Some(Secret::new(plain))))
+        }
+        Err(e) => Ok(Err(format!(
+            "{ENV_HOOK} does not decrypt: {}",
+            errors::describe(&e)
+        ))),
+    }
+}
+
+async fn observe_permission(clients: &Clients, names: &Names) -> Result<Option<PermissionObs>> {
+    let got = clients
+        .lambda
+        .get_policy()
+        .function_name(names.function())
+        .send()
+        .await;
+    let doc = match got {
+        Ok(out) => out.policy().and_then(policy::parse_document),
+        Err(e) if errors::code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => return Err(e).aws("Lambda GetPolicy"),
+    };
+    let Some(doc) = doc else { return Ok(None) };
+    let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+    let sid = names.invoke_permission_sid();
+    Ok(statements
+        .iter()
+        .find(|s| s["Sid"] == sid.as_str())
+        .map(|s| PermissionObs {
+            source_arn: s["Condition"]["ArnLike"]["AWS:SourceArn"]
+                .as_str()
+                .map(String::from),
+            principal: s["Principal"]["Service"]
+                .as_str()
+                .or_else(|| s["Principal"].as_str())
+                .map(String::from),
+            action: s["Action"].as_str().map(String::from),
+        }))
+}
+
+fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
+    let dim = |name: &str| {
+        a.dimensions()
+            .iter()
+            .find(|d| d.name() == Some(name))
+            .and_then(|d| d.value().map(String::from))
+    };
+    AlarmObs {
+        name: a.alarm_name().unwrap_or_default().to_string(),
+        arn: a.alarm_arn().unwrap_or_default().to_string(),
+        namespace: a.namespace().unwrap_or_default().to_string(),
+        metric: a.metric_name().unwrap_or_default().to_string(),
+        lb_dimension: dim("LoadBalancer"),
+        tg_dimension: dim("TargetGroup"),
+        statistic: a
+            .statistic()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        period: a.period().unwrap_or_default(),
+        evaluation_periods: a.evaluation_periods().unwrap_or_default(),
+        threshold: a.threshold().unwrap_or_default(),
+        comparison: a
+            .comparison_operator()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        treat_missing: a.treat_missing_data().unwrap_or("missing").to_string(),
+        description: a.alarm_description().unwrap_or_default().to_string(),
+        actions_enabled: a.actions_enabled().unwrap_or(true),
+        alarm_actions: a.alarm_actions().to_vec(),
+        ok_actions: a.ok_actions().to_vec(),
+        state: a
+            .state_value()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        state_reason: a.state_reason().unwrap_or_default().to_string(),
+        state_since: a
+            .state_updated_timestamp()
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        owned: false,
+    }
+}
+
+/// Alarms named with this env's prefix; those whose actions point at this env's topic are
+/// ours outright, the others only if their tags say so (one call each).
+async fn observe_alarms(
+    clients: &Clients,
+    names: &Names,
+    topic_arn: &str,
+) -> Result<(Vec<AlarmObs>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let page = clients
+            .cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(names.alarm_prefix())
+            .alarm_types(aws_sdk_cloudwatch::types::AlarmType::MetricAlarm)
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("CloudWatch DescribeAlarms")?;
+        found.extend(page.metric_alarms().iter().map(alarm_obs));
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    let checks = found.iter().map(|a| async move {
+        if a.alarm_actions.iter().any(|x| x == topic_arn) {
+            return Ok::<bool, anyhow::Error>(true);
+        }
+        let tags = clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&a.arn)
+            .send()
+            .await
+            .aws("CloudWatch ListTagsForResource")?;
+        let tags = tag_map(
+            tags.tags()
+                .iter()
+                .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+        );
+        Ok(owns(names, &tags))
+    });
+    let owned = futures::future::try_join_all(checks).await?;
+    let mut ours = Vec::new();
+    let mut foreign = BTreeSet::new();
+    for (mut alarm, is_ours) in found.into_iter().zip(owned) {
+        if is_ours {
+            alarm.owned = true;
+            ours.push(alarm);
+        } else {
+            foreign.insert(alarm.name);
+        }
+    }
+    Ok((ours, foreign.into_iter().collect()))
+}

@@ -1,0 +1,567 @@
+//! The difference between what should be and what is: one [`Change`] per resource. Pure.
+//! `up` applies it, `up --dry-run` prints it, `status` reports it as drift.
+
+use super::desired::{
+    AlarmSpec, COMPARISON, Desired, ENV_CHANNEL, ENV_HOOK, EVALUATION_PERIODS, METRIC, NAMESPACE,
+    PERIOD_S, STATISTIC, TREAT_MISSING_DATA,
+};
+use super::observed::{AlarmObs, Observed};
+use crate::policy::same_document;
+use crate::secret::Secret;
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    Delete,
+}
+
+impl Action {
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Delete => "delete",
+        }
+    }
+
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Delete => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Resource kind, e.g. "kms-key", "alarm".
+    pub kind: &'static str,
+    pub name: String,
+    pub action: Action,
+    /// What differs (for updates) — never a secret.
+    pub reasons: Vec<String>,
+}
+
+impl Change {
+    fn new(kind: &'static str, name: impl Into<String>, action: Action) -> Self {
+        Change {
+            kind,
+            name: name.into(),
+            action,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Create when absent; update with `reasons` when present and differing; else unchanged.
+    fn diff(
+        kind: &'static str,
+        name: impl Into<String>,
+        exists: bool,
+        reasons: Vec<String>,
+    ) -> Self {
+        let action = match (exists, reasons.is_empty()) {
+            (false, _) => Action::Create,
+            (true, false) => Action::Update,
+            (true, true) => Action::Unchanged,
+        };
+        let reasons = if exists { reasons } else { Vec::new() };
+        Change {
+            kind,
+            name: name.into(),
+            action,
+            reasons,
+        }
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.action == Action::Unchanged
+    }
+}
+
+/// What must change in the notifier function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionChange {
+    #[serde(flatten)]
+    pub change: Change,
+    pub code: bool,
+    pub configuration: bool,
+    /// The webhook ciphertext must be (re)made: new function, new URL or new key.
+    pub encrypt_hook: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub role: Change,
+    pub role_policy: Change,
+    pub key: Change,
+    pub alias: Change,
+    pub decrypt_policy: Change,
+    pub attachment: Change,
+    pub topic: Change,
+    pub email: Change,
+    pub log_group: Change,
+    pub function: FunctionChange,
+    pub subscription: Change,
+    pub permission: Change,
+    pub alarms: Vec<Change>,
+    /// Policies attached to the role that elb-watch did not put there (detached by `up`).
+    pub detach: Vec<String>,
+    /// Inline role policies elb-watch did not write (removed by `up`).
+    pub remove_inline: Vec<String>,
+    /// Email subscriptions no longer asked for.
+    pub unsubscribe: Vec<String>,
+}
+
+impl Plan {
+    /// Every change, in the order they are applied.
+    pub fn changes(&self) -> Vec<&Change> {
+        let mut all = vec![
+            &self.role,
+            &self.role_policy,
+            &self.key,
+            &self.alias,
+            &self.decrypt_policy,
+            &self.attachment,
+            &self.topic,
+            &self.email,
+            &self.log_group,
+            &self.function.change,
+            &self.subscription,
+            &self.permission,
+        ];
+        all.extend(self.alarms.iter());
+        all.retain(|c| !(c.kind == "email-subscription" && c.name.is_empty()));
+        all
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.changes().iter().all(|c| c.is_noop())
+    }
+}
+
+/// How an alarm differs from its spec (empty: in sync).
+pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<String> {
+    let mut r = Vec::new();
+    let mut check = |field: &str, ok: bool| {
+        if !ok {
+            r.push(field.to_string());
+        }
+    };
+    check("metric", obs.metric == METRIC && obs.namespace == NAMESPACE);
+    check(
+        "dimensions",
+        obs.lb_dimension.as_deref() == Some(spec.lb_dimension.as_str())
+            && obs.tg_dimension.as_deref() == Some(spec.tg_dimension.as_str()),
+    );
+    check("threshold", (obs.threshold - spec.threshold).abs() < 1e-9);
+    check("comparison", obs.comparison == COMPARISON);
+    check("statistic", obs.statistic == STATISTIC);
+    check("period", obs.period == PERIOD_S);
+    check(
+        "evaluation periods",
+        obs.evaluation_periods == EVALUATION_PERIODS,
+    );
+    check(
+        "missing-data treatment",
+        obs.treat_missing == TREAT_MISSING_DATA,
+    );
+    check("description", obs.description == spec.description);
+    check(
+        "alarm actions",
+        obs.actions_enabled && obs.alarm_actions == [topic_arn.to_string()],
+    );
+    check("OK actions", obs.ok_actions == [topic_arn.to_string()]);
+    r
+}
+
+pub fn plan(desired: &Desired, observed: &Observed, hook: Option<&Secret>) -> Result<Plan> {
+    refuse_foreign(desired, observed)?;
+
+    // Role, its inline runtime policy, and what is attached to it.
+    let role = match &observed.role {
+        None => Change::new("iam-role", &desired.role_name, Action::Create),
+        Some(r) => {
+            let trust_ok = r
+                .trust
+                .as_ref()
+                .is_some_and(|t| same_document(t, &desired.trust_policy));
+            let reasons = if trust_ok {
+                vec![]
+            } else {
+                vec!["trust policy".to_string()]
+            };
+            Change::diff("iam-role", &desired.role_name, true, reasons)
+        }
+    };
+    let inline = observed
+        .role
+        .as_ref()
+        .and_then(|r| r.inline.get(&desired.runtime_policy_name));
+    let role_policy = Change::diff(
+        "iam-role-policy",
+        format!("{}/{}", desired.role_name, desired.runtime_policy_name),
+        inline.is_some(),
+        match inline {
+            Some(doc) if !same_document(doc, &desired.runtime_policy) => vec!["document".into()],
+            _ => vec![],
+        },
+    );
+    let remove_inline: Vec<String> = observed
+        .role
+        .iter()
+        .flat_map(|r| r.inline.keys())
+        .filter(|n| **n != desired.runtime_policy_name)
+        .cloned()
+        .collect();
+    let detach: Vec<String> = observed
+        .role
+        .iter()
+        .flat_map(|r| r.attached.iter())
+        .filter(|a| **a != desired.decrypt_policy_arn)
+        .cloned()
+        .collect();
+    let role = with_reasons(
+        role,
+        remove_inline
+            .iter()
+            .map(|n| format!("remove inline policy {n}"))
+            .chain(detach.iter().map(|a| format!("detach {a}")))
+            .collect(),
+    );
+
+    // Key and alias. A key pending deletion counts as absent: a new one replaces it.
+    let key = match &observed.key {
+        None => Change::new("kms-key", &desired.key_alias, Action::Create),
+        Some(k) => {
+            let mut reasons = Vec::new();
+            if !k.enabled {
+                reasons.push("disabled".to_string());
+            }
+            if !k
+                .policy
+                .as_ref()
+                .is_some_and(|p| same_document(p, &desired.key_policy))
+            {
+                reasons.push("key policy".to_string());
+            }
+            Change::diff("kms-key", &k.key_id, true, reasons)
+        }
+    };
+    let new_key = key.action == Action::Create;
+    let alias = match (&observed.alias_target, new_key) {
+        (None, _) => Change::new("kms-alias", &desired.key_alias, Action::Create),
+        (Some(_), true) => Change {
+            reasons: vec!["point at the new key".into()],
+            ..Change::new("kms-alias", &desired.key_alias, Action::Update)
+        },
+        (Some(_), false) => Change::new("kms-alias", &desired.key_alias, Action::Unchanged),
+    };
+
+    let decrypt_policy = match (&observed.decrypt_policy, &observed.key) {
+        (None, _) => Change::new("iam-policy", &desired.decrypt_policy_name, Action::Create),
+        (Some(_), None) => Change {
+            reasons: vec!["scope to the new key".into()],
+            ..Change::new("iam-policy", &desired.decrypt_policy_name, Action::Update)
+        },
+        (Some(p), Some(k)) => {
+            let want = crate::policy::decrypt_only_policy(&k.arn);
+            let ok = p.document.as_ref().is_some_and(|d| same_document(d, &want));
+            Change::diff(
+                "iam-policy",
+                &desired.decrypt_policy_name,
+                true,
+                if ok { vec![] } else { vec!["document".into()] },
+            )
+        }
+    };
+    let attached = observed
+        .role
+        .as_ref()
+        .is_some_and(|r| r.attached.contains(&desired.decrypt_policy_arn));
+    let attachment = Change::diff(
+        "iam-attachment",
+        format!("{} → {}", desired.decrypt_policy_name, desired.role_name),
+        attached,
+        vec![],
+    );
+
+    // Topic (which records the inputs in its tags) and the optional e-mail subscription.
+    let topic = match &observed.topic {
+        None => Change::new("sns-topic", &desired.topic_name, Action::Create),
+        Some(t) => {
+            let recorded: Vec<(&String, &String)> = t
+                .tags
+                .iter()
+                .filter(|(k, _)| super::desired::is_setting_key(k))
+                .collect();
+            let wanted: Vec<(&String, &String)> = desired.settings.iter().collect();
+            Change::diff(
+                "sns-topic",
+                &desired.topic_name,
+                true,
+                if recorded == wanted {
+                    vec![]
+                } else {
+                    vec!["recorded settings".into()]
+                },
+            )
+        }
+    };
+    let subs = observed
+        .topic
+        .as_ref()
+        .map(|t| t.subscriptions.clone())
+        .unwrap_or_default();
+    let email = match &desired.email {
+        None => Change::new("email-subscription", "", Action::Unchanged),
+        Some(addr) => Change::diff(
+            "email-subscription",
+            addr,
+            subs.iter()
+                .any(|s| s.protocol == "email" && s.endpoint == *addr),
+            vec![],
+        ),
+    };
+    let previous_email = observed
+        .topic
+        .as_ref()
+        .and_then(|t| t.tags.get(super::desired::SETTING_EMAIL));
+    let unsubscribe: Vec<String> = subs
+        .iter()
+        .filter(|s| s.protocol == "email")
+        .filter(|s| {
+            Some(&s.endpoint) == previous_email && desired.email.as_ref() != Some(&s.endpoint)
+        })
+        .filter(|s| s.arn.starts_with("arn:"))
+        .map(|s| s.arn.clone())
+        .collect();
+
+    let log_group = Change::diff(
+        "log-group",
+        &desired.log_group,
+        observed.log_group.is_some(),
+        match &observed.log_group {
+            Some(g) if g.retention_days != Some(desired.log_retention_days) => {
+                vec!["retention".into()]
+            }
+            _ => vec![],
+        },
+    );
+
+    let function = plan_function(desired, observed, hook, new_key)?;
+
+    let function_arn = observed.function.as_ref().map(|f| f.arn.clone());
+    let subscribed = match (&observed.topic, &function_arn) {
+        (Some(_), Some(arn)) => subs
+            .iter()
+            .any(|s| s.protocol == "lambda" && s.endpoint == *arn),
+        _ => false,
+    };
+    let subscription = Change::diff(
+        "sns-subscription",
+        format!("{} → {}", desired.topic_name, desired.function.name),
+        subscribed,
+        vec![],
+    );
+    let permission = match &observed.permission {
+        None => Change::new("lambda-permission", &desired.permission_sid, Action::Create),
+        Some(p) => {
+            let ok = p.source_arn.as_deref() == Some(desired.topic_arn.as_str())
+                && p.principal.as_deref() == Some("sns.amazonaws.com")
+                && p.action.as_deref() == Some("lambda:InvokeFunction");
+            Change::diff(
+                "lambda-permission",
+                &desired.permission_sid,
+                true,
+                if ok {
+                    vec![]
+                } else {
+                    vec!["source topic or principal".into()]
+                },
+            )
+        }
+    };
+
+    let mut alarms: Vec<Change> = desired
+        .alarms
+        .iter()
+        .map(|spec| {
+            let obs = observed.alarms.iter().find(|a| a.name == spec.name);
+            Change::diff(
+                "alarm",
+                &spec.name,
+                obs.is_some(),
+                obs.map(|o| alarm_drift(spec, o, &desired.topic_arn))
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    alarms.extend(
+        observed
+            .alarms
+            .iter()
+            .filter(|a| !desired.alarms.iter().any(|s| s.name == a.name))
+            .map(|a| Change {
+                reasons: vec!["target group no longer behind the ALBs".into()],
+                ..Change::new("alarm", &a.name, Action::Delete)
+            }),
+    );
+
+    Ok(Plan {
+        role,
+        role_policy,
+        key,
+        alias,
+        decrypt_policy,
+        attachment,
+        topic,
+        email,
+        log_group,
+        function,
+        subscription,
+        permission,
+        alarms,
+        detach,
+        remove_inline,
+        unsubscribe,
+    })
+}
+
+fn with_reasons(mut change: Change, extra: Vec<String>) -> Change {
+    if !extra.is_empty() && change.action == Action::Unchanged {
+        change.action = Action::Update;
+    }
+    if change.action == Action::Update {
+        change.reasons.extend(extra);
+    }
+    change
+}
+
+fn plan_function(
+    desired: &Desired,
+    observed: &Observed,
+    hook: Option<&Secret>,
+    new_key: bool,
+) -> Result<FunctionChange> {
+    let spec = &desired.function;
+    let Some(f) = &observed.function else {
+        if hook.is_none() {
+            bail!(
+                "a Slack webhook URL is needed to create the notifier: pass --slack-url-file, \
+                 set ELB_WATCH_SLACK_URL, or pass --slack-url"
+            );
+        }
+        return Ok(FunctionChange {
+            change: Change::new("lambda-function", &spec.name, Action::Create),
+            code: true,
+            configuration: true,
+            encrypt_hook: true,
+        });
+    };
+    let mut reasons = Vec::new();
+    let code = f.code_sha256 != spec.code_sha256;
+    if code {
+        reasons.push("code".to_string());
+    }
+    let mut config = Vec::new();
+    for (field, ok) in [
+        ("role", f.role == spec.role_arn),
+        ("runtime", f.runtime == spec.runtime),
+        ("handler", f.handler == spec.handler),
+        ("memory", f.memory_mb == spec.memory_mb),
+        ("timeout", f.timeout_s == spec.timeout_s),
+        ("description", f.description == spec.description),
+        (
+            "slack channel",
+            f.env.get(ENV_CHANNEL) == spec.channel.as_ref(),
+        ),
+        (
+            "environment",
+            f.env.keys().all(|k| k == ENV_HOOK || k == ENV_CHANNEL),
+        ),
+    ] {
+        if !ok {
+            config.push(field.to_string());
+        }
+    }
+    let encrypt_hook = match (hook, &f.hook) {
+        _ if new_key => {
+            if hook.is_none() {
+                bail!(
+                    "the environment's KMS key is gone or pending deletion, so the webhook URL \
+                     must be encrypted again: pass it with --slack-url-file, ELB_WATCH_SLACK_URL \
+                     or --slack-url"
+                );
+            }
+            config.push("webhook URL (new key)".to_string());
+            true
+        }
+        (Some(want), Some(have)) if want == have => false,
+        (Some(_), Some(_)) => {
+            config.push("webhook URL".to_string());
+            true
+        }
+        (Some(_), None) => {
+            config.push("webhook URL (was missing or undecryptable)".to_string());
+            true
+        }
+        (None, Some(_)) => false,
+        (None, None) => bail!(
+            "the notifier's webhook URL is missing or cannot be decrypted ({}): pass it again \
+             with --slack-url-file, ELB_WATCH_SLACK_URL or --slack-url",
+            f.hook_error.as_deref().unwrap_or("not set")
+        ),
+    };
+    let configuration = !config.is_empty();
+    reasons.extend(config);
+    Ok(FunctionChange {
+        change: Change::diff("lambda-function", &spec.name, true, reasons),
+        code,
+        configuration,
+        encrypt_hook,
+    })
+}
+
+/// Resources with this env's names that elb-watch did not make (or another env owns) are never
+/// taken over.
+fn refuse_foreign(desired: &Desired, observed: &Observed) -> Result<()> {
+    let mut foreign = Vec::new();
+    if observed.role.as_ref().is_some_and(|r| !r.owned) {
+        foreign.push(format!("IAM role {}", desired.role_name));
+    }
+    if observed.decrypt_policy.as_ref().is_some_and(|p| !p.owned) {
+        foreign.push(format!("IAM policy {}", desired.decrypt_policy_name));
+    }
+    if observed.key.as_ref().is_some_and(|k| !k.owned) {
+        foreign.push(format!("KMS key behind {}", desired.key_alias));
+    }
+    if observed.topic.as_ref().is_some_and(|t| !t.owned) {
+        foreign.push(format!("SNS topic {}", desired.topic_name));
+    }
+    if observed.function.as_ref().is_some_and(|f| !f.owned) {
+        foreign.push(format!("Lambda function {}", desired.function.name));
+    }
+    for name in &observed.foreign_alarms {
+        if desired.alarms.iter().any(|a| a.name == *name) {
+            foreign.push(format!("CloudWatch alarm {name}"));
+        }
+    }
+    if !foreign.is_empty() {
+        bail!(
+            "{} already exist(s) but {} not tagged as elb-watch's for env '{}': rename or remove \
+             it, or choose another --env",
+            foreign.join(", "),
+            if foreign.len() == 1 { "is" } else { "are" },
+            desired.env
+        );
+    }
+    Ok(())
+}
