@@ -13,7 +13,12 @@ use std::process::Command;
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-    for watched in ["lambda/src", "lambda/Cargo.toml", "Cargo.lock", "Cargo.toml"] {
+    for watched in [
+        "lambda/src",
+        "lambda/Cargo.toml",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={watched}");
     }
     println!("cargo:rerun-if-env-changed=ELB_WATCH_NOTIFIER_BOOTSTRAP");
@@ -57,8 +62,13 @@ fn build_notifier(manifest_dir: &Path, out_dir: &Path) -> PathBuf {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().expect("could not run cargo to build the notifier");
-    assert!(status.success(), "building the notifier Lambda (lambda/) failed");
+    let status = cmd
+        .status()
+        .expect("could not run cargo to build the notifier");
+    assert!(
+        status.success(),
+        "building the notifier Lambda (lambda/) failed"
+    );
     target_dir.join("notifier").join("bootstrap")
 }
 
