@@ -44,3 +44,4 @@ pub fn elb_watch(emu: &Emulator) -> Command {
 pub fn run(cmd: &mut Command) -> Run {
     cmd.output().expect("elb-watch runs").into()
 }
+pub mod aws;

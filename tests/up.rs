@@ -1,0 +1,653 @@
+//! `elb-watch up` against the emulator: the wiring read back through the AWS APIs, idempotency
+//! counted by the emulator itself, envs side by side, convergence after a kill at every step.
+
+mod common;
+
+use base64::Engine;
+use common::{Run, aws::sdk, elb_watch, run};
+use elb_watch_testkit::{emulator::Emulator, topology};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const CANARY: &str = "https://hooks.slack.com/services/T0CANARY/B0CANARY/canary-secret-0451";
+const OTHER_URL: &str = "https://hooks.slack.com/services/T0OTHER/B0OTHER/other-secret-9912";
+
+fn spec() -> Value {
+    json!({
+        "instances": 2,
+        "target_groups": [
+            {"name": "web-tg", "targets": [0]},
+            {"name": "api-tg", "targets": [1]},
+            {"name": "spare-tg"}
+        ],
+        "load_balancers": [{"name": "web-alb", "listeners": [
+            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}
+        ]}]
+    })
+}
+
+fn up(emu: &Emulator, env: &str, url: &str, extra: &[&str]) -> Run {
+    let r = run(elb_watch(emu)
+        .env("ELB_WATCH_SLACK_URL", url)
+        .args(["--env", env, "--output", "json", "up", "--alb", "web-alb"])
+        .args(extra));
+    for text in [&r.stdout, &r.stderr] {
+        assert!(
+            !text.contains(url),
+            "the webhook URL leaked into output:\n{text}"
+        );
+        assert!(
+            !text.contains("canary-secret"),
+            "a part of the URL leaked:\n{text}"
+        );
+    }
+    r
+}
+
+fn actions(report: &Value) -> BTreeMap<String, String> {
+    report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                format!(
+                    "{} {}",
+                    c["kind"].as_str().unwrap(),
+                    c["name"].as_str().unwrap()
+                ),
+                c["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn tag_of(tags: impl IntoIterator<Item = (String, String)>, key: &str) -> Option<String> {
+    tags.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Read everything back through the AWS APIs and check the chain is wired end to end.
+async fn assert_wired(
+    emu: &Emulator,
+    env: &str,
+    url: &str,
+    expected_alarms: &[&str],
+    threshold: f64,
+) {
+    let cfg = sdk(emu).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let lambda = aws_sdk_lambda::Client::new(&cfg);
+    let kms = aws_sdk_kms::Client::new(&cfg);
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
+    let prefix = format!("elb-watch-{env}");
+    let topic = format!("arn:aws:sns:us-east-1:123456789012:{prefix}-alarms");
+    let function = format!("{prefix}-notifier");
+    let env_tag = |tags: Vec<(String, String)>| tag_of(tags, "elb-watch:env");
+
+    // Alarms: one per target group, ALARM and OK actions to the topic. The prefix also matches
+    // envs whose names extend this one; the env tag tells them apart.
+    let alarms = cw
+        .describe_alarms()
+        .alarm_name_prefix(format!("{prefix}-"))
+        .send()
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for a in alarms.metric_alarms() {
+        let tags = cw
+            .list_tags_for_resource()
+            .resource_arn(a.alarm_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let tags = tags
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()));
+        if env_tag(tags.collect()).as_deref() != Some(env) {
+            continue;
+        }
+        names.push(a.alarm_name().unwrap().to_string());
+        assert_eq!(a.alarm_actions(), [topic.clone()]);
+        assert_eq!(a.ok_actions(), [topic.clone()]);
+        assert_eq!(a.metric_name(), Some("HealthyHostCount"));
+        assert_eq!(a.namespace(), Some("AWS/ApplicationELB"));
+        assert_eq!(a.threshold(), Some(threshold));
+        let dims: Vec<&str> = a.dimensions().iter().filter_map(|d| d.name()).collect();
+        assert!(dims.contains(&"TargetGroup") && dims.contains(&"LoadBalancer"));
+    }
+    names.sort();
+    let mut want = expected_alarms.to_vec();
+    want.sort();
+    assert_eq!(names, want);
+
+    // Topic → function subscription; permission scoped to the topic.
+    let f = lambda
+        .get_function()
+        .function_name(&function)
+        .send()
+        .await
+        .unwrap();
+    let fcfg = f.configuration().unwrap();
+    let function_arn = fcfg.function_arn().unwrap().to_string();
+    assert_eq!(fcfg.runtime().map(|r| r.as_str()), Some("provided.al2023"));
+    assert_eq!(fcfg.handler(), Some("bootstrap"));
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    let lambda_subs: Vec<_> = subs
+        .subscriptions()
+        .iter()
+        .filter(|s| s.protocol() == Some("lambda"))
+        .collect();
+    assert_eq!(lambda_subs.len(), 1);
+    assert_eq!(lambda_subs[0].endpoint(), Some(function_arn.as_str()));
+    let policy: Value = serde_json::from_str(
+        lambda
+            .get_policy()
+            .function_name(&function)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        topic.as_str()
+    );
+    assert_eq!(statements[0]["Action"], "lambda:InvokeFunction");
+
+    // The ciphertext decrypts, with the function's encryption context, to the URL; the plain
+    // URL is nowhere in the function's configuration.
+    let vars = fcfg.environment().unwrap().variables().unwrap();
+    assert!(vars.values().all(|v| !v.contains(url)));
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(&vars["kmsEncryptedHookUrl"])
+        .unwrap();
+    let plain = kms
+        .decrypt()
+        .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(blob))
+        .encryption_context("LambdaFunctionName", &function)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.plaintext().unwrap().as_ref(), url.as_bytes());
+    let key = kms
+        .describe_key()
+        .key_id(format!("alias/{prefix}"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(plain.key_id(), Some(key.arn().unwrap()));
+    let key_tags = kms
+        .list_resource_tags()
+        .key_id(key.key_id())
+        .send()
+        .await
+        .unwrap();
+    let key_tags = key_tags
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()));
+    assert_eq!(env_tag(key_tags.collect()).as_deref(), Some(env));
+
+    // The role has exactly: the decrypt-only policy (on this key) and the runtime policy.
+    let role = format!("{prefix}-notifier");
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(&role)
+        .send()
+        .await
+        .unwrap();
+    let attached: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    let policy_arn = format!("arn:aws:iam::123456789012:policy/elb-watch/{prefix}-kms-decrypt");
+    assert_eq!(attached, [policy_arn.as_str()]);
+    let inline = iam
+        .list_role_policies()
+        .role_name(&role)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inline.policy_names(), ["notifier-runtime".to_string()]);
+    let p = iam
+        .get_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    let version = iam
+        .get_policy_version()
+        .policy_arn(&policy_arn)
+        .version_id(p.policy().unwrap().default_version_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let doc =
+        elb_watch::policy::parse_document(version.policy_version().unwrap().document().unwrap())
+            .unwrap();
+    assert_eq!(
+        doc,
+        elb_watch::policy::decrypt_only_policy(key.arn().unwrap())
+    );
+    let role_out = iam.get_role().role_name(&role).send().await.unwrap();
+    let role_tags = role_out
+        .role()
+        .unwrap()
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()));
+    assert_eq!(env_tag(role_tags.collect()).as_deref(), Some(env));
+
+    // Tags on the topic, the function and the log group too.
+    let topic_tags = sns
+        .list_tags_for_resource()
+        .resource_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    let topic_tags = topic_tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()));
+    assert_eq!(env_tag(topic_tags.collect()).as_deref(), Some(env));
+    let ftags: Vec<(String, String)> = f
+        .tags()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(env_tag(ftags).as_deref(), Some(env));
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/lambda/{function}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(30));
+}
+
+fn alarm(env: &str, tg: &str) -> String {
+    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_wires_the_chain_and_a_second_up_makes_no_mutating_call() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+
+    let first = up(&emu, "prod", CANARY, &["--slack-channel", "#ops"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let report = first.json();
+    assert!(
+        actions(&report).values().all(|a| a == "create"),
+        "{report:#}"
+    );
+    assert!(report["api_calls"]["mutating"].as_u64().unwrap() >= 13);
+    let (web, api) = (alarm("prod", "web-tg"), alarm("prod", "api-tg"));
+    assert_wired(&emu, "prod", CANARY, &[&web, &api], 1.0).await;
+
+    emu.start_recording().unwrap();
+    let second = up(&emu, "prod", CANARY, &["--slack-channel", "#ops"]);
+    let calls = emu.stop_recording().unwrap();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let report = second.json();
+    assert_eq!(report["in_sync"], true);
+    assert!(
+        actions(&report).values().all(|a| a == "unchanged"),
+        "{report:#}"
+    );
+    assert!(calls.len() >= 10, "the recording saw the reads: {calls:?}");
+    let mutating: Vec<_> = calls.iter().filter(|c| c.is_mutating()).collect();
+    assert!(mutating.is_empty(), "a no-op up mutated: {mutating:?}");
+    assert_eq!(report["api_calls"]["mutating"], 0);
+    assert_eq!(
+        report["api_calls"]["total"].as_u64().unwrap() as usize,
+        calls.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_inputs_update_only_what_differs() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
+
+    // A new threshold touches the alarms (and the recorded settings), nothing else.
+    let r = up(&emu, "prod", CANARY, &["--min-healthy", "2", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dry = actions(&r.json());
+    emu.start_recording().unwrap();
+    let r = up(&emu, "prod", CANARY, &["--min-healthy", "2"]);
+    let calls = emu.stop_recording().unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let changed: BTreeMap<String, String> = actions(&r.json())
+        .into_iter()
+        .filter(|(_, a)| a != "unchanged")
+        .collect();
+    assert_eq!(
+        dry.into_iter()
+            .filter(|(_, a)| a != "unchanged")
+            .collect::<BTreeMap<_, _>>(),
+        changed
+    );
+    let expected: BTreeMap<String, String> = [
+        format!("alarm {}", alarm("prod", "web-tg")),
+        format!("alarm {}", alarm("prod", "api-tg")),
+        "sns-topic elb-watch-prod-alarms".to_string(),
+    ]
+    .into_iter()
+    .map(|k| (k, "update".to_string()))
+    .collect();
+    assert_eq!(changed, expected);
+    let mut mutating: Vec<String> = calls
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.action.clone())
+        .collect();
+    mutating.sort();
+    assert_eq!(
+        mutating,
+        ["PutMetricAlarm", "PutMetricAlarm", "TagResource"]
+    );
+    assert_wired(
+        &emu,
+        "prod",
+        CANARY,
+        &[&alarm("prod", "web-tg"), &alarm("prod", "api-tg")],
+        2.0,
+    )
+    .await;
+
+    // A new URL and channel: only the function's configuration changes (a new ciphertext).
+    emu.start_recording().unwrap();
+    let r = up(
+        &emu,
+        "prod",
+        OTHER_URL,
+        &["--min-healthy", "2", "--slack-channel", "#alerts"],
+    );
+    let calls = emu.stop_recording().unwrap();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut mutating: Vec<String> = calls
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.action.clone())
+        .collect();
+    mutating.sort();
+    assert_eq!(
+        mutating,
+        [
+            "Encrypt",
+            "PUT /2015-03-31/functions/elb-watch-prod-notifier/configuration",
+            "TagResource"
+        ]
+    );
+    assert_wired(
+        &emu,
+        "prod",
+        OTHER_URL,
+        &[&alarm("prod", "web-tg"), &alarm("prod", "api-tg")],
+        2.0,
+    )
+    .await;
+
+    // The URL may be left out once set: the function keeps its ciphertext.
+    let r = run(elb_watch(&emu).args([
+        "--env",
+        "prod",
+        "--output",
+        "json",
+        "up",
+        "--alb",
+        "web-alb",
+        "--min-healthy",
+        "2",
+        "--slack-channel",
+        "#alerts",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["in_sync"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn detached_target_groups_lose_their_alarms() {
+    let emu = Emulator::start().unwrap();
+    let made = topology::create(&emu, &spec()).unwrap();
+    assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
+
+    // Route /api/* to spare-tg instead: api-tg's alarm goes, spare-tg's comes.
+    let cfg = sdk(&emu).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cfg);
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(&made.load_balancers["web-alb"])
+        .send()
+        .await
+        .unwrap();
+    let rules = elb
+        .describe_rules()
+        .listener_arn(listeners.listeners()[0].listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let api_rule = rules
+        .rules()
+        .iter()
+        .find(|r| r.is_default() != Some(true))
+        .unwrap();
+    elb.modify_rule()
+        .rule_arn(api_rule.rule_arn().unwrap())
+        .actions(
+            aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                .target_group_arn(&made.target_groups["spare-tg"])
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let r = up(&emu, "prod", CANARY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let acts = actions(&r.json());
+    assert_eq!(
+        acts[&format!("alarm {}", alarm("prod", "api-tg"))],
+        "delete"
+    );
+    assert_eq!(
+        acts[&format!("alarm {}", alarm("prod", "spare-tg"))],
+        "create"
+    );
+    assert_wired(
+        &emu,
+        "prod",
+        CANARY,
+        &[&alarm("prod", "web-tg"), &alarm("prod", "spare-tg")],
+        1.0,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_envs_side_by_side_do_not_touch_each_other() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    // "prod-eu" extends "prod": its alarm names share prod's prefix.
+    assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
+    let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(actions(&r.json()).values().all(|a| a == "create"));
+
+    // prod is exactly as it was: still in sync, its URL and threshold intact.
+    let again = up(&emu, "prod", CANARY, &[]);
+    assert_eq!(again.json()["in_sync"], true, "{}", again.stdout);
+    assert_wired(
+        &emu,
+        "prod",
+        CANARY,
+        &[&alarm("prod", "web-tg"), &alarm("prod", "api-tg")],
+        1.0,
+    )
+    .await;
+
+    // prod's name prefix matches prod-eu's alarms too; prod-eu is in sync and wired.
+    let cfg = sdk(&emu).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    let all = cw
+        .describe_alarms()
+        .alarm_name_prefix("elb-watch-prod-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.metric_alarms().len(), 4);
+    let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
+    assert_eq!(r.json()["in_sync"], true);
+    assert_wired(
+        &emu,
+        "prod-eu",
+        OTHER_URL,
+        &[&alarm("prod-eu", "web-tg"), &alarm("prod-eu", "api-tg")],
+        3.0,
+    )
+    .await;
+}
+
+/// Every step `up` reports, in the order a fresh `up` finishes them is not fixed (they overlap),
+/// so each is tried on its own.
+const STEPS: [&str; 10] = [
+    "IAM role",
+    "SNS topic",
+    "log group",
+    "alarms",
+    "KMS key",
+    "KMS alias",
+    "decrypt-only policy",
+    "notifier function",
+    "invoke permission",
+    "SNS subscription",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_up_killed_after_any_step_converges_on_the_next_run() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    let cfg = sdk(&emu).await;
+    let tagging = aws_sdk_resourcegroupstagging::Client::new(&cfg);
+    for (i, step) in STEPS.iter().enumerate() {
+        let env = format!("crash{i}");
+        let killed = run(elb_watch(&emu)
+            .env("ELB_WATCH_SLACK_URL", CANARY)
+            .env("ELB_WATCH_FAULT_AFTER", step)
+            .args(["--env", &env, "up", "--alb", "web-alb"]));
+        assert_eq!(killed.code, 86, "{step}: {}", killed.stderr);
+        assert!(
+            killed
+                .stderr
+                .contains(&format!("fault injected after step '{step}'"))
+        );
+
+        let rerun = up(&emu, &env, CANARY, &[]);
+        assert_eq!(rerun.code, 0, "{step}: {}", rerun.stderr);
+        let third = up(&emu, &env, CANARY, &[]);
+        assert_eq!(
+            third.json()["in_sync"],
+            true,
+            "{step}: not converged: {}",
+            third.stdout
+        );
+        assert_wired(
+            &emu,
+            &env,
+            CANARY,
+            &[&alarm(&env, "web-tg"), &alarm(&env, "api-tg")],
+            1.0,
+        )
+        .await;
+
+        // No leaked key: exactly one KMS key carries this env's tag.
+        let keys = tagging
+            .get_resources()
+            .resource_type_filters("kms:key")
+            .tag_filters(
+                aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                    .key("elb-watch:env")
+                    .values(&env)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            keys.resource_tag_mapping_list().len(),
+            1,
+            "{step}: keys leaked"
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_are_refused_before_any_aws_call() {
+    let emu = Emulator::start().unwrap();
+    emu.start_recording().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "--slack-url",
+                "http://hooks.slack.com/services/T/B/canary-secret",
+            ],
+            "must use https",
+        ),
+        (
+            &[
+                "--slack-url",
+                "https://evil.example/services/T/B/canary-secret",
+            ],
+            "must look like",
+        ),
+        (
+            &["--slack-url", CANARY, "--min-healthy", "0"],
+            "--min-healthy",
+        ),
+        (
+            &["--slack-url", CANARY, "--email", "nobody"],
+            "not an e-mail address",
+        ),
+        (
+            &["--slack-url", CANARY, "--log-retention-days", "8"],
+            "--log-retention-days",
+        ),
+    ];
+    for (args, expect) in cases {
+        let r = run(elb_watch(&emu).args(["up", "--alb", "web-alb"]).args(args));
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(expect), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("canary-secret"), "{}", r.stderr);
+    }
+    // The ALB must exist: discovery refuses before anything is created.
+    let r = run(elb_watch(&emu).args(["up", "--alb", "nope", "--slack-url", CANARY]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no load balancer named nope"),
+        "{}",
+        r.stderr
+    );
+    let calls = emu.stop_recording().unwrap();
+    assert!(calls.iter().all(|c| !c.is_mutating()), "{calls:?}");
+    assert!(calls.iter().all(|c| c.service != "kms"), "{calls:?}");
+}
