@@ -1,0 +1,28 @@
+//! Rendering for humans (tables) and machines (JSON), one file per command. Pure: data in,
+//! strings out; `print` is the only place that writes to stdout.
+
+mod discovery;
+mod up;
+
+pub use discovery::discovery_table;
+pub use up::up_table;
+
+use crate::cli::OutputFormat;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+/// Print `value` as JSON, or `table` as text, on stdout.
+pub fn print<T: Serialize>(format: OutputFormat, value: &T, table: String) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        OutputFormat::Table => println!("{table}"),
+    }
+    Ok(())
+}
+
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    t
+}

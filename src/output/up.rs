@@ -1,0 +1,29 @@
+use super::table;
+use crate::commands::up::UpReport;
+
+pub fn up_table(r: &UpReport) -> String {
+    let mut t = table(&["resource", "name", "action", "details"]);
+    for c in &r.changes {
+        t.add_row(vec![
+            c.kind.to_string(),
+            c.name.clone(),
+            if r.dry_run {
+                c.action.label().to_string()
+            } else {
+                c.action.past_tense().to_string()
+            },
+            c.reasons.join(", "),
+        ]);
+    }
+    let verdict = match (r.dry_run, r.in_sync) {
+        (_, true) => "everything is in place; nothing changed".to_string(),
+        (true, false) => "dry run: nothing was changed".to_string(),
+        (false, false) => format!("env {} is up to date", r.env),
+    };
+    format!(
+        "{t}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        r.api_calls.total,
+        r.api_calls.mutating,
+        r.duration_ms as f64 / 1000.0
+    )
+}
