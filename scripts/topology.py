@@ -3,6 +3,10 @@
 
     topology.py --endpoint URL [--region R] create < spec.json   -> prints what it made, as JSON
     topology.py --endpoint URL [--region R] instance ID stopped|running
+    topology.py --endpoint URL [--region R] alarm-event NAME STATE REASON
+        SetAlarmState, then print the Lambda event SNS would deliver for that state change,
+        in the exact shape CloudWatch publishes (see tests/fixtures/)
+    topology.py --endpoint URL [--region R] function-env NAME   -> the function's env, as JSON
 
 spec.json:
   {"instances": 2,
@@ -100,6 +104,89 @@ def create(args, spec):
     }
 
 
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)",
+    "eu-west-1": "EU (Ireland)",
+    "eu-central-1": "EU (Frankfurt)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+}
+
+
+def cw_time(dt):
+    """CloudWatch's timestamp format in alarm messages: 2026-11-20T03:15:42.118+0000."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+
+
+def alarm_event(args, name, state, reason):
+    import datetime
+    import uuid
+
+    cw = client(args, "cloudwatch")
+    before = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    account = alarm["AlarmArn"].split(":")[4]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    region_name = REGION_NAMES.get(args.region, args.region)
+    message = {
+        "AlarmName": name,
+        "AlarmDescription": alarm.get("AlarmDescription"),
+        "AWSAccountId": account,
+        "AlarmConfigurationUpdatedTimestamp": cw_time(alarm["AlarmConfigurationUpdatedTimestamp"]),
+        "NewStateValue": state,
+        "NewStateReason": reason,
+        "StateChangeTime": cw_time(now),
+        "Region": region_name,
+        "AlarmArn": alarm["AlarmArn"],
+        "OldStateValue": before["StateValue"],
+        "OKActions": alarm.get("OKActions", []),
+        "AlarmActions": alarm.get("AlarmActions", []),
+        "InsufficientDataActions": alarm.get("InsufficientDataActions", []),
+        "Trigger": {
+            "MetricName": alarm["MetricName"],
+            "Namespace": alarm["Namespace"],
+            "StatisticType": "Statistic",
+            "Statistic": alarm["Statistic"].upper(),
+            "Unit": None,
+            "Dimensions": [{"value": d["Value"], "name": d["Name"]} for d in alarm["Dimensions"]],
+            "Period": alarm["Period"],
+            "EvaluationPeriods": alarm["EvaluationPeriods"],
+            "DatapointsToAlarm": alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"]),
+            "ComparisonOperator": alarm["ComparisonOperator"],
+            "Threshold": alarm["Threshold"],
+            "TreatMissingData": alarm.get("TreatMissingData", "missing"),
+            "EvaluateLowSampleCountPercentile": "",
+        },
+    }
+    topic = (alarm.get("AlarmActions") or alarm.get("OKActions") or ["arn:aws:sns:::none"])[0]
+    sub = f"{topic}:{uuid.uuid4()}"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": sub,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": topic,
+                    "Subject": f'{state}: "{name}" in {region_name}'[:100],
+                    "Message": json.dumps(message),
+                    "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": f"https://sns.{args.region}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",
+                    "UnsubscribeUrl": f"https://sns.{args.region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={sub}",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--endpoint", required=True)
@@ -109,9 +196,22 @@ def main():
     inst = sub.add_parser("instance")
     inst.add_argument("id")
     inst.add_argument("state", choices=["stopped", "running"])
+    ev = sub.add_parser("alarm-event")
+    ev.add_argument("name")
+    ev.add_argument("state", choices=["OK", "ALARM", "INSUFFICIENT_DATA"])
+    ev.add_argument("reason")
+    fenv = sub.add_parser("function-env")
+    fenv.add_argument("name")
     args = p.parse_args()
     if args.cmd == "create":
         json.dump(create(args, json.load(sys.stdin)), sys.stdout)
+        print()
+    elif args.cmd == "alarm-event":
+        json.dump(alarm_event(args, args.name, args.state, args.reason), sys.stdout)
+        print()
+    elif args.cmd == "function-env":
+        cfg = client(args, "lambda").get_function_configuration(FunctionName=args.name)
+        json.dump(cfg.get("Environment", {}).get("Variables", {}), sys.stdout)
         print()
     else:
         ec2 = client(args, "ec2")

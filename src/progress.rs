@@ -1,18 +1,29 @@
 //! Progress of long steps on stderr: spinners on a terminal, plain lines otherwise (CI logs).
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Clone)]
 pub struct Progress {
     multi: Option<MultiProgress>,
+    timings: Arc<Mutex<Vec<StepTiming>>>,
+}
+
+/// How long a finished step took, for reports and benchmarks.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StepTiming {
+    pub step: String,
+    pub ms: u128,
 }
 
 pub struct Step {
     label: String,
     bar: Option<ProgressBar>,
     started: Instant,
+    timings: Arc<Mutex<Vec<StepTiming>>>,
 }
 
 impl Progress {
@@ -21,7 +32,13 @@ impl Progress {
         let fancy = !plain && std::io::stderr().is_terminal();
         Progress {
             multi: fancy.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            timings: Arc::default(),
         }
+    }
+
+    /// The steps finished so far, in the order they finished.
+    pub fn timings(&self) -> Vec<StepTiming> {
+        self.timings.lock().expect("timings poisoned").clone()
     }
 
     /// A line of text, above the spinners if any.
@@ -49,6 +66,7 @@ impl Progress {
             label: label.to_string(),
             bar,
             started: Instant::now(),
+            timings: self.timings.clone(),
         }
     }
 }
@@ -56,6 +74,13 @@ impl Progress {
 impl Step {
     pub fn done(self, outcome: &str) {
         let ms = self.started.elapsed().as_millis();
+        self.timings
+            .lock()
+            .expect("timings poisoned")
+            .push(StepTiming {
+                step: self.label.clone(),
+                ms,
+            });
         match self.bar {
             Some(bar) => {
                 bar.set_style(ProgressStyle::with_template("✓ {msg}").expect("valid template"));

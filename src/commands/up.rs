@@ -5,7 +5,7 @@ use crate::aws::{AwsResultExt, CallStats, Clients};
 use crate::cli::{GlobalOpts, UpArgs};
 use crate::naming::Names;
 use crate::output;
-use crate::progress::Progress;
+use crate::progress::{Progress, StepTiming};
 use crate::secret::{self, Secret};
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
@@ -26,7 +26,11 @@ pub struct UpReport {
     pub changes: Vec<Change>,
     pub target_groups: Vec<discovery::TargetGroup>,
     pub api_calls: CallStats,
+    /// Wall time of the whole command.
     pub duration_ms: u128,
+    /// Wall time of applying the plan, and of each step: steps overlap, so their sum exceeds it.
+    pub apply_ms: u128,
+    pub steps: Vec<StepTiming>,
 }
 
 /// The webhook URL from --slack-url-file, --slack-url or ELB_WATCH_SLACK_URL, validated.
@@ -109,9 +113,11 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let have = observe(&clients, &names, &identity).await?;
     let plan = plan(&want, &have, hook.as_ref())?;
 
+    let applying = Instant::now();
     if !args.dry_run && !plan.is_noop() {
         apply::apply(&clients, &want, &have, &plan, hook.as_ref(), &progress).await?;
     }
+    let apply_ms = applying.elapsed().as_millis();
     let report = UpReport {
         env: global.env.clone(),
         region: identity.region.clone(),
@@ -122,6 +128,8 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         target_groups: found.target_groups,
         api_calls: clients.ledger.stats(),
         duration_ms: started.elapsed().as_millis(),
+        apply_ms,
+        steps: progress.timings(),
     };
     output::print(global.output, &report, output::up_table(&report))?;
     Ok(exit::OK)

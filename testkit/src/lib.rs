@@ -4,8 +4,14 @@
 //! - [`topology`]: VPC, instances, ALBs and target groups created in that emulator.
 //! - [`runtime_api`]: a Lambda Runtime API that drives the real `bootstrap` binary.
 //! - [`slack_sink`]: a Slack-incoming-webhook-compatible HTTP sink with scripted faults.
+//! - [`fault_run`]: many tagged alarm events through several function processes into a
+//!   faulty or rate-limited sink, with delivery / loss / duplicate figures.
+//! - [`demo`]: the end-to-end demo flow built from the above.
 
+pub mod bins;
+pub mod demo;
 pub mod emulator;
+pub mod fault_run;
 pub mod runtime_api;
 pub mod slack_sink;
 pub mod topology;
@@ -17,6 +23,15 @@ pub fn repo_root() -> std::path::PathBuf {
         .expect("testkit lives in the workspace root")
         .to_path_buf()
 }
+
+/// The sample SNS events in `tests/fixtures/`: one of each kind the notifier renders.
+pub const FIXTURES: [&str; 5] = [
+    "sns-alarm-healthyhostcount-alarm.json",
+    "sns-alarm-healthyhostcount-ok.json",
+    "sns-alarm-insufficient-data.json",
+    "sns-alarm-metric-math.json",
+    "sns-plain-text-message.json",
+];
 
 /// Path of a sample event in `tests/fixtures/`.
 pub fn fixture(name: &str) -> std::path::PathBuf {

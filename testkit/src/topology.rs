@@ -64,25 +64,48 @@ pub fn create(emu: &Emulator, spec: &Value) -> Result<Topology> {
     Ok(Topology {
         instances: made["instances"]
             .as_array()
-            .map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         target_groups: names(&made["target_groups"]),
         load_balancers: names(&made["load_balancers"]),
     })
 }
 
+/// Run a `topology.py` subcommand; its stdout as JSON (`null` when it prints nothing).
+fn query(emu: &Emulator, args: &[&str]) -> Result<Value> {
+    let out = script(emu).args(args).output()?;
+    ensure!(
+        out.status.success(),
+        "topology.py {} failed: {}",
+        args.first().unwrap_or(&""),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
 /// Stop or start an instance; a stopped instance's targets turn unhealthy in the emulator.
 pub fn set_instance_running(emu: &Emulator, instance_id: &str, running: bool) -> Result<()> {
     let state = if running { "running" } else { "stopped" };
-    let out = script(emu)
-        .args(["instance", instance_id, state])
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "topology.py instance failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
+    query(emu, &["instance", instance_id, state]).map(drop)
+}
+
+/// Stand in for CloudWatch evaluating an alarm: `SetAlarmState`, then the Lambda event SNS would
+/// deliver for that change, in the exact format CloudWatch publishes.
+pub fn alarm_event(emu: &Emulator, alarm: &str, state: &str, reason: &str) -> Result<Value> {
+    query(emu, &["alarm-event", alarm, state, reason])
+}
+
+/// A deployed function's environment variables.
+pub fn function_env(emu: &Emulator, function: &str) -> Result<BTreeMap<String, String>> {
+    Ok(names(&query(emu, &["function-env", function])?))
 }
 
 /// The seed's topology: one ALB (`web-alb`) with one target group (`web-tg`) and one instance.

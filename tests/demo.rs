@@ -1,0 +1,43 @@
+//! The README's demo flow, non-interactively, so CI keeps it working: both Slack messages arrive
+//! with the ALB, the target group, the unhealthy target and its reason.
+
+use elb_watch_testkit::demo::{self, Binaries};
+use std::path::PathBuf;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_shows_alarm_and_recovery_in_slack() {
+    let bins = Binaries {
+        elb_watch: PathBuf::from(env!("CARGO_BIN_EXE_elb-watch")),
+        bootstrap: PathBuf::from(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")),
+    };
+    let report = demo::run(&bins).await.unwrap();
+    assert_eq!(
+        report.slack_messages.len(),
+        2,
+        "{:#?}",
+        report.slack_messages
+    );
+
+    let alarm = report.slack_messages[0].to_string();
+    for needle in [
+        "ALARM",
+        "web-alb",
+        "web-tg",
+        &report.instance,
+        "Target.InvalidState",
+    ] {
+        assert!(
+            alarm.contains(needle),
+            "ALARM message lacks {needle}: {alarm}"
+        );
+    }
+    assert_eq!(report.slack_messages[0]["channel"], demo::CHANNEL);
+
+    let ok = report.slack_messages[1].to_string();
+    for needle in ["OK", "recovered", "web-alb", "web-tg"] {
+        assert!(ok.contains(needle), "OK message lacks {needle}: {ok}");
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report.saved_to).unwrap()).unwrap();
+    assert_eq!(saved.as_array().unwrap().len(), 2);
+}
