@@ -4,7 +4,8 @@
 
 use anyhow::Result;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long to keep retrying, overridable for tests with `ELB_WATCH_PROPAGATION_TIMEOUT_S`.
 pub fn budget() -> Duration {
