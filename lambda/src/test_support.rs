@@ -2,18 +2,10 @@
 
 use serde_json::Value;
 
-pub const FIXTURES: [&str; 5] = [
-    "sns-alarm-healthyhostcount-alarm.json",
-    "sns-alarm-healthyhostcount-ok.json",
-    "sns-alarm-insufficient-data.json",
-    "sns-alarm-metric-math.json",
-    "sns-plain-text-message.json",
-];
+pub use elb_watch_testkit::FIXTURES;
 
 pub fn fixture_event(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name);
+    let path = elb_watch_testkit::fixture(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }

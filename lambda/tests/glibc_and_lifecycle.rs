@@ -1,9 +1,8 @@
-//! `scripts/check-glibc.sh` on the built binary, and a cold/warm smoke measurement.
+//! `scripts/check-glibc.sh` on the built binary, and the cold-then-warm life of one process.
 
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::*;
 use elb_watch_testkit::runtime_api::{FunctionProcess, RuntimeApi};
@@ -36,20 +35,19 @@ fn bootstrap_needs_no_glibc_newer_than_provided_al2023() {
     assert!(text.contains("FAIL"), "{text}");
 }
 
-/// Cold start (spawn -> first POST at the sink), warm latency and peak RSS of the binary this
-/// test was built with (debug unless `ELB_WATCH_BOOTSTRAP` points at e.g. target/notifier/bootstrap).
+/// Lambda's cold start: the event is queued before the process exists, so the first `/next`
+/// answers at once and the webhook set up during init is used by the very first invocation;
+/// then the same process serves warm invocations. How *fast* this is, is measured by
+/// `examples/notifier_bench.rs` (a benchmark, not a timed assertion); this test checks the
+/// sequence those figures rely on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cold_start_and_warm_latency_smoke() {
-    let binary = std::env::var_os("ELB_WATCH_BOOTSTRAP")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| bootstrap().to_path_buf());
+async fn event_queued_before_spawn_is_delivered_then_the_process_serves_warm_invocations() {
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     let api = RuntimeApi::start().await.unwrap();
     let event = fixture("sns-alarm-healthyhostcount-ok.json");
-    // Queue the first event before spawning, as Lambda does on a cold start.
     let first = api.submit(event.clone(), TIMEOUT);
-    let function = FunctionProcess::spawn(
-        &binary,
+    let mut function = FunctionProcess::spawn(
+        bootstrap(),
         &api,
         &env(&[
             ("SLACK_WEBHOOK_URL", &sink.url()),
@@ -57,26 +55,31 @@ async fn cold_start_and_warm_latency_smoke() {
         ]),
     )
     .unwrap();
-    assert!(first.wait().await.unwrap().outcome.is_response());
-    let cold = sink.first_request_at().unwrap() - function.started_at();
-
-    let mut warm = Vec::new();
-    for _ in 0..20 {
-        let t = Instant::now();
-        let inv = api.invoke(event.clone(), TIMEOUT).await.unwrap();
-        assert!(inv.outcome.is_response());
-        warm.push(t.elapsed());
-    }
-    warm.sort();
-    let rss = function.peak_rss_kib().unwrap();
-    eprintln!(
-        "bootstrap={} cold_start={cold:?} warm_p50={:?} warm_max={:?} peak_rss={rss} KiB",
-        binary.display(),
-        warm[warm.len() / 2],
-        warm[warm.len() - 1]
+    let inv = first.wait().await.unwrap();
+    assert!(
+        inv.outcome.is_response(),
+        "{:?}\n{}",
+        inv.outcome,
+        function.logs()
     );
+    // spawn <= first poll <= dispatch <= POST at the sink <= outcome: the benchmark's cold
+    // start (spawn -> first POST) is a span of this one process's first invocation.
+    let polled = api.first_poll_at().unwrap();
+    let posted = sink.first_request_at().unwrap();
+    assert!(
+        function.started_at() <= polled,
+        "polled before it was spawned?"
+    );
+    assert!(polled <= inv.dispatched_at && inv.dispatched_at <= posted);
+    assert!(posted <= inv.finished_at);
+    assert_eq!(sink.requests(), 1);
+
+    for _ in 0..20 {
+        let inv = api.invoke(event.clone(), TIMEOUT).await.unwrap();
+        assert!(inv.outcome.is_response(), "{:?}", inv.outcome);
+    }
     assert_eq!(sink.received().len(), 21);
-    assert!(cold < Duration::from_secs(5), "{cold:?}");
-    assert!(warm[warm.len() / 2] < Duration::from_millis(500));
-    assert!(rss > 1000 && rss < 200_000, "{rss} KiB");
+    assert_eq!(sink.requests(), 21, "no retry was needed");
+    assert!(function.is_running(), "one process served all 21");
+    assert!(function.peak_rss_kib().is_some_and(|kib| kib > 0));
 }

@@ -94,6 +94,10 @@ pub struct Invocation {
     /// From [`RuntimeApi::submit`] to the outcome (includes waiting for the runtime to poll,
     /// i.e. the init phase on a cold start).
     pub total: Duration,
+    /// When `/next` handed the event to the runtime (the submit time if it never did).
+    pub dispatched_at: Instant,
+    /// When the outcome arrived.
+    pub finished_at: Instant,
 }
 
 struct Queued {
@@ -146,9 +150,15 @@ impl PendingInvocation {
     pub async fn wait(mut self) -> anyhow::Result<Invocation> {
         let limit = self.timeout + DEADLINE_GRACE;
         let init_error = async {
-            match self.init_error.wait_for(Option::is_some).await {
-                Ok(v) => v.clone().unwrap_or(Value::Null),
-                Err(_) => std::future::pending().await,
+            // The watch guard must be gone before the next await: it is not `Send`, and
+            // `wait()` runs in spawned tasks.
+            let reported = match self.init_error.wait_for(Option::is_some).await {
+                Ok(v) => Some(v.clone().unwrap_or(Value::Null)),
+                Err(_) => None,
+            };
+            match reported {
+                Some(v) => v,
+                None => std::future::pending().await,
             }
         };
         let result = tokio::time::timeout(limit, async {
@@ -170,6 +180,8 @@ impl PendingInvocation {
                     outcome,
                     duration: at.saturating_duration_since(dispatched),
                     total: at.saturating_duration_since(self.submitted),
+                    dispatched_at: dispatched,
+                    finished_at: at,
                 })
             }
             Ok(None) => bail!(
