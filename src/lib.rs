@@ -17,3 +17,4 @@ pub mod policy;
 pub mod progress;
 pub mod secret;
 pub mod state;
+pub mod teardown;

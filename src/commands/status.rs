@@ -1,16 +1,210 @@
-//! `elb-watch status`: for now, what discovery finds for `--alb`.
+//! `elb-watch status`: every resource of the env present / missing / drifted against what `up`
+//! was asked for (the inputs it recorded on the topic), alarm states and target health, and a
+//! verdict; exit 0 in sync, 1 drift or missing, 2 error.
+//!
+//! With `--alb`: those ALBs' target groups (discovery) with their targets' health and the env's
+//! alarm on each, whether or not the env watches them; exit 0.
 
 use super::connect;
+use super::up::identity;
+use crate::aws::Clients;
 use crate::cli::{GlobalOpts, StatusArgs};
-use crate::{discovery, exit, output};
-use anyhow::{Result, bail};
+use crate::discovery::{self, Discovery, LoadBalancer, TargetGroup};
+use crate::naming::Names;
+use crate::state::assess::{self, ResourceStatus, WebhookStatus};
+use crate::state::desired::{Inputs, desired, inputs_from_settings};
+use crate::state::health::{self, AlarmState, TargetGroupHealth, TargetHealth};
+use crate::state::observed::{AlarmObs, observe, tagged_keys};
+use crate::state::plan::drift;
+use crate::{bundle, exit, output};
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+/// The inputs `up` recorded on the topic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedSettings {
+    pub albs: Vec<String>,
+    pub min_healthy: u32,
+    pub slack_channel: Option<String>,
+    pub email: Option<String>,
+    pub log_retention_days: i32,
+}
+
+impl From<&Inputs> for RecordedSettings {
+    fn from(i: &Inputs) -> Self {
+        RecordedSettings {
+            albs: i.albs.clone(),
+            min_healthy: i.min_healthy,
+            slack_channel: i.channel.clone(),
+            email: i.email.clone(),
+            log_retention_days: i.log_retention_days,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub env: String,
+    pub region: String,
+    pub account_id: String,
+    /// Anything of the env exists (keys pending deletion aside).
+    pub exists: bool,
+    /// Everything present and in sync: exit code 0.
+    pub in_sync: bool,
+    pub verdict: String,
+    /// What `up` was last asked for; null when the topic or its tags are missing.
+    pub settings: Option<RecordedSettings>,
+    pub webhook: WebhookStatus,
+    pub resources: Vec<ResourceStatus>,
+    pub alarms: Vec<AlarmState>,
+    pub target_groups: Vec<TargetGroupHealth>,
+}
+
+/// `status --alb`: discovery's target groups with health.
+#[derive(Debug, Serialize)]
+pub struct AlbReport {
+    pub env: String,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub target_groups: Vec<AlbTargetGroup>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlbTargetGroup {
+    #[serde(flatten)]
+    pub target_group: TargetGroup,
+    /// The env's alarm on this target group, if any (matched by its metric dimensions).
+    pub alarm: Option<String>,
+    pub alarm_state: Option<String>,
+    pub healthy: usize,
+    pub targets: Vec<TargetHealth>,
+}
 
 pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
-    if args.albs.is_empty() {
-        bail!("`status` without --alb is not implemented yet: pass --alb NAME");
-    }
     let clients = connect(global).await?;
-    let found = discovery::discover(&clients, &args.albs).await?;
-    output::print(global.output, &found, output::discovery_table(&found))?;
+    if !args.albs.is_empty() {
+        return alb_view(global, &clients, &args.albs).await;
+    }
+    let report = env_report(&clients, &global.env).await?;
+    output::print(global.output, &report, output::status_table(&report))?;
+    Ok(if report.in_sync {
+        exit::OK
+    } else {
+        exit::DRIFT
+    })
+}
+
+/// Used where `up` has recorded nothing: names and ARNs come out right, inputs do not matter.
+fn placeholder_inputs(env: &str) -> Inputs {
+    Inputs {
+        env: env.to_string(),
+        albs: Vec::new(),
+        channel: None,
+        min_healthy: 1,
+        email: None,
+        log_retention_days: 30,
+        code_sha256: bundle::code_sha256(),
+    }
+}
+
+pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
+    let names = Names::new(env);
+    let identity = identity(clients).await?;
+    let (observed, keys) = tokio::try_join!(
+        observe(clients, &names, &identity),
+        tagged_keys(clients, &names)
+    )?;
+    let recorded = observed
+        .topic
+        .as_ref()
+        .and_then(|t| inputs_from_settings(env, &t.tags, &bundle::code_sha256()));
+    let inputs = recorded.clone().unwrap_or_else(|| placeholder_inputs(env));
+    let found = if inputs.albs.is_empty() {
+        Discovery::default()
+    } else {
+        discovery::discover(clients, &inputs.albs)
+            .await
+            .with_context(|| {
+                format!(
+                    "discovering the ALBs env {env} watches ({})",
+                    inputs.albs.join(", ")
+                )
+            })?
+    };
+    let want = desired(&inputs, &identity, &found.target_groups);
+    let plan = drift(&want, &observed);
+    let exists = assess::env_exists(&observed, &keys);
+    let resources = assess::resources(&want, &observed, &plan, &keys, recorded.is_some());
+
+    let targets = health::read_target_health(clients, &found.target_groups).await?;
+    let target_groups = health::target_group_health(
+        &found.target_groups,
+        targets,
+        |tg| {
+            want.alarms
+                .iter()
+                .find(|a| a.target_group == tg.name && a.load_balancer == tg.load_balancer)
+                .map(|a| a.name.clone())
+        },
+        &observed.alarms,
+    );
+    let alarms: Vec<AlarmState> = observed.alarms.iter().map(health::alarm_state).collect();
+    let states: Vec<&str> = alarms.iter().map(|a| a.state.as_str()).collect();
+    let (verdict, in_sync) = assess::verdict(env, &identity.region, exists, &resources, &states);
+    Ok(StatusReport {
+        env: env.to_string(),
+        region: identity.region.clone(),
+        account_id: identity.account_id.clone(),
+        exists,
+        in_sync: in_sync && exists,
+        verdict,
+        settings: recorded.as_ref().map(RecordedSettings::from),
+        webhook: assess::webhook(&observed),
+        resources,
+        alarms,
+        target_groups,
+    })
+}
+
+/// The env's alarm on a target group: the one whose metric dimensions are the group's.
+fn alarm_on<'a>(alarms: &'a [AlarmObs], tg: &TargetGroup) -> Option<&'a AlarmObs> {
+    alarms.iter().find(|a| {
+        a.tg_dimension.as_deref() == Some(tg.dimension.as_str())
+            && a.lb_dimension.as_deref() == Some(tg.load_balancer_dimension.as_str())
+    })
+}
+
+async fn alb_view(global: &GlobalOpts, clients: &Clients, albs: &[String]) -> Result<u8> {
+    let found = discovery::discover(clients, albs).await?;
+    let names = Names::new(&global.env);
+    let identity = identity(clients).await?;
+    let (observed, targets) = tokio::try_join!(
+        observe(clients, &names, &identity),
+        health::read_target_health(clients, &found.target_groups)
+    )?;
+    let target_groups = found
+        .target_groups
+        .iter()
+        .zip(targets)
+        .map(|(tg, targets)| {
+            let alarm = alarm_on(&observed.alarms, tg);
+            AlbTargetGroup {
+                target_group: tg.clone(),
+                alarm: alarm.map(|a| a.name.clone()),
+                alarm_state: alarm.map(|a| a.state.clone()),
+                healthy: targets.iter().filter(|t| t.state == "healthy").count(),
+                targets,
+            }
+        })
+        .collect();
+    let report = AlbReport {
+        env: global.env.clone(),
+        load_balancers: found.load_balancers.clone(),
+        target_groups,
+    };
+    output::print(
+        global.output,
+        &report,
+        output::alb_status_table(&found, &report),
+    )?;
     Ok(exit::OK)
 }

@@ -2,9 +2,13 @@
 //! strings out; `print` is the only place that writes to stdout.
 
 mod discovery;
+mod down;
+mod status;
 mod up;
 
 pub use discovery::discovery_table;
+pub use down::down_table;
+pub use status::{alb_status_table, status_table};
 pub use up::up_table;
 
 use crate::cli::OutputFormat;

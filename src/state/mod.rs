@@ -1,6 +1,8 @@
 //! The state model shared by `up`, `status` and `down`: what should exist (`desired`, pure), what
 //! does exist (`observed`, reads only) and the difference (`plan`, pure).
 
+pub mod assess;
 pub mod desired;
+pub mod health;
 pub mod observed;
 pub mod plan;

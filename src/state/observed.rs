@@ -648,3 +648,85 @@ async fn observe_alarms(
     }
     Ok((ours, foreign.into_iter().collect()))
 }
+
+/// A KMS key carrying this env's tags, found through the tagging API whatever alias points at
+/// it (an `up` killed before CreateAlias leaves one; `down` leaves them pending deletion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedKey {
+    pub key_id: String,
+    pub arn: String,
+    /// KMS key state, e.g. `Enabled`, `PendingDeletion`.
+    pub state: String,
+    pub pending_deletion: bool,
+}
+
+/// Every KMS key tagged `elb-watch:managed-by=elb-watch` and `elb-watch:env=ENV` (tags checked
+/// again on the answer, not only by the filter), with its state.
+pub async fn tagged_keys(clients: &Clients, names: &Names) -> Result<Vec<TaggedKey>> {
+    use aws_sdk_resourcegroupstagging::types::TagFilter;
+    let mut arns = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = clients
+            .tagging
+            .get_resources()
+            .resource_type_filters("kms:key")
+            .tag_filters(
+                TagFilter::builder()
+                    .key(naming::TAG_ENV)
+                    .values(&names.env)
+                    .build(),
+            )
+            .tag_filters(
+                TagFilter::builder()
+                    .key(naming::TAG_MANAGED_BY)
+                    .values(naming::MANAGED_BY)
+                    .build(),
+            )
+            .set_pagination_token(token)
+            .send()
+            .await
+            .aws("Tagging GetResources")?;
+        for m in page.resource_tag_mapping_list() {
+            let tags = tag_map(m.tags().iter().map(|t| (t.key(), t.value())));
+            if let Some(arn) = m.resource_arn()
+                && owns(names, &tags)
+            {
+                arns.push(arn.to_string());
+            }
+        }
+        token = page
+            .pagination_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    let described = arns.iter().map(|arn| async move {
+        let got = clients.kms.describe_key().key_id(arn).send().await;
+        match got {
+            Ok(out) => Ok(out.key_metadata.map(|m| {
+                let state = m.key_state().cloned();
+                TaggedKey {
+                    key_id: m.key_id().to_string(),
+                    arn: m.arn().unwrap_or(arn).to_string(),
+                    pending_deletion: matches!(
+                        state,
+                        Some(aws_sdk_kms::types::KeyState::PendingDeletion)
+                            | Some(aws_sdk_kms::types::KeyState::PendingReplicaDeletion)
+                    ),
+                    state: state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                }
+            })),
+            // The tagging API can lag behind a deletion.
+            Err(e) if errors::code(&e) == Some("NotFoundException") => Ok(None),
+            Err(e) => Err(e).aws("KMS DescribeKey"),
+        }
+    });
+    Ok(futures::future::try_join_all(described)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}

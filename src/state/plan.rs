@@ -184,7 +184,32 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
 
 pub fn plan(desired: &Desired, observed: &Observed, hook: Option<&Secret>) -> Result<Plan> {
     refuse_foreign(desired, observed)?;
+    diff(desired, observed, hook, Strictness::NeedHook)
+}
 
+/// What `up` refuses to decide without the webhook URL, and `status` reports instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strictness {
+    /// `up`: bail when the URL is needed but not given.
+    NeedHook,
+    /// `status`: no URL at hand; a missing or undecryptable one is a finding.
+    ReportOnly,
+}
+
+/// The same diff as [`plan`] for `status`: no webhook URL is given, so the function's URL is
+/// judged by whether it is set and decrypts (never by its value), and resources elb-watch does
+/// not own are left for the caller to report rather than refused. Never fails.
+pub fn drift(desired: &Desired, observed: &Observed) -> Plan {
+    diff(desired, observed, None, Strictness::ReportOnly)
+        .expect("a report-only diff has no failure path")
+}
+
+fn diff(
+    desired: &Desired,
+    observed: &Observed,
+    hook: Option<&Secret>,
+    strictness: Strictness,
+) -> Result<Plan> {
     // Role, its inline runtime policy, and what is attached to it.
     let role = match &observed.role {
         None => Change::new("iam-role", &desired.role_name, Action::Create),
@@ -356,7 +381,7 @@ pub fn plan(desired: &Desired, observed: &Observed, hook: Option<&Secret>) -> Re
         },
     );
 
-    let function = plan_function(desired, observed, hook, new_key)?;
+    let function = plan_function(desired, observed, hook, new_key, strictness)?;
 
     let function_arn = observed.function.as_ref().map(|f| f.arn.clone());
     let subscribed = match (&observed.topic, &function_arn) {
@@ -450,10 +475,12 @@ fn plan_function(
     observed: &Observed,
     hook: Option<&Secret>,
     new_key: bool,
+    strictness: Strictness,
 ) -> Result<FunctionChange> {
     let spec = &desired.function;
+    let report_only = strictness == Strictness::ReportOnly;
     let Some(f) = &observed.function else {
-        if hook.is_none() {
+        if hook.is_none() && !report_only {
             bail!(
                 "a Slack webhook URL is needed to create the notifier: pass --slack-url-file, \
                  set ELB_WATCH_SLACK_URL, or pass --slack-url"
@@ -493,6 +520,17 @@ fn plan_function(
         }
     }
     let encrypt_hook = match (hook, &f.hook) {
+        _ if new_key && report_only => {
+            config.push("webhook URL (encrypted with a key that is gone)".to_string());
+            true
+        }
+        (None, None) if report_only => {
+            config.push(format!(
+                "webhook URL ({})",
+                f.hook_error.as_deref().unwrap_or("not set")
+            ));
+            true
+        }
         _ if new_key => {
             if hook.is_none() {
                 bail!(

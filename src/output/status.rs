@@ -1,0 +1,135 @@
+use super::{discovery_table, table};
+use crate::commands::status::{AlbReport, StatusReport};
+use crate::discovery::Discovery;
+use crate::state::health::TargetHealth;
+
+fn target_cells(t: &TargetHealth) -> [String; 4] {
+    [
+        t.id.clone(),
+        t.port.map(|p| p.to_string()).unwrap_or_default(),
+        t.state.clone(),
+        match (&t.reason, &t.description) {
+            (Some(r), Some(d)) => format!("{r}: {d}"),
+            (Some(r), None) => r.clone(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => String::new(),
+        },
+    ]
+}
+
+/// Rows of (load balancer, target group, alarm, alarm state, targets…), one per target.
+fn health_table<'a>(
+    groups: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>, &'a [TargetHealth])>,
+) -> String {
+    let mut t = table(&[
+        "load balancer",
+        "target group",
+        "alarm state",
+        "target",
+        "port",
+        "health",
+        "reason",
+    ]);
+    for (lb, tg, alarm, targets) in groups {
+        let alarm = alarm.unwrap_or("not watched").to_string();
+        if targets.is_empty() {
+            t.add_row(vec![
+                lb.to_string(),
+                tg.to_string(),
+                alarm,
+                "(no targets)".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+            continue;
+        }
+        for target in targets {
+            let mut row = vec![lb.to_string(), tg.to_string(), alarm.clone()];
+            row.extend(target_cells(target));
+            t.add_row(row);
+        }
+    }
+    t.to_string()
+}
+
+pub fn status_table(r: &StatusReport) -> String {
+    if !r.exists {
+        return r.verdict.clone();
+    }
+    let mut out = String::new();
+    let mut resources = table(&["resource", "name", "state", "details"]);
+    for row in &r.resources {
+        resources.add_row(vec![
+            row.kind.clone(),
+            row.name.clone(),
+            row.state.label().to_string(),
+            row.details.join(", "),
+        ]);
+    }
+    out.push_str(&resources.to_string());
+    if !r.alarms.is_empty() {
+        let mut alarms = table(&["alarm", "state", "since", "reason"]);
+        for a in &r.alarms {
+            alarms.add_row(vec![
+                a.name.clone(),
+                a.state.clone(),
+                a.since.clone().unwrap_or_default(),
+                a.reason.clone(),
+            ]);
+        }
+        out.push('\n');
+        out.push_str(&alarms.to_string());
+    }
+    if !r.target_groups.is_empty() {
+        out.push('\n');
+        out.push_str(&health_table(r.target_groups.iter().map(|g| {
+            (
+                g.load_balancer.as_str(),
+                g.name.as_str(),
+                g.alarm
+                    .as_ref()
+                    .map(|_| g.alarm_state.as_deref().unwrap_or("missing")),
+                g.targets.as_slice(),
+            )
+        })));
+    }
+    out.push_str(&format!("\nwebhook URL: {}", r.webhook.describe()));
+    if let Some(s) = &r.settings {
+        out.push_str(&format!(
+            "\nsettings: --alb {} --min-healthy {}{}{} --log-retention-days {}",
+            s.albs.join(" --alb "),
+            s.min_healthy,
+            s.slack_channel
+                .as_ref()
+                .map(|c| format!(" --slack-channel {c}"))
+                .unwrap_or_default(),
+            s.email
+                .as_ref()
+                .map(|e| format!(" --email {e}"))
+                .unwrap_or_default(),
+            s.log_retention_days
+        ));
+    }
+    out.push('\n');
+    out.push_str(&r.verdict);
+    out
+}
+
+pub fn alb_status_table(found: &Discovery, r: &AlbReport) -> String {
+    let mut out = discovery_table(found);
+    if !r.target_groups.is_empty() {
+        out.push('\n');
+        out.push_str(&health_table(r.target_groups.iter().map(|g| {
+            (
+                g.target_group.load_balancer.as_str(),
+                g.target_group.name.as_str(),
+                g.alarm
+                    .as_ref()
+                    .map(|_| g.alarm_state.as_deref().unwrap_or("unknown")),
+                g.targets.as_slice(),
+            )
+        })));
+    }
+    out
+}

@@ -1,0 +1,179 @@
+//! How the watched things are doing right now: each target group's targets and their health
+//! (DescribeTargetHealth), and each alarm's state. Reads plus pure summaries; no changes.
+
+use crate::aws::{AwsResultExt, Clients};
+use crate::discovery::TargetGroup;
+use crate::state::observed::AlarmObs;
+use anyhow::Result;
+use futures::future::try_join_all;
+use serde::Serialize;
+
+/// One registered target and what the load balancer thinks of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetHealth {
+    /// Instance id, IP address or Lambda ARN.
+    pub id: String,
+    pub port: Option<i32>,
+    /// `healthy`, `unhealthy`, `initial`, `unused`, `draining`, `unavailable`.
+    pub state: String,
+    /// e.g. `Target.InvalidState`, `Target.FailedHealthChecks`.
+    pub reason: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A target group with its targets, and the alarm (if any) the env keeps on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetGroupHealth {
+    pub name: String,
+    pub arn: String,
+    pub load_balancer: String,
+    /// Name of the env's alarm on this target group, if the env watches it.
+    pub alarm: Option<String>,
+    /// The alarm's state (`OK`, `ALARM`, `INSUFFICIENT_DATA`), if it exists.
+    pub alarm_state: Option<String>,
+    pub healthy: usize,
+    pub targets: Vec<TargetHealth>,
+}
+
+/// An alarm's current state and since when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlarmState {
+    pub name: String,
+    pub state: String,
+    /// RFC 3339 time of the last state change.
+    pub since: Option<String>,
+    pub reason: String,
+}
+
+pub fn alarm_state(a: &AlarmObs) -> AlarmState {
+    AlarmState {
+        name: a.name.clone(),
+        state: a.state.clone(),
+        since: a.state_since.clone(),
+        reason: a.state_reason.clone(),
+    }
+}
+
+/// Pair each target group with its targets' health and the alarm watching it. `alarm_for`
+/// names the env's alarm for a target group (by load balancer and name), `alarms` are the
+/// alarms found.
+pub fn target_group_health(
+    groups: &[TargetGroup],
+    targets: Vec<Vec<TargetHealth>>,
+    alarm_for: impl Fn(&TargetGroup) -> Option<String>,
+    alarms: &[AlarmObs],
+) -> Vec<TargetGroupHealth> {
+    groups
+        .iter()
+        .zip(targets)
+        .map(|(tg, targets)| {
+            let alarm = alarm_for(tg);
+            let alarm_state = alarm.as_ref().and_then(|name| {
+                alarms
+                    .iter()
+                    .find(|a| a.name == *name)
+                    .map(|a| a.state.clone())
+            });
+            TargetGroupHealth {
+                name: tg.name.clone(),
+                arn: tg.arn.clone(),
+                load_balancer: tg.load_balancer.clone(),
+                alarm,
+                alarm_state,
+                healthy: targets.iter().filter(|t| t.state == "healthy").count(),
+                targets,
+            }
+        })
+        .collect()
+}
+
+/// DescribeTargetHealth for every target group, concurrently, in the order given.
+pub async fn read_target_health(
+    clients: &Clients,
+    groups: &[TargetGroup],
+) -> Result<Vec<Vec<TargetHealth>>> {
+    try_join_all(groups.iter().map(|tg| async move {
+        let out = clients
+            .elb
+            .describe_target_health()
+            .target_group_arn(&tg.arn)
+            .send()
+            .await
+            .aws("DescribeTargetHealth")?;
+        Ok::<_, anyhow::Error>(
+            out.target_health_descriptions()
+                .iter()
+                .map(|d| {
+                    let health = d.target_health();
+                    TargetHealth {
+                        id: d
+                            .target()
+                            .and_then(|t| t.id())
+                            .map(String::from)
+                            .unwrap_or_default(),
+                        port: d.target().and_then(|t| t.port()),
+                        state: health
+                            .and_then(|h| h.state())
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_else(|| "unknown".to_string()),
+                        reason: health
+                            .and_then(|h| h.reason())
+                            .map(|r| r.as_str().to_string()),
+                        description: health.and_then(|h| h.description()).map(String::from),
+                    }
+                })
+                .collect(),
+        )
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tg(name: &str) -> TargetGroup {
+        TargetGroup {
+            name: name.into(),
+            arn: format!("arn:tg/{name}"),
+            dimension: format!("targetgroup/{name}/1"),
+            protocol: "HTTP".into(),
+            port: Some(80),
+            target_type: "instance".into(),
+            load_balancer: "web-alb".into(),
+            load_balancer_dimension: "app/web-alb/1".into(),
+        }
+    }
+
+    fn target(id: &str, state: &str) -> TargetHealth {
+        TargetHealth {
+            id: id.into(),
+            port: Some(80),
+            state: state.into(),
+            reason: None,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn groups_get_their_targets_healthy_count_and_alarm_state() {
+        let alarms = vec![AlarmObs {
+            name: "a-web".into(),
+            state: "ALARM".into(),
+            ..Default::default()
+        }];
+        let out = target_group_health(
+            &[tg("web"), tg("spare")],
+            vec![
+                vec![target("i-1", "healthy"), target("i-2", "unused")],
+                vec![],
+            ],
+            |t| (t.name == "web").then(|| "a-web".to_string()),
+            &alarms,
+        );
+        assert_eq!(out[0].healthy, 1);
+        assert_eq!(out[0].alarm_state.as_deref(), Some("ALARM"));
+        assert_eq!(out[1].alarm, None);
+        assert_eq!(out[1].targets.len(), 0);
+    }
+}

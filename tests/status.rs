@@ -1,0 +1,417 @@
+//! `elb-watch status` against the emulator: in sync after `up`, drift made by hand found and
+//! repaired by `up`, target health, an env that does not exist, a half-made env, `--alb`, and
+//! the webhook URL never printed.
+
+mod common;
+
+use common::{Run, aws::sdk, elb_watch, run};
+use elb_watch_testkit::{emulator::Emulator, topology};
+use serde_json::{Value, json};
+
+const CANARY: &str = "https://hooks.slack.com/services/T0CANARY/B0CANARY/canary-secret-0451";
+
+fn spec() -> Value {
+    json!({
+        "instances": 2,
+        "target_groups": [
+            {"name": "web-tg", "targets": [0]},
+            {"name": "api-tg", "targets": [1]}
+        ],
+        "load_balancers": [{"name": "web-alb", "listeners": [
+            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}
+        ]}]
+    })
+}
+
+fn assert_no_leak(r: &Run) {
+    for text in [&r.stdout, &r.stderr] {
+        assert!(!text.contains(CANARY), "the webhook URL leaked:\n{text}");
+        assert!(
+            !text.contains("canary-secret"),
+            "part of the URL leaked:\n{text}"
+        );
+    }
+}
+
+fn up(emu: &Emulator, env: &str) -> Run {
+    let r = run(elb_watch(emu)
+        .env("ELB_WATCH_SLACK_URL", CANARY)
+        .args(["--env", env, "--output", "json", "up", "--alb", "web-alb"]));
+    assert_no_leak(&r);
+    r
+}
+
+fn status(emu: &Emulator, env: &str, json: bool) -> Run {
+    let mut cmd = elb_watch(emu);
+    cmd.args(["--env", env]);
+    if json {
+        cmd.args(["--output", "json"]);
+    }
+    let r = run(cmd.arg("status"));
+    assert_no_leak(&r);
+    r
+}
+
+/// (kind, name) → (state, details) of every resource row.
+fn rows(report: &Value) -> Vec<(String, String, String, Vec<String>)> {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["name"].as_str().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+                r["details"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn not_present(report: &Value) -> Vec<(String, String, String, Vec<String>)> {
+    rows(report)
+        .into_iter()
+        .filter(|(_, _, state, _)| state != "present")
+        .collect()
+}
+
+fn alarm(env: &str, tg: &str) -> String {
+    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
+    let emu = Emulator::start().unwrap();
+    let made = topology::create(&emu, &spec()).unwrap();
+    assert_eq!(up(&emu, "prod").code, 0);
+
+    // Right after up: every resource present, exit 0, and the report's shape.
+    let r = status(&emu, "prod", true);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["env"], "prod");
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["account_id"], "123456789012");
+    assert_eq!(
+        (v["exists"].clone(), v["in_sync"].clone()),
+        (json!(true), json!(true))
+    );
+    assert!(not_present(&v).is_empty(), "{:#?}", not_present(&v));
+    let kinds: Vec<String> = rows(&v).into_iter().map(|r| r.0).collect();
+    for kind in [
+        "iam-role",
+        "kms-key",
+        "kms-alias",
+        "iam-policy",
+        "sns-topic",
+        "log-group",
+        "lambda-function",
+        "sns-subscription",
+        "lambda-permission",
+        "alarm",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} missing from {kinds:?}"
+        );
+    }
+    assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 2);
+    assert_eq!(
+        v["webhook"],
+        json!({"set": true, "decrypts": true, "problem": null})
+    );
+    assert_eq!(v["settings"]["albs"], json!(["web-alb"]));
+    assert_eq!(v["settings"]["min_healthy"], 1);
+    let alarms = v["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 2);
+    for a in alarms {
+        assert!(a["state"].as_str().is_some_and(|s| !s.is_empty()), "{a}");
+        assert!(a["since"].as_str().is_some(), "{a}");
+    }
+    let tgs = v["target_groups"].as_array().unwrap();
+    assert_eq!(tgs.len(), 2);
+    let web = tgs.iter().find(|t| t["name"] == "web-tg").unwrap();
+    assert_eq!(web["alarm"], alarm("prod", "web-tg").as_str());
+    assert_eq!(web["targets"].as_array().unwrap().len(), 1);
+    assert_eq!(web["targets"][0]["id"], made.instances[0].as_str());
+    assert_eq!(web["targets"][0]["state"], "healthy");
+    assert!(
+        v["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("present and in sync")
+    );
+
+    // The table says the same, with the verdict last.
+    let t = status(&emu, "prod", false);
+    assert_eq!(t.code, 0);
+    assert!(
+        t.stdout.contains("set, encrypted; decrypts"),
+        "{}",
+        t.stdout
+    );
+    assert!(
+        t.stdout
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("env prod: all "),
+        "{}",
+        t.stdout
+    );
+
+    // By hand: a threshold changed, the Lambda subscription removed, a stopped instance.
+    let cfg = sdk(&emu).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    let sns = aws_sdk_sns::Client::new(&cfg);
+    let web_alarm = alarm("prod", "web-tg");
+    let described = cw
+        .describe_alarms()
+        .alarm_names(&web_alarm)
+        .send()
+        .await
+        .unwrap();
+    let a = &described.metric_alarms()[0];
+    cw.put_metric_alarm()
+        .alarm_name(&web_alarm)
+        .set_alarm_description(a.alarm_description().map(String::from))
+        .set_namespace(a.namespace().map(String::from))
+        .set_metric_name(a.metric_name().map(String::from))
+        .set_dimensions(Some(a.dimensions().to_vec()))
+        .set_statistic(a.statistic().cloned())
+        .set_period(a.period())
+        .set_evaluation_periods(a.evaluation_periods())
+        .set_comparison_operator(a.comparison_operator().cloned())
+        .set_treat_missing_data(a.treat_missing_data().map(String::from))
+        .set_alarm_actions(Some(a.alarm_actions().to_vec()))
+        .set_ok_actions(Some(a.ok_actions().to_vec()))
+        .threshold(5.0)
+        .send()
+        .await
+        .unwrap();
+    let topic = "arn:aws:sns:us-east-1:123456789012:elb-watch-prod-alarms";
+    let subs = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(topic)
+        .send()
+        .await
+        .unwrap();
+    for s in subs.subscriptions() {
+        sns.unsubscribe()
+            .subscription_arn(s.subscription_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    topology::set_instance_running(&emu, &made.instances[0], false).unwrap();
+
+    let r = status(&emu, "prod", true);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["in_sync"], false);
+    let bad = not_present(&v);
+    assert_eq!(bad.len(), 2, "{bad:#?}");
+    let drifted = bad.iter().find(|r| r.0 == "alarm").unwrap();
+    assert_eq!(
+        (drifted.1.as_str(), drifted.2.as_str()),
+        (web_alarm.as_str(), "drifted")
+    );
+    assert!(drifted.3.contains(&"threshold".to_string()), "{drifted:?}");
+    let sub = bad.iter().find(|r| r.0 == "sns-subscription").unwrap();
+    assert_eq!(sub.2, "missing");
+    let verdict = v["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("1 missing")
+            && verdict.contains("1 drifted")
+            && verdict.contains("threshold"),
+        "{verdict}"
+    );
+    // The stopped instance: unused / Target.InvalidState in the emulator.
+    let web = v["target_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "web-tg")
+        .unwrap()
+        .clone();
+    assert_eq!(web["targets"][0]["state"], "unused", "{web:#}");
+    assert_eq!(
+        web["targets"][0]["reason"], "Target.InvalidState",
+        "{web:#}"
+    );
+    assert_eq!(web["healthy"], 0);
+    let t = status(&emu, "prod", false);
+    assert_eq!(t.code, 1);
+    assert!(t.stdout.contains("Target.InvalidState"), "{}", t.stdout);
+    assert!(t.stdout.contains("drifted"), "{}", t.stdout);
+
+    // up puts it back; status agrees.
+    let r = up(&emu, "prod");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = status(&emu, "prod", true);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(not_present(&r.json()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn function_environment_changed_by_hand_is_drift_without_revealing_the_url() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    assert_eq!(up(&emu, "prod").code, 0);
+    let cfg = sdk(&emu).await;
+    let lambda = aws_sdk_lambda::Client::new(&cfg);
+    let f = lambda
+        .get_function_configuration()
+        .function_name("elb-watch-prod-notifier")
+        .send()
+        .await
+        .unwrap();
+    let mut vars = f.environment().unwrap().variables().unwrap().clone();
+    vars.insert(
+        "kmsEncryptedHookUrl".into(),
+        "bm90LWEtY2lwaGVydGV4dA==".into(),
+    );
+    vars.insert("DEBUG".into(), "1".into());
+    lambda
+        .update_function_configuration()
+        .function_name("elb-watch-prod-notifier")
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .set_variables(Some(vars))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let r = status(&emu, "prod", true);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v = r.json();
+    assert_eq!(v["webhook"]["set"], true);
+    assert_eq!(v["webhook"]["decrypts"], false);
+    let bad = not_present(&v);
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(
+        (bad[0].0.as_str(), bad[0].2.as_str()),
+        ("lambda-function", "drifted")
+    );
+    assert!(bad[0].3.contains(&"environment".to_string()), "{bad:?}");
+    assert!(
+        bad[0].3.iter().any(|d| d.contains("webhook URL")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn an_env_that_does_not_exist_and_a_half_made_one_are_drift() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+
+    let r = status(&emu, "ghost", false);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout.trim().lines().count(), 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("env ghost does not exist in us-east-1"),
+        "{}",
+        r.stdout
+    );
+    let v = status(&emu, "ghost", true).json();
+    assert_eq!(
+        (v["exists"].clone(), v["in_sync"].clone()),
+        (json!(false), json!(false))
+    );
+    assert_eq!(v["settings"], Value::Null);
+
+    // An up killed right after it made the KMS key (before the alias).
+    let killed = run(elb_watch(&emu)
+        .env("ELB_WATCH_SLACK_URL", CANARY)
+        .env("ELB_WATCH_FAULT_AFTER", "KMS key")
+        .args(["--env", "half", "up", "--alb", "web-alb"]));
+    assert_eq!(killed.code, 86, "{}", killed.stderr);
+    let r = status(&emu, "half", true);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(
+        (v["exists"].clone(), v["in_sync"].clone()),
+        (json!(true), json!(false))
+    );
+    let missing: Vec<String> = not_present(&v)
+        .into_iter()
+        .filter(|r| r.2 == "missing")
+        .map(|r| r.0)
+        .collect();
+    for kind in [
+        "kms-alias",
+        "iam-policy",
+        "lambda-function",
+        "sns-subscription",
+        "lambda-permission",
+    ] {
+        assert!(
+            missing.iter().any(|k| k == kind),
+            "{kind} not in {missing:?}"
+        );
+    }
+    let key = rows(&v).into_iter().find(|r| r.0 == "kms-key").unwrap();
+    assert_eq!(key.2, "missing");
+    assert!(
+        key.3.iter().any(|d| d.contains("has no alias")),
+        "the unaliased key is named: {key:?}"
+    );
+    let verdict = v["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("missing") && verdict.contains("lambda-function"),
+        "{verdict}"
+    );
+
+    // up completes it; status agrees.
+    assert_eq!(up(&emu, "half").code, 0);
+    assert_eq!(status(&emu, "half", false).code, 0);
+}
+
+#[test]
+fn status_with_alb_shows_target_groups_and_health_watched_or_not() {
+    let emu = Emulator::start().unwrap();
+    let made = topology::create(&emu, &spec()).unwrap();
+    topology::set_instance_running(&emu, &made.instances[1], false).unwrap();
+
+    let view = |env: &str| {
+        let r = run(elb_watch(&emu).args([
+            "--env", env, "--output", "json", "status", "--alb", "web-alb",
+        ]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    let v = view("prod");
+    let tgs = v["target_groups"].as_array().unwrap();
+    let names: Vec<&str> = tgs.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["web-tg", "api-tg"]);
+    assert!(tgs.iter().all(|t| t["alarm"].is_null()), "not watched yet");
+    assert_eq!(tgs[0]["targets"][0]["state"], "healthy");
+    assert_eq!(tgs[1]["targets"][0]["state"], "unused");
+    assert_eq!(tgs[1]["targets"][0]["reason"], "Target.InvalidState");
+    assert_eq!(tgs[0]["load_balancer"], "web-alb");
+
+    assert_eq!(up(&emu, "prod").code, 0);
+    let v = view("prod");
+    assert_eq!(
+        v["target_groups"][0]["alarm"],
+        alarm("prod", "web-tg").as_str()
+    );
+    assert!(v["target_groups"][1]["alarm_state"].is_string());
+    // Another env does not watch them.
+    let v = view("staging");
+    assert!(v["target_groups"][0]["alarm"].is_null());
+
+    let r = run(elb_watch(&emu).args(["--env", "prod", "status", "--alb", "web-alb"]));
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Target.InvalidState"), "{}", r.stdout);
+    assert!(r.stdout.contains("api-tg"), "{}", r.stdout);
+}
