@@ -133,7 +133,12 @@ pub struct UpArgs {
     pub dry_run: bool,
 
     /// Accept an http:// or non-Slack webhook URL (for local test sinks only)
-    #[arg(long, hide = true, env = "ELB_WATCH_ALLOW_ANY_WEBHOOK")]
+    #[arg(
+        long,
+        hide = true,
+        env = "ELB_WATCH_ALLOW_ANY_WEBHOOK",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
     pub allow_any_webhook: bool,
 }
 
