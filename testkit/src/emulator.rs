@@ -106,7 +106,10 @@ impl Emulator {
                 return Ok(());
             }
             if start.elapsed() > within {
-                bail!("moto_server did not answer on port {} within {within:?}", self.port);
+                bail!(
+                    "moto_server did not answer on port {} within {within:?}",
+                    self.port
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -188,7 +191,9 @@ impl Drop for Emulator {
 /// Service and action of one recorded request, whatever the protocol: JSON (`X-Amz-Target`),
 /// query (`Action=` in the form body) or REST (method and path).
 pub fn parse_recorded(entry: &Value) -> Result<RecordedCall> {
-    let headers = entry["headers"].as_object().context("recording without headers")?;
+    let headers = entry["headers"]
+        .as_object()
+        .context("recording without headers")?;
     let header = |name: &str| {
         headers
             .iter()
@@ -212,10 +217,7 @@ pub fn parse_recorded(entry: &Value) -> Result<RecordedCall> {
     let target = header("X-Amz-Target");
     let action = if let Some((_, op)) = target.rsplit_once('.') {
         op.to_string()
-    } else if let Some(op) = body
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("Action="))
-    {
+    } else if let Some(op) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         op.to_string()
     } else {
         let url = entry["url"].as_str().unwrap_or("");
@@ -258,10 +260,16 @@ mod tests {
         let rest = json!({"headers": {"Authorization": auth("lambda")}, "method": "GET",
                           "url": "http://127.0.0.1:5000/2015-03-31/functions/f?Qualifier=1", "body": ""});
         let kms = parse_recorded(&kms).unwrap();
-        assert_eq!((kms.service.as_str(), kms.action.as_str()), ("kms", "Encrypt"));
+        assert_eq!(
+            (kms.service.as_str(), kms.action.as_str()),
+            ("kms", "Encrypt")
+        );
         assert!(kms.is_mutating());
         let query = parse_recorded(&query).unwrap();
-        assert_eq!((query.service.as_str(), query.action.as_str()), ("monitoring", "DescribeAlarms"));
+        assert_eq!(
+            (query.service.as_str(), query.action.as_str()),
+            ("monitoring", "DescribeAlarms")
+        );
         assert!(!query.is_mutating());
         let rest = parse_recorded(&rest).unwrap();
         assert_eq!(rest.action, "GET /2015-03-31/functions/f");

@@ -6,6 +6,7 @@
 //! - [`slack_sink`]: a Slack-incoming-webhook-compatible HTTP sink with scripted faults.
 //! - [`fault_run`]: many tagged alarm events through several function processes into a
 //!   faulty or rate-limited sink, with delivery / loss / duplicate figures.
+//! - [`throttle_proxy`]: answers chosen AWS calls with throttling errors, then forwards.
 //! - [`demo`]: the end-to-end demo flow built from the above.
 
 pub mod bins;
@@ -14,6 +15,7 @@ pub mod emulator;
 pub mod fault_run;
 pub mod runtime_api;
 pub mod slack_sink;
+pub mod throttle_proxy;
 pub mod topology;
 
 /// The repository root (the workspace this crate lives in).
