@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::Value;
 
+use crate::bench::{ms, quantile};
 use crate::runtime_api::{FunctionProcess, Invocation, RuntimeApi};
 use crate::slack_sink::{Behaviour, Reply, SlackSink};
 
@@ -381,15 +382,6 @@ pub async fn run(bootstrap: &Path, scenario: &Scenario) -> anyhow::Result<Report
     })
 }
 
-/// The `q` quantile (0..=1) of sorted durations (nearest rank).
-pub fn quantile(sorted: &[Duration], q: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
-}
-
 impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -409,10 +401,6 @@ impl fmt::Display for Tally {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = |d: Option<Duration>| {
-            d.map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
-                .unwrap_or_else(|| "-".into())
-        };
         writeln!(
             f,
             "events {} through {} processes in {:.2} s",
@@ -495,14 +483,5 @@ mod tests {
                 delivered_but_failed: 1,
             }
         );
-    }
-
-    #[test]
-    fn quantiles() {
-        let d: Vec<_> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(quantile(&d, 0.5), Some(Duration::from_millis(50)));
-        assert_eq!(quantile(&d, 0.99), Some(Duration::from_millis(99)));
-        assert_eq!(quantile(&d, 1.0), Some(Duration::from_millis(100)));
-        assert_eq!(quantile(&[], 0.5), None);
     }
 }

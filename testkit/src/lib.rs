@@ -6,9 +6,11 @@
 //! - [`slack_sink`]: a Slack-incoming-webhook-compatible HTTP sink with scripted faults.
 //! - [`fault_run`]: many tagged alarm events through several function processes into a
 //!   faulty or rate-limited sink, with delivery / loss / duplicate figures.
+//! - [`bench`]: machine description and quantiles for the benchmark programs.
 //! - [`throttle_proxy`]: answers chosen AWS calls with throttling errors, then forwards.
 //! - [`demo`]: the end-to-end demo flow built from the above.
 
+pub mod bench;
 pub mod bins;
 pub mod demo;
 pub mod emulator;
