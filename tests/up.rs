@@ -110,8 +110,8 @@ async fn assert_wired(
             continue;
         }
         names.push(a.alarm_name().unwrap().to_string());
-        assert_eq!(a.alarm_actions(), [topic.clone()]);
-        assert_eq!(a.ok_actions(), [topic.clone()]);
+        assert_eq!(a.alarm_actions(), std::slice::from_ref(&topic));
+        assert_eq!(a.ok_actions(), std::slice::from_ref(&topic));
         assert_eq!(a.metric_name(), Some("HealthyHostCount"));
         assert_eq!(a.namespace(), Some("AWS/ApplicationELB"));
         assert_eq!(a.threshold(), Some(threshold));
