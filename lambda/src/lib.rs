@@ -16,4 +16,6 @@ pub mod logging;
 pub mod render;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 pub(crate) mod test_support;

@@ -149,18 +149,42 @@ const FRAGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Link to the alarm in the CloudWatch console of its region (and partition).
-pub fn console_url(alarm: &Alarm) -> Option<String> {
+/// The alarm list in the CloudWatch console of the alarm's region (and partition).
+pub fn console_alarms_url(alarm: &Alarm) -> Option<String> {
     let region = alarm.region()?;
     let host = match alarm.partition().unwrap_or("aws") {
         "aws-cn" => format!("{region}.console.amazonaws.cn"),
         "aws-us-gov" => "console.amazonaws-us-gov.com".to_owned(),
         _ => format!("{region}.console.aws.amazon.com"),
     };
-    let name = utf8_percent_encode(&alarm.name, FRAGMENT);
     Some(format!(
-        "https://{host}/cloudwatch/home?region={region}#alarmsV2:alarm/{name}"
+        "https://{host}/cloudwatch/home?region={region}#alarmsV2:"
     ))
+}
+
+/// Link to the alarm in the CloudWatch console of its region (and partition).
+pub fn console_url(alarm: &Alarm) -> Option<String> {
+    let list = console_alarms_url(alarm)?;
+    let name = utf8_percent_encode(&alarm.name, FRAGMENT);
+    Some(format!("{list}alarm/{name}"))
+}
+
+/// After the console link in the footer.
+const FOOTER_TAIL: &str = "  ·  elb-watch";
+
+/// `<url|label>` to the alarm; to the region's alarm list when the alarm's link would not fit
+/// in a context element (a 255-character name percent-encodes to up to 3,060 characters), as a
+/// link cut by the length limit is broken markup. The URLs are built here from a validated
+/// region and a percent-encoded name: they contain no '|', '<' or '>' that could break out.
+fn console_link(alarm: &Alarm) -> Option<String> {
+    let fits = |link: &String| link.chars().count() + FOOTER_TAIL.chars().count() <= CONTEXT_MAX;
+    console_url(alarm)
+        .map(|url| format!("<{url}|View alarm in the CloudWatch console>"))
+        .filter(fits)
+        .or_else(|| {
+            console_alarms_url(alarm)
+                .map(|url| format!("<{url}|View alarms in the CloudWatch console>"))
+        })
 }
 
 fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<Value>) {
@@ -231,14 +255,11 @@ fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<
         Targets::Report(report) => blocks.push(section(targets_text(report))),
     }
 
-    let mut footer = Vec::new();
-    if let Some(url) = console_url(alarm) {
-        // The URL is built here from a validated region and a percent-encoded name: it
-        // contains no '|', '<' or '>' that could break out of the link.
-        footer.push(format!("<{url}|View alarm in the CloudWatch console>"));
-    }
-    footer.push("elb-watch".to_owned());
-    blocks.push(context(footer.join("  ·  ")));
+    let footer = match console_link(alarm) {
+        Some(link) => format!("{link}{FOOTER_TAIL}"),
+        None => "elb-watch".to_owned(),
+    };
+    blocks.push(context(footer));
 
     let mut fallback = format!(
         "{} {}: {}",
@@ -722,6 +743,40 @@ mod tests {
             "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#alarmsV2:alarm/my%20alarm%2F1"
         );
         assert_eq!(console_url(&alarm("garbage")), None);
+    }
+
+    /// Found by the fuzzer: a long multi-byte name made the link longer than a context
+    /// element, and truncation cut it into broken markup.
+    #[test]
+    fn a_name_too_long_to_link_links_the_alarm_list() {
+        for name in ["🚨".repeat(255), "監".repeat(255), "a".repeat(255)] {
+            let msg = serde_json::json!({"AlarmName": name, "NewStateValue": "ALARM",
+                "AlarmArn": "arn:aws:cloudwatch:ap-northeast-1:1:alarm:x"});
+            let p = render(
+                &parse_notification(None, &msg.to_string()),
+                &Targets::NotApplicable,
+                None,
+            );
+            assert_slack_limits(&p);
+            assert_no_injection(&p);
+            let footer = blocks(&p).last().unwrap()["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(footer.ends_with(">  ·  elb-watch"), "{footer}");
+            // 255 × 3-byte characters still fit (2,295 encoded characters); 4-byte ones do not.
+            if !name.starts_with('🚨') {
+                assert!(footer.contains("#alarmsV2:alarm/"), "{footer}");
+            } else {
+                assert!(
+                    footer.starts_with(
+                        "<https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home?\
+                         region=ap-northeast-1#alarmsV2:|View alarms in the CloudWatch console>"
+                    ),
+                    "{footer}"
+                );
+            }
+        }
     }
 
     fn target(i: usize) -> UnhealthyTarget {
