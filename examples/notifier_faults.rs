@@ -17,6 +17,9 @@ use anyhow::Context;
 use elb_watch_testkit::bench::machine;
 use elb_watch_testkit::fault_run::{Scenario, Tally, run};
 
+/// One figure of a [`Tally`].
+type Count = fn(&Tally) -> usize;
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let mut events = 1000usize;
@@ -53,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         "| delivered / total | {} / {n} | {} / {n} |",
         first.delivered, after.delivered
     );
-    let counts: [(&str, fn(&Tally) -> usize); 5] = [
+    let counts: [(&str, Count); 5] = [
         (
             "returned as failed (Lambda retries them; after the retries: dead-lettered)",
             |t| t.failed + t.timed_out,
