@@ -618,7 +618,10 @@ async fn observe_alarms(
         }
     }
     let checks = found.iter().map(|a| async move {
-        if a.alarm_actions.iter().any(|x| x == topic_arn) {
+        // An alarm named the way `up` names them and wired to this env's topic is one `up`
+        // made (it tagged it then); anything else must prove it by its tags.
+        if a.name.ends_with(naming::ALARM_SUFFIX) && a.alarm_actions.iter().any(|x| x == topic_arn)
+        {
             return Ok::<bool, anyhow::Error>(true);
         }
         let tags = clients
