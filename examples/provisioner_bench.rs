@@ -9,7 +9,7 @@
 //! "Performance" for what bounds a real run).
 
 use elb_watch_testkit::emulator::Emulator;
-use elb_watch_testkit::{bins, topology};
+use elb_watch_testkit::{bench, bins, topology};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -88,20 +88,6 @@ fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
     v[v.len() / 2]
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
-}
-
 fn main() -> anyhow::Result<()> {
     let runs: usize = std::env::args()
         .nth(1)
@@ -110,7 +96,7 @@ fn main() -> anyhow::Result<()> {
     let bin = bins::package_binary("elb-watch")?;
     println!(
         "machine: {}; emulator: moto (server mode); {runs} run(s) per scenario, medians",
-        machine()
+        bench::machine()
     );
     println!(
         "{:<17} {:<6} {:>7} {:>7} {:>9} {:>8} {:>9} {:>10} {:>9} {:>8}",
