@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 /// The package binary `name` beside the running example (cargo puts examples in
 /// `<profile>/examples/`), built first: `cargo run --example` does not build the package's
-/// binaries. Uses the same profile as the example.
+/// binaries. Uses the same profile as the example, and names the example too, so the build
+/// unifies features exactly as `cargo run --example` did and reuses its artifacts.
 pub fn package_binary(name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let profile_dir = exe
@@ -17,6 +18,9 @@ pub fn package_binary(name: &str) -> Result<PathBuf> {
     build
         .current_dir(crate::repo_root())
         .args(["build", "--quiet", "--bin", name]);
+    if let Some(example) = exe.file_stem() {
+        build.arg("--example").arg(example);
+    }
     if profile_dir.ends_with("release") {
         build.arg("--release");
     }
