@@ -5,41 +5,13 @@
 
 mod common;
 
-use common::{Run, aws::sdk, elb_watch, run};
+use common::{CANARY, OTHER_URL, Run, assert_no_leak, aws::sdk, elb_watch, run, spec, up};
 use elb_watch_testkit::{emulator::Emulator, topology};
 use serde_json::{Value, json};
 
-const CANARY: &str = "https://hooks.slack.com/services/T0CANARY/B0CANARY/canary-secret-0451";
-const OTHER_URL: &str = "https://hooks.slack.com/services/T0OTHER/B0OTHER/other-secret-9912";
-
-fn spec() -> Value {
-    json!({
-        "instances": 2,
-        "target_groups": [
-            {"name": "web-tg", "targets": [0]},
-            {"name": "api-tg", "targets": [1]}
-        ],
-        "load_balancers": [{"name": "web-alb", "listeners": [
-            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}
-        ]}]
-    })
-}
-
-fn up(emu: &Emulator, env: &str, url: &str, extra: &[&str]) -> Run {
-    run(elb_watch(emu)
-        .env("ELB_WATCH_SLACK_URL", url)
-        .args(["--env", env, "--output", "json", "up", "--alb", "web-alb"])
-        .args(extra))
-}
-
 fn down(emu: &Emulator, env: &str) -> Run {
     let r = run(elb_watch(emu).args(["--env", env, "--output", "json", "down", "--yes"]));
-    for text in [&r.stdout, &r.stderr] {
-        assert!(
-            !text.contains("canary-secret") && !text.contains("other-secret"),
-            "{text}"
-        );
-    }
+    assert_no_leak(&r);
     r
 }
 

@@ -4,42 +4,9 @@
 
 mod common;
 
-use common::{Run, aws::sdk, elb_watch, run};
+use common::{CANARY, Run, assert_no_leak, aws::sdk, elb_watch, run, spec, up};
 use elb_watch_testkit::{emulator::Emulator, topology};
 use serde_json::{Value, json};
-
-const CANARY: &str = "https://hooks.slack.com/services/T0CANARY/B0CANARY/canary-secret-0451";
-
-fn spec() -> Value {
-    json!({
-        "instances": 2,
-        "target_groups": [
-            {"name": "web-tg", "targets": [0]},
-            {"name": "api-tg", "targets": [1]}
-        ],
-        "load_balancers": [{"name": "web-alb", "listeners": [
-            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}
-        ]}]
-    })
-}
-
-fn assert_no_leak(r: &Run) {
-    for text in [&r.stdout, &r.stderr] {
-        assert!(!text.contains(CANARY), "the webhook URL leaked:\n{text}");
-        assert!(
-            !text.contains("canary-secret"),
-            "part of the URL leaked:\n{text}"
-        );
-    }
-}
-
-fn up(emu: &Emulator, env: &str) -> Run {
-    let r = run(elb_watch(emu)
-        .env("ELB_WATCH_SLACK_URL", CANARY)
-        .args(["--env", env, "--output", "json", "up", "--alb", "web-alb"]));
-    assert_no_leak(&r);
-    r
-}
 
 fn status(emu: &Emulator, env: &str, json: bool) -> Run {
     let mut cmd = elb_watch(emu);
@@ -89,7 +56,7 @@ fn alarm(env: &str, tg: &str) -> String {
 async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
     let emu = Emulator::start().unwrap();
     let made = topology::create(&emu, &spec()).unwrap();
-    assert_eq!(up(&emu, "prod").code, 0);
+    assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
 
     // Right after up: every resource present, exit 0, and the report's shape.
     let r = status(&emu, "prod", true);
@@ -253,7 +220,7 @@ async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
     assert!(t.stdout.contains("drifted"), "{}", t.stdout);
 
     // up puts it back; status agrees.
-    let r = up(&emu, "prod");
+    let r = up(&emu, "prod", CANARY, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = status(&emu, "prod", true);
     assert_eq!(r.code, 0, "{}", r.stdout);
@@ -264,7 +231,7 @@ async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
 async fn function_environment_changed_by_hand_is_drift_without_revealing_the_url() {
     let emu = Emulator::start().unwrap();
     topology::create(&emu, &spec()).unwrap();
-    assert_eq!(up(&emu, "prod").code, 0);
+    assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
     let cfg = sdk(&emu).await;
     let lambda = aws_sdk_lambda::Client::new(&cfg);
     let f = lambda
@@ -372,7 +339,7 @@ fn an_env_that_does_not_exist_and_a_half_made_one_are_drift() {
     );
 
     // up completes it; status agrees.
-    assert_eq!(up(&emu, "half").code, 0);
+    assert_eq!(up(&emu, "half", CANARY, &[]).code, 0);
     assert_eq!(status(&emu, "half", false).code, 0);
 }
 
@@ -399,7 +366,7 @@ fn status_with_alb_shows_target_groups_and_health_watched_or_not() {
     assert_eq!(tgs[1]["targets"][0]["reason"], "Target.InvalidState");
     assert_eq!(tgs[0]["load_balancer"], "web-alb");
 
-    assert_eq!(up(&emu, "prod").code, 0);
+    assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
     let v = view("prod");
     assert_eq!(
         v["target_groups"][0]["alarm"],

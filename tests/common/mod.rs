@@ -45,3 +45,46 @@ pub fn run(cmd: &mut Command) -> Run {
     cmd.output().expect("elb-watch runs").into()
 }
 pub mod aws;
+
+/// Webhook URLs whose secret parts (`canary-secret`, `other-secret`) must never be printed.
+pub const CANARY: &str = "https://hooks.slack.com/services/T0CANARY/B0CANARY/canary-secret-0451";
+pub const OTHER_URL: &str = "https://hooks.slack.com/services/T0OTHER/B0OTHER/other-secret-9912";
+
+/// `web-alb` routes to `web-tg` (default action) and `api-tg` (`/api/*`); `spare-tg` exists,
+/// unattached; two instances.
+pub fn spec() -> serde_json::Value {
+    serde_json::json!({
+        "instances": 2,
+        "target_groups": [
+            {"name": "web-tg", "targets": [0]},
+            {"name": "api-tg", "targets": [1]},
+            {"name": "spare-tg"}
+        ],
+        "load_balancers": [{"name": "web-alb", "listeners": [
+            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}
+        ]}]
+    })
+}
+
+/// Fails the test if a webhook URL or its secret part shows in the run's output.
+pub fn assert_no_leak(r: &Run) {
+    for text in [&r.stdout, &r.stderr] {
+        for secret in [CANARY, OTHER_URL, "canary-secret", "other-secret"] {
+            assert!(
+                !text.contains(secret),
+                "a webhook URL leaked ({secret}):\n{text}"
+            );
+        }
+    }
+}
+
+/// `elb-watch --env ENV --output json up --alb web-alb EXTRA…`, the URL given through the
+/// environment; checks nothing leaked.
+pub fn up(emu: &Emulator, env: &str, url: &str, extra: &[&str]) -> Run {
+    let r = run(elb_watch(emu)
+        .env("ELB_WATCH_SLACK_URL", url)
+        .args(["--env", env, "--output", "json", "up", "--alb", "web-alb"])
+        .args(extra));
+    assert_no_leak(&r);
+    r
+}
