@@ -16,6 +16,7 @@ pub mod demo;
 pub mod emulator;
 pub mod fault_run;
 pub mod runtime_api;
+pub mod server;
 pub mod slack_sink;
 pub mod throttle_proxy;
 pub mod topology;

@@ -22,7 +22,6 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,16 +122,9 @@ struct Shared {
 
 /// The Runtime API server on 127.0.0.1:PORT; stops when dropped.
 pub struct RuntimeApi {
-    addr: SocketAddr,
     shared: Arc<Shared>,
     next_id: AtomicU64,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    server: crate::server::LocalServer,
 }
 
 /// An invocation in flight; see [`RuntimeApi::submit`].
@@ -227,13 +219,8 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = crate::server::LocalServer::start(app).await?;
         Ok(Self {
-            addr,
             shared,
             next_id: AtomicU64::new(1),
             server,
@@ -242,7 +229,7 @@ impl RuntimeApi {
 
     /// `127.0.0.1:PORT`, the value of `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> String {
-        self.addr.to_string()
+        self.server.addr().to_string()
     }
 
     /// ARN sent in `Lambda-Runtime-Invoked-Function-Arn`.

@@ -110,15 +110,8 @@ struct Shared {
 
 /// The running sink; stops when dropped.
 pub struct SlackSink {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for SlackSink {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    server: crate::server::LocalServer,
 }
 
 impl SlackSink {
@@ -147,27 +140,19 @@ impl SlackSink {
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self {
-            addr,
-            shared,
-            server,
-        })
+        let server = crate::server::LocalServer::start(app).await?;
+        Ok(Self { shared, server })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// A webhook URL on this sink, shaped like Slack's.
     pub fn url(&self) -> String {
         format!(
             "http://{}/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-            self.addr
+            self.server.addr()
         )
     }
 

@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -32,15 +31,8 @@ struct Shared {
 }
 
 pub struct ThrottleProxy {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for ThrottleProxy {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    server: crate::server::LocalServer,
 }
 
 impl ThrottleProxy {
@@ -61,20 +53,12 @@ impl ThrottleProxy {
             .fallback(handle)
             .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self {
-            addr,
-            shared,
-            server,
-        })
+        let server = crate::server::LocalServer::start(app).await?;
+        Ok(Self { shared, server })
     }
 
     pub fn endpoint_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// Requests seen per operation.
