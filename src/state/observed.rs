@@ -106,8 +106,6 @@ pub struct AlarmObs {
     pub state: String,
     pub state_reason: String,
     pub state_since: Option<String>,
-    /// Tags prove the alarm is this env's (checked only where its actions do not already).
-    pub owned: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -588,12 +586,12 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
         state_since: a
             .state_updated_timestamp()
             .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
-        owned: false,
     }
 }
 
-/// Alarms named with this env's prefix; those whose actions point at this env's topic are
-/// ours outright, the others only if their tags say so (one call each).
+/// Alarms named with this env's prefix, split into this env's and others'. Those named as `up`
+/// names them and wired to this env's topic are ours outright; the others only if their tags
+/// say so (one call each).
 async fn observe_alarms(
     clients: &Clients,
     names: &Names,
@@ -641,9 +639,8 @@ async fn observe_alarms(
     let owned = futures::future::try_join_all(checks).await?;
     let mut ours = Vec::new();
     let mut foreign = BTreeSet::new();
-    for (mut alarm, is_ours) in found.into_iter().zip(owned) {
+    for (alarm, is_ours) in found.into_iter().zip(owned) {
         if is_ours {
-            alarm.owned = true;
             ours.push(alarm);
         } else {
             foreign.insert(alarm.name);
