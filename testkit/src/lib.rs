@@ -8,10 +8,13 @@
 //!   faulty or rate-limited sink, with delivery / loss / duplicate figures.
 //! - [`bench`]: machine description and quantiles for the benchmark programs.
 //! - [`throttle_proxy`]: answers chosen AWS calls with throttling errors, then forwards.
+//! - [`cbor_bridge`]: translates CloudWatch's Smithy RPC v2 CBOR (the SDK) to AWS JSON 1.0
+//!   (moto) and back; every emulator client goes through it.
 //! - [`demo`]: the end-to-end demo flow built from the above.
 
 pub mod bench;
 pub mod bins;
+pub mod cbor_bridge;
 pub mod demo;
 pub mod emulator;
 pub mod fault_run;
