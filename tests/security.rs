@@ -349,7 +349,8 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
 async fn throttling_is_retried_by_the_sdk() {
     let emu = Emulator::start().unwrap();
     topology::create(&emu, &topology::seed_spec()).unwrap();
-    // One operation of each protocol: query (ELB, IAM, CloudWatch), JSON (KMS), REST (Lambda).
+    // One operation of each protocol: query (ELB, IAM), RPC v2 CBOR (CloudWatch), JSON (KMS),
+    // REST (Lambda).
     let ops = [
         "DescribeLoadBalancers",
         "CreateRole",

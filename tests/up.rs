@@ -264,6 +264,22 @@ async fn up_wires_the_chain_and_a_second_up_makes_no_mutating_call() {
         "{report:#}"
     );
     assert!(report["api_calls"]["mutating"].as_u64().unwrap() >= 13);
+    // Every CloudWatch call went out as RPC v2 CBOR (the current SDK) and through the bridge.
+    let cloudwatch_calls: u64 = report["api_calls"]["by_operation"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(op, _)| op.starts_with("CloudWatch."))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    let bridged = emu.cbor_bridge().unwrap().stats();
+    eprintln!("CBOR bridge after a fresh up: {bridged:?}");
+    assert!(cloudwatch_calls >= 3, "{report:#}");
+    assert_eq!(
+        bridged.translated.values().sum::<usize>() as u64,
+        cloudwatch_calls,
+        "{bridged:?}"
+    );
     let (web, api) = (alarm("prod", "web-tg"), alarm("prod", "api-tg"));
     assert_wired(&emu, "prod", CANARY, &[&web, &api], 1.0).await;
 

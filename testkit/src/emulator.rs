@@ -7,6 +7,7 @@
 //! Needs `scripts/emulator.sh setup` to have made `.venv` (or `ELB_WATCH_MOTO_SERVER` pointing at
 //! a `moto_server` executable). Each emulator has its own state, so tests run in parallel.
 
+use crate::cbor_bridge::CborBridge;
 use crate::strict::{BackgroundProxy, StrictConfig, StrictProxy};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -28,6 +29,8 @@ pub struct Emulator {
     recording: PathBuf,
     /// The strict layer in front of moto (`None` when switched off).
     strict: Option<BackgroundProxy>,
+    /// In front of everything else: the SDK's CloudWatch RPC v2 CBOR → moto's JSON 1.0.
+    bridge: Option<CborBridge>,
 }
 
 /// One AWS API request the emulator received while recording.
@@ -76,6 +79,9 @@ impl Emulator {
         if config.enabled {
             emu.strict = Some(BackgroundProxy::start(&emu.moto_url(), config)?);
         }
+        // Every client (SDK, CLI) goes through the CBOR bridge first; it translates CloudWatch
+        // RPC v2 CBOR and forwards everything else unchanged.
+        emu.bridge = Some(CborBridge::start(&emu.strict_or_moto_url())?);
         Ok(emu)
     }
 
@@ -106,6 +112,7 @@ impl Emulator {
                 port,
                 recording,
                 strict: None,
+                bridge: None,
             };
             match emu.wait_ready(Duration::from_secs(20)) {
                 Ok(()) => return Ok(emu),
@@ -142,12 +149,26 @@ impl Emulator {
         self.port
     }
 
-    /// For `--endpoint-url` / `AWS_ENDPOINT_URL`: the strict layer, or moto when it is off.
+    /// For `--endpoint-url` / `AWS_ENDPOINT_URL`: the chain SDK → CBOR bridge → strict layer →
+    /// moto (the bridge translates CloudWatch RPC v2 CBOR to JSON 1.0 and forwards the rest).
     pub fn endpoint_url(&self) -> String {
+        match &self.bridge {
+            Some(bridge) => bridge.url().to_string(),
+            None => self.strict_or_moto_url(),
+        }
+    }
+
+    /// What the bridge forwards to: the strict layer, or moto when it is off.
+    fn strict_or_moto_url(&self) -> String {
         match &self.strict {
             Some(s) => s.proxy().endpoint_url(),
             None => self.moto_url(),
         }
+    }
+
+    /// The CBOR bridge (translation counts; credentials to re-sign with under IAM enforcement).
+    pub fn cbor_bridge(&self) -> Option<&CborBridge> {
+        self.bridge.as_ref()
     }
 
     /// moto itself, bypassing the strict layer: for seeding topologies and moto-api calls.
@@ -235,7 +256,8 @@ impl Drop for Emulator {
 }
 
 /// Service and action of one recorded request, whatever the protocol: JSON (`X-Amz-Target`),
-/// query (`Action=` in the form body) or REST (method and path).
+/// Smithy RPC v2 CBOR (`/service/<Service>/operation/<Op>`), query (`Action=` in the form body)
+/// or REST (method and path).
 pub fn parse_recorded(entry: &Value) -> Result<RecordedCall> {
     let headers = entry["headers"]
         .as_object()
@@ -261,23 +283,33 @@ pub fn parse_recorded(entry: &Value) -> Result<RecordedCall> {
         _ => String::new(),
     };
     let target = header("X-Amz-Target");
+    let url = entry["url"].as_str().unwrap_or("");
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
     let action = if let Some((_, op)) = target.rsplit_once('.') {
+        op.to_string()
+    } else if let Some(op) = rpc_v2_operation(path) {
         op.to_string()
     } else if let Some(op) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         op.to_string()
     } else {
-        let url = entry["url"].as_str().unwrap_or("");
-        let path = url
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-            .unwrap_or(url);
-        format!("{method} {}", path.split('?').next().unwrap_or(path))
+        format!("{method} {path}")
     };
     Ok(RecordedCall {
         service,
         action,
         method,
     })
+}
+
+/// The operation of a Smithy RPC v2 CBOR request path, `/service/<Service>/operation/<Op>`
+/// (<https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html>).
+fn rpc_v2_operation(path: &str) -> Option<&str> {
+    let (_, op) = path.strip_prefix("/service/")?.split_once("/operation/")?;
+    (!op.is_empty() && !op.contains('/')).then_some(op)
 }
 
 fn decode_base64(s: &str) -> String {
@@ -320,5 +352,14 @@ mod tests {
         let rest = parse_recorded(&rest).unwrap();
         assert_eq!(rest.action, "GET /2015-03-31/functions/f");
         assert!(!rest.is_mutating());
+        let cbor = json!({"headers": {"Authorization": auth("monitoring"), "smithy-protocol": "rpc-v2-cbor"},
+                          "method": "POST", "body": "oA==", "body_encoded": true,
+                          "url": "http://proxy/service/GraniteServiceVersion20100801/operation/PutMetricAlarm"});
+        let cbor = parse_recorded(&cbor).unwrap();
+        assert_eq!(
+            (cbor.service.as_str(), cbor.action.as_str()),
+            ("monitoring", "PutMetricAlarm")
+        );
+        assert!(cbor.is_mutating());
     }
 }

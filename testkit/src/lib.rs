@@ -9,10 +9,13 @@
 //! - [`bench`]: machine description and quantiles for the benchmark programs.
 //! - [`throttle_proxy`]: answers chosen AWS calls with throttling errors, then forwards.
 //! - [`strict`]: the strict-AWS layer between the code under test and moto (on by default).
+//! - [`cbor_bridge`]: translates CloudWatch's Smithy RPC v2 CBOR (the SDK) to AWS JSON 1.0
+//!   (moto) and back; every emulator client goes through it.
 //! - [`demo`]: the end-to-end demo flow built from the above.
 
 pub mod bench;
 pub mod bins;
+pub mod cbor_bridge;
 pub mod demo;
 pub mod emulator;
 pub mod fault_run;

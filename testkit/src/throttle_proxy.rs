@@ -3,6 +3,7 @@
 //! is retried by the SDK's retry configuration: the proxy sees N+1 requests for an operation
 //! the CLI issued once.
 
+use crate::cbor_bridge::{RPC_V2_CBOR, cbor_error};
 use crate::emulator::{Emulator, RecordedCall, parse_recorded};
 use anyhow::Result;
 use axum::Router;
@@ -96,8 +97,22 @@ fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Re
     })
 }
 
-/// The service's throttling error, in its protocol: JSON (X-Amz-Target), REST (Lambda), query.
+/// The service's throttling error, in its protocol: RPC v2 CBOR (CloudWatch), JSON
+/// (X-Amz-Target), REST (Lambda), query.
 fn throttling_error(headers: &HeaderMap, call: &RecordedCall) -> Response {
+    if headers.get("smithy-protocol").and_then(|v| v.to_str().ok()) == Some(RPC_V2_CBOR) {
+        // CloudWatch is @awsQueryCompatible: the query error code rides in x-amzn-query-error.
+        let mut resp = cbor_error(
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
+            "Rate exceeded",
+        );
+        resp.headers_mut().insert(
+            "x-amzn-query-error",
+            axum::http::HeaderValue::from_static("Throttling;Sender"),
+        );
+        return resp;
+    }
     if headers.contains_key("x-amz-target") {
         let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
         return (
