@@ -89,12 +89,14 @@ pub enum Command {
     Status(StatusArgs),
     /// Remove everything elb-watch created for the environment
     Down(DownArgs),
+    /// Print the IAM policy the identity running elb-watch needs (JSON, to stdout)
+    Policy,
 }
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Name of an Application Load Balancer to watch (repeat for several)
-    #[arg(long = "alb", value_name = "NAME", required = true)]
+    #[arg(long = "alb", value_name = "NAME", required = true, value_parser = parse_alb_name)]
     pub albs: Vec<String>,
 
     /// Slack incoming-webhook URL (https://hooks.slack.com/services/…). Prefer the environment
@@ -128,6 +130,11 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub log_retention_days: i32,
 
+    /// ARN of a managed policy to set as the notifier role's permissions boundary (many
+    /// organisations require one on every role); leave out to remove one `up` set before
+    #[arg(long, value_name = "ARN", value_parser = parse_policy_arn)]
+    pub permissions_boundary: Option<String>,
+
     /// Print the plan (create / update / unchanged per resource) and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -140,6 +147,41 @@ pub struct UpArgs {
         value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub allow_any_webhook: bool,
+}
+
+/// An ALB name as AWS allows it: 1 to 32 alphanumerics or hyphens, no hyphen at either end
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html>).
+pub fn parse_alb_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not a load balancer name: 1 to 32 letters, digits and inner '-'"
+        ))
+    }
+}
+
+/// An IAM managed-policy ARN (`arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME`).
+pub fn parse_policy_arn(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[5].starts_with("policy/")
+        && parts[5].len() > "policy/".len()
+        && s.len() <= 2048;
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]

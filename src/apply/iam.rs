@@ -3,7 +3,7 @@
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::{IAM_PATH, Names};
 use crate::state::desired::Desired;
-use crate::state::plan::{Action, Plan};
+use crate::state::plan::{Action, PERMISSIONS_BOUNDARY, Plan};
 use anyhow::Result;
 
 fn iam_tags(env: &str) -> Vec<aws_sdk_iam::types::Tag> {
@@ -20,7 +20,8 @@ fn iam_tags(env: &str) -> Vec<aws_sdk_iam::types::Tag> {
         .collect()
 }
 
-/// Role, trust policy, inline runtime policy; removes what elb-watch did not put there.
+/// Role, trust policy, permissions boundary, inline runtime policy; detaches the managed
+/// policies elb-watch attached and no longer wants (never one someone else attached).
 pub async fn ensure_role(clients: &Clients, desired: &Desired, plan: &Plan) -> Result<String> {
     let iam = &clients.iam;
     let trust = desired.trust_policy.to_string();
@@ -35,17 +36,24 @@ pub async fn ensure_role(clients: &Clients, desired: &Desired, plan: &Plan) -> R
                     desired.env
                 ))
                 .set_tags(Some(iam_tags(&desired.env)))
+                .set_permissions_boundary(desired.permissions_boundary.clone())
                 .send()
                 .await
                 .aws("IAM CreateRole")?;
         }
-        Action::Update if plan.role.reasons.iter().any(|r| r == "trust policy") => {
-            iam.update_assume_role_policy()
-                .role_name(&desired.role_name)
-                .policy_document(&trust)
-                .send()
-                .await
-                .aws("IAM UpdateAssumeRolePolicy")?;
+        Action::Update => {
+            let because = |r: &str| plan.role.reasons.iter().any(|x| x == r);
+            if because("trust policy") {
+                iam.update_assume_role_policy()
+                    .role_name(&desired.role_name)
+                    .policy_document(&trust)
+                    .send()
+                    .await
+                    .aws("IAM UpdateAssumeRolePolicy")?;
+            }
+            if because(PERMISSIONS_BOUNDARY) {
+                set_permissions_boundary(clients, desired).await?;
+            }
         }
         _ => {}
     }
@@ -75,6 +83,33 @@ pub async fn ensure_role(clients: &Clients, desired: &Desired, plan: &Plan) -> R
             .aws("IAM DeleteRolePolicy")?;
     }
     Ok(desired.role_arn.clone())
+}
+
+/// Put the boundary `--permissions-boundary` names on the role, or remove the one it has.
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePermissionsBoundary.html>
+async fn set_permissions_boundary(clients: &Clients, desired: &Desired) -> Result<()> {
+    match &desired.permissions_boundary {
+        Some(arn) => {
+            clients
+                .iam
+                .put_role_permissions_boundary()
+                .role_name(&desired.role_name)
+                .permissions_boundary(arn)
+                .send()
+                .await
+                .aws("IAM PutRolePermissionsBoundary")?;
+        }
+        None => {
+            clients
+                .iam
+                .delete_role_permissions_boundary()
+                .role_name(&desired.role_name)
+                .send()
+                .await
+                .aws("IAM DeleteRolePermissionsBoundary")?;
+        }
+    }
+    Ok(())
 }
 
 /// The decrypt-only policy scoped to `key_arn`, attached to the role.

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod down;
+pub mod policy;
 pub mod status;
 pub mod up;
 
@@ -13,6 +14,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Up(args) => up::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Down(args) => down::run(&cli.global, args).await,
+        Command::Policy => policy::run(),
     }
 }
 

@@ -26,8 +26,10 @@ pub struct RecordedSettings {
     pub albs: Vec<String>,
     pub min_healthy: u32,
     pub slack_channel: Option<String>,
+    /// Learnt from the topic's e-mail subscriptions: the address is not recorded in tags.
     pub email: Option<String>,
     pub log_retention_days: i32,
+    pub permissions_boundary: Option<String>,
 }
 
 impl From<&Inputs> for RecordedSettings {
@@ -38,6 +40,7 @@ impl From<&Inputs> for RecordedSettings {
             slack_channel: i.channel.clone(),
             email: i.email.clone(),
             log_retention_days: i.log_retention_days,
+            permissions_boundary: i.permissions_boundary.clone(),
         }
     }
 }
@@ -102,6 +105,7 @@ fn placeholder_inputs(env: &str) -> Inputs {
         min_healthy: 1,
         email: None,
         log_retention_days: 30,
+        permissions_boundary: None,
         code_sha256: bundle::code_sha256(),
     }
 }
@@ -113,10 +117,15 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         observe(clients, &names, &identity),
         tagged_keys(clients, &names)
     )?;
-    let recorded = observed
-        .topic
-        .as_ref()
-        .and_then(|t| inputs_from_settings(env, &t.tags, &bundle::code_sha256()));
+    let recorded = observed.topic.as_ref().and_then(|t| {
+        let emails: Vec<String> = t
+            .subscriptions
+            .iter()
+            .filter(|s| s.protocol == "email")
+            .map(|s| s.endpoint.clone())
+            .collect();
+        inputs_from_settings(env, &t.tags, &emails, &bundle::code_sha256()).ok()
+    });
     let inputs = recorded.clone().unwrap_or_else(|| placeholder_inputs(env));
     let found = if inputs.albs.is_empty() {
         Discovery::default()

@@ -10,6 +10,7 @@ use crate::secret::{self, Secret};
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
 use crate::state::plan::{Change, plan};
+use crate::state::settings;
 use crate::{apply, bundle, discovery, exit};
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -107,9 +108,11 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         min_healthy: args.min_healthy,
         email: args.email.clone(),
         log_retention_days: args.log_retention_days,
+        permissions_boundary: args.permissions_boundary.clone(),
         code_sha256: bundle::code_sha256(),
     };
     let want = desired(&inputs, &identity, &found.target_groups);
+    settings::check_fits(&want.settings, names.tags().len())?;
     let have = observe(&clients, &names, &identity).await?;
     let plan = plan(&want, &have, hook.as_ref())?;
 

@@ -110,6 +110,9 @@ pub fn status_table(r: &StatusReport) -> String {
                 .unwrap_or_default(),
             s.log_retention_days
         ));
+        if let Some(b) = &s.permissions_boundary {
+            out.push_str(&format!(" --permissions-boundary {b}"));
+        }
     }
     out.push('\n');
     out.push_str(&r.verdict);

@@ -170,7 +170,11 @@ fn row(
             }
         }
         "sns-topic" if !settings_known && state != Presence::Missing => {
-            details = vec!["the settings `up` records in its tags are missing".to_string()];
+            details = vec![
+                "the settings `up` records in its tags are missing or unreadable (an \
+                 interrupted `up`?): run `up` again"
+                    .to_string(),
+            ];
             state = Presence::Drifted;
         }
         _ => {}
@@ -304,6 +308,7 @@ mod tests {
             channel: None,
             min_healthy: 1,
             email: None,
+            permissions_boundary: None,
             log_retention_days: 30,
             code_sha256: "sha".into(),
         };

@@ -79,6 +79,8 @@ pub struct Desired {
     pub identity: Identity,
     pub role_name: String,
     pub role_arn: String,
+    /// Permissions boundary of the role, if one was asked for.
+    pub permissions_boundary: Option<String>,
     pub trust_policy: serde_json::Value,
     pub runtime_policy_name: String,
     pub runtime_policy: serde_json::Value,
@@ -107,68 +109,63 @@ pub struct Inputs {
     pub min_healthy: u32,
     pub email: Option<String>,
     pub log_retention_days: i32,
+    /// `--permissions-boundary`: the managed policy set as the role's permissions boundary.
+    pub permissions_boundary: Option<String>,
     pub code_sha256: String,
 }
 
-/// Tag keys under which the topic records the inputs.
-pub const SETTING_ALBS: &str = "elb-watch:albs";
-pub const SETTING_MIN_HEALTHY: &str = "elb-watch:min-healthy";
-pub const SETTING_CHANNEL: &str = "elb-watch:slack-channel";
-pub const SETTING_EMAIL: &str = "elb-watch:email";
-pub const SETTING_RETENTION: &str = "elb-watch:log-retention-days";
+pub use super::settings::is_setting_key;
+use super::settings::{self, Settings, Unreadable};
 
-/// Whether a topic tag key is one of the recorded inputs.
-pub fn is_setting_key(key: &str) -> bool {
-    [
-        SETTING_ALBS,
-        SETTING_MIN_HEALTHY,
-        SETTING_CHANNEL,
-        SETTING_EMAIL,
-        SETTING_RETENTION,
-    ]
-    .contains(&key)
+/// What `status` shows as the e-mail address when `up` subscribed one but the topic has no
+/// e-mail subscription left (the address itself is not recorded: it is personal data).
+pub const EMAIL_NOT_RECORDED: &str = "(address not recorded)";
+
+fn settings_of(inputs: &Inputs) -> Settings {
+    Settings {
+        albs: inputs.albs.clone(),
+        min_healthy: inputs.min_healthy,
+        channel: inputs.channel.clone(),
+        log_retention_days: inputs.log_retention_days,
+        email_subscribed: inputs.email.is_some(),
+        permissions_boundary: inputs.permissions_boundary.clone(),
+    }
 }
 
+/// The tags recording `inputs` on the topic (see [`settings`] for the encoding).
 pub fn settings_tags(inputs: &Inputs) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    m.insert(SETTING_ALBS.to_string(), inputs.albs.join(" "));
-    m.insert(
-        SETTING_MIN_HEALTHY.to_string(),
-        inputs.min_healthy.to_string(),
-    );
-    m.insert(
-        SETTING_RETENTION.to_string(),
-        inputs.log_retention_days.to_string(),
-    );
-    if let Some(c) = &inputs.channel {
-        m.insert(SETTING_CHANNEL.to_string(), c.clone());
-    }
-    if let Some(e) = &inputs.email {
-        m.insert(SETTING_EMAIL.to_string(), e.clone());
-    }
-    m
+    settings::to_tags(&settings_of(inputs))
 }
 
-/// Rebuild the inputs `up` recorded on the topic (for `status`).
+/// Rebuild the inputs `up` recorded on the topic (for `status`). The e-mail address is not in
+/// the tags: it comes from the topic's e-mail subscriptions (`email_endpoints`).
 pub fn inputs_from_settings(
     env: &str,
     tags: &BTreeMap<String, String>,
+    email_endpoints: &[String],
     code_sha256: &str,
-) -> Option<Inputs> {
-    Some(Inputs {
+) -> Result<Inputs, Unreadable> {
+    let recorded = settings::from_tags(tags)?;
+    let s = recorded.settings;
+    let email = match (s.email_subscribed, recorded.legacy_email) {
+        (false, _) => None,
+        (true, Some(addr)) => Some(addr),
+        (true, None) => Some(
+            email_endpoints
+                .iter()
+                .min()
+                .cloned()
+                .unwrap_or_else(|| EMAIL_NOT_RECORDED.to_string()),
+        ),
+    };
+    Ok(Inputs {
         env: env.to_string(),
-        albs: tags
-            .get(SETTING_ALBS)?
-            .split_whitespace()
-            .map(String::from)
-            .collect(),
-        channel: tags.get(SETTING_CHANNEL).cloned(),
-        min_healthy: tags.get(SETTING_MIN_HEALTHY)?.parse().ok()?,
-        email: tags.get(SETTING_EMAIL).cloned(),
-        log_retention_days: tags
-            .get(SETTING_RETENTION)
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(30),
+        albs: s.albs,
+        channel: s.channel,
+        min_healthy: s.min_healthy,
+        email,
+        log_retention_days: s.log_retention_days,
+        permissions_boundary: s.permissions_boundary,
         code_sha256: code_sha256.to_string(),
     })
 }
@@ -255,6 +252,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         permission_sid: names.invoke_permission_sid(),
         role_name: names.role(),
         role_arn,
+        permissions_boundary: inputs.permissions_boundary.clone(),
         alarms,
         settings: settings_tags(inputs),
     }
@@ -285,6 +283,7 @@ mod tests {
             min_healthy: 2,
             email: None,
             log_retention_days: 14,
+            permissions_boundary: None,
             code_sha256: "sha".into(),
         }
     }
@@ -340,8 +339,34 @@ mod tests {
 
     #[test]
     fn settings_round_trip_through_tags() {
-        let i = inputs();
-        let back = inputs_from_settings("prod", &settings_tags(&i), "sha").unwrap();
+        let i = Inputs {
+            permissions_boundary: Some("arn:aws:iam::1:policy/Boundary".into()),
+            ..inputs()
+        };
+        let back = inputs_from_settings("prod", &settings_tags(&i), &[], "sha").unwrap();
         assert_eq!(back, i);
+    }
+
+    #[test]
+    fn the_email_comes_from_the_subscriptions_not_the_tags() {
+        let i = Inputs {
+            email: Some("ops@example.com".into()),
+            ..inputs()
+        };
+        let tags = settings_tags(&i);
+        assert!(
+            !tags.values().any(|v| v.contains("example.com")),
+            "{tags:?}"
+        );
+        let subs = ["ops@example.com".to_string()];
+        let back = inputs_from_settings("prod", &tags, &subs, "sha").unwrap();
+        assert_eq!(back, i);
+        let gone = inputs_from_settings("prod", &tags, &[], "sha").unwrap();
+        assert_eq!(gone.email.as_deref(), Some(EMAIL_NOT_RECORDED));
+        let none = inputs_from_settings("prod", &settings_tags(&inputs()), &subs, "sha").unwrap();
+        assert_eq!(
+            none.email, None,
+            "an e-mail subscription `up` was not asked for"
+        );
     }
 }

@@ -35,7 +35,14 @@ pub struct PolicyObs {
 pub struct RoleObs {
     pub arn: String,
     pub trust: Option<Value>,
+    /// Every managed policy attached to the role.
     pub attached: Vec<String>,
+    /// Those elb-watch attached: the env's decrypt policy, and any other policy under the
+    /// `/elb-watch/` path carrying the env's tags (e.g. one an older version made). Others —
+    /// an organisation's policy attached by someone else — are never detached by `up`.
+    pub attached_own: Vec<String>,
+    /// ARN of the role's permissions boundary.
+    pub permissions_boundary: Option<String>,
     pub inline: BTreeMap<String, Value>,
     pub owned: bool,
 }
@@ -163,7 +170,7 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
     ) = tokio::try_join!(
         observe_key(clients, names),
         observe_policy(clients, names, &policy_arn),
-        observe_role(clients, names),
+        observe_role(clients, names, &policy_arn),
         observe_topic(clients, names, &topic_arn),
         observe_log_group(clients, names),
         observe_function(clients, names),
@@ -294,7 +301,11 @@ async fn observe_policy(clients: &Clients, names: &Names, arn: &str) -> Result<O
     }))
 }
 
-async fn observe_role(clients: &Clients, names: &Names) -> Result<Option<RoleObs>> {
+async fn observe_role(
+    clients: &Clients,
+    names: &Names,
+    decrypt_policy_arn: &str,
+) -> Result<Option<RoleObs>> {
     let got = clients.iam.get_role().role_name(names.role()).send().await;
     let role = match got {
         Ok(out) => match out.role {
@@ -339,19 +350,69 @@ async fn observe_role(clients: &Clients, names: &Names) -> Result<Option<RoleObs
         }
     }
     let tags = tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
+    let attached: Vec<String> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(String::from))
+        .collect();
+    let attached_own = own_policies(clients, names, &attached, decrypt_policy_arn).await?;
     Ok(Some(RoleObs {
         arn: role.arn().to_string(),
         trust: role
             .assume_role_policy_document()
             .and_then(policy::parse_document),
-        attached: attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(String::from))
-            .collect(),
+        attached,
+        attached_own,
+        permissions_boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(String::from),
         inline,
         owned: owns(names, &tags),
     }))
+}
+
+/// The attached policies elb-watch put there: the env's decrypt policy (its ownership is judged
+/// by [`observe_policy`]), and others only if under `/elb-watch/` and tagged for the env (one
+/// GetPolicy each; a refusal is an error, never "not ours").
+async fn own_policies(
+    clients: &Clients,
+    names: &Names,
+    attached: &[String],
+    decrypt_policy_arn: &str,
+) -> Result<Vec<String>> {
+    let under_path = format!(":policy{}", naming::IAM_PATH);
+    let checks = attached.iter().map(|arn| {
+        let under_path = under_path.clone();
+        async move {
+            if arn == decrypt_policy_arn {
+                return Ok(Some(arn.clone()));
+            }
+            if !arn.contains(&under_path) {
+                return Ok(None);
+            }
+            let got = clients
+                .iam
+                .get_policy()
+                .policy_arn(arn)
+                .send()
+                .await
+                .aws("IAM GetPolicy")?;
+            let tags = tag_map(
+                got.policy()
+                    .map(|p| p.tags())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|t| (t.key(), t.value())),
+            );
+            Ok::<_, anyhow::Error>(owns(names, &tags).then(|| arn.clone()))
+        }
+    });
+    Ok(futures::future::try_join_all(checks)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 async fn observe_topic(clients: &Clients, names: &Names, arn: &str) -> Result<Option<TopicObs>> {

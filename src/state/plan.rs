@@ -112,7 +112,8 @@ pub struct Plan {
     pub subscription: Change,
     pub permission: Change,
     pub alarms: Vec<Change>,
-    /// Policies attached to the role that elb-watch did not put there (detached by `up`).
+    /// Policies elb-watch attached to the role that it no longer wants there (detached by `up`;
+    /// policies others attached are left alone).
     pub detach: Vec<String>,
     /// Inline role policies elb-watch did not write (removed by `up`).
     pub remove_inline: Vec<String>,
@@ -146,6 +147,9 @@ impl Plan {
         self.changes().iter().all(|c| c.is_noop())
     }
 }
+
+/// The role-change reason that makes `up` put or delete the role's permissions boundary.
+pub const PERMISSIONS_BOUNDARY: &str = "permissions boundary";
 
 /// How an alarm differs from its spec (empty: in sync).
 pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<String> {
@@ -218,11 +222,13 @@ fn diff(
                 .trust
                 .as_ref()
                 .is_some_and(|t| same_document(t, &desired.trust_policy));
-            let reasons = if trust_ok {
-                vec![]
-            } else {
-                vec!["trust policy".to_string()]
-            };
+            let mut reasons = Vec::new();
+            if !trust_ok {
+                reasons.push("trust policy".to_string());
+            }
+            if r.permissions_boundary != desired.permissions_boundary {
+                reasons.push(PERMISSIONS_BOUNDARY.to_string());
+            }
             Change::diff("iam-role", &desired.role_name, true, reasons)
         }
     };
@@ -246,10 +252,12 @@ fn diff(
         .filter(|n| **n != desired.runtime_policy_name)
         .cloned()
         .collect();
+    // Only policies elb-watch attached (its own, under /elb-watch/ with the env's tags) are
+    // detached; a policy someone else attached to the role (an organisation's) stays.
     let detach: Vec<String> = observed
         .role
         .iter()
-        .flat_map(|r| r.attached.iter())
+        .flat_map(|r| r.attached_own.iter())
         .filter(|a| **a != desired.decrypt_policy_arn)
         .cloned()
         .collect();
@@ -355,16 +363,23 @@ fn diff(
             vec![],
         ),
     };
-    let previous_email = observed
-        .topic
-        .as_ref()
-        .and_then(|t| t.tags.get(super::desired::SETTING_EMAIL));
+    // Which e-mail subscriptions `up` manages: the topic records only THAT it subscribed one
+    // (the address is personal data, kept out of tags), so every e-mail subscription of the
+    // env's own topic is `up`'s; topics tagged by earlier versions name the address.
+    let recorded = observed.topic.as_ref().map(|t| &t.tags);
+    let legacy_email = recorded.and_then(|t| t.get(super::settings::LEGACY_KEY_EMAIL));
+    let email_managed = recorded.is_some_and(|t| {
+        t.get(super::settings::KEY_EMAIL_SUBSCRIBED)
+            .is_some_and(|v| v == "true")
+    });
     let unsubscribe: Vec<String> = subs
         .iter()
         .filter(|s| s.protocol == "email")
-        .filter(|s| {
-            Some(&s.endpoint) == previous_email && desired.email.as_ref() != Some(&s.endpoint)
+        .filter(|s| match legacy_email {
+            Some(addr) => *addr == s.endpoint,
+            None => email_managed,
         })
+        .filter(|s| desired.email.as_ref() != Some(&s.endpoint))
         .filter(|s| s.arn.starts_with("arn:"))
         .map(|s| s.arn.clone())
         .collect();

@@ -218,6 +218,30 @@ impl Emulator {
         Ok((status, body))
     }
 
+    /// Switch moto's IAM authorisation on or off (`POST /moto-api/reset-auth`; off by default).
+    /// When on, every request must be signed with the access key of an IAM user created in this
+    /// emulator and be allowed by that user's policies. moto 5 checks the action (named by the
+    /// request's signing name: `monitoring:` for CloudWatch, `tagging:` for the Tagging API) and,
+    /// only for IAM calls naming an existing role, the resource; conditions are evaluated
+    /// against the request's parameters.
+    pub fn enforce_iam(&self, on: bool) -> Result<()> {
+        let count = if on { "0" } else { "inf" };
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "POST /moto-api/reset-auth HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{count}",
+            count.len()
+        )?;
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw)?;
+        anyhow::ensure!(
+            raw.split_whitespace().nth(1) == Some("200"),
+            "moto refused to switch IAM authorisation: {raw}"
+        );
+        Ok(())
+    }
+
     /// Start recording every API request (clears an earlier recording). With the strict layer
     /// on, the layer records what it receives (moto would also see the layer's own side calls);
     /// otherwise moto's recorder does.
