@@ -103,6 +103,8 @@ fn placeholder_inputs(env: &str) -> Inputs {
         email: None,
         log_retention_days: 30,
         code_sha256: bundle::code_sha256(),
+        arch: bundle::EMBEDDED_ARCH,
+        prebuilt_code: false,
     }
 }
 

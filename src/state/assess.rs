@@ -306,6 +306,8 @@ mod tests {
             email: None,
             log_retention_days: 30,
             code_sha256: "sha".into(),
+            arch: crate::bundle::Arch::X86_64,
+            prebuilt_code: false,
         };
         let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
         desired(&inputs, &id, &[tg()])

@@ -1,6 +1,7 @@
 //! What an environment should look like, computed from the inputs and what discovery found.
 //! Pure: no AWS calls.
 
+use crate::bundle::Arch;
 use crate::discovery::TargetGroup;
 use crate::naming::Names;
 use crate::policy;
@@ -67,6 +68,8 @@ pub struct FunctionSpec {
     pub memory_mb: i32,
     pub timeout_s: i32,
     pub code_sha256: String,
+    /// Lambda's `Architectures` value: `x86_64` or `arm64`.
+    pub architecture: String,
     pub description: String,
     /// Plain (non-secret) environment variables; the encrypted URL is handled apart.
     pub channel: Option<String>,
@@ -107,7 +110,12 @@ pub struct Inputs {
     pub min_healthy: u32,
     pub email: Option<String>,
     pub log_retention_days: i32,
+    /// The `CodeSha256` of the package `up` deploys.
     pub code_sha256: String,
+    pub arch: Arch,
+    /// Whether the package is a prebuilt one (`--notifier-bootstrap`) rather than the embedded
+    /// one: then its sha is recorded, so `status` knows what `up` deployed.
+    pub prebuilt_code: bool,
 }
 
 /// Tag keys under which the topic records the inputs.
@@ -116,6 +124,10 @@ pub const SETTING_MIN_HEALTHY: &str = "elb-watch:min-healthy";
 pub const SETTING_CHANNEL: &str = "elb-watch:slack-channel";
 pub const SETTING_EMAIL: &str = "elb-watch:email";
 pub const SETTING_RETENTION: &str = "elb-watch:log-retention-days";
+/// Recorded only when not x86_64 (the default), so existing environments keep their tags.
+pub const SETTING_ARCH: &str = "elb-watch:arch";
+/// The `CodeSha256` of a prebuilt notifier (`--notifier-bootstrap`); absent for the embedded one.
+pub const SETTING_CODE: &str = "elb-watch:notifier-sha256";
 
 /// Whether a topic tag key is one of the recorded inputs.
 pub fn is_setting_key(key: &str) -> bool {
@@ -125,6 +137,8 @@ pub fn is_setting_key(key: &str) -> bool {
         SETTING_CHANNEL,
         SETTING_EMAIL,
         SETTING_RETENTION,
+        SETTING_ARCH,
+        SETTING_CODE,
     ]
     .contains(&key)
 }
@@ -146,15 +160,26 @@ pub fn settings_tags(inputs: &Inputs) -> BTreeMap<String, String> {
     if let Some(e) = &inputs.email {
         m.insert(SETTING_EMAIL.to_string(), e.clone());
     }
+    if inputs.arch != Arch::X86_64 {
+        m.insert(
+            SETTING_ARCH.to_string(),
+            inputs.arch.lambda_name().to_string(),
+        );
+    }
+    if inputs.prebuilt_code {
+        m.insert(SETTING_CODE.to_string(), inputs.code_sha256.clone());
+    }
     m
 }
 
-/// Rebuild the inputs `up` recorded on the topic (for `status`).
+/// Rebuild the inputs `up` recorded on the topic (for `status`). `code_sha256` is the embedded
+/// package's, used unless `up` recorded a prebuilt one.
 pub fn inputs_from_settings(
     env: &str,
     tags: &BTreeMap<String, String>,
     code_sha256: &str,
 ) -> Option<Inputs> {
+    let prebuilt = tags.get(SETTING_CODE);
     Some(Inputs {
         env: env.to_string(),
         albs: tags
@@ -169,7 +194,12 @@ pub fn inputs_from_settings(
             .get(SETTING_RETENTION)
             .and_then(|d| d.parse().ok())
             .unwrap_or(30),
-        code_sha256: code_sha256.to_string(),
+        code_sha256: prebuilt.map_or(code_sha256, String::as_str).to_string(),
+        arch: match tags.get(SETTING_ARCH) {
+            Some(a) => Arch::from_lambda_name(a)?,
+            None => Arch::X86_64,
+        },
+        prebuilt_code: prebuilt.is_some(),
     })
 }
 
@@ -249,6 +279,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             memory_mb: MEMORY_MB,
             timeout_s: TIMEOUT_S,
             code_sha256: inputs.code_sha256.clone(),
+            architecture: inputs.arch.lambda_name().to_string(),
             description: format!("elb-watch {}: CloudWatch alarms to Slack", inputs.env),
             channel: inputs.channel.clone(),
         },
@@ -286,6 +317,8 @@ mod tests {
             email: None,
             log_retention_days: 14,
             code_sha256: "sha".into(),
+            arch: Arch::X86_64,
+            prebuilt_code: false,
         }
     }
 
@@ -343,5 +376,28 @@ mod tests {
         let i = inputs();
         let back = inputs_from_settings("prod", &settings_tags(&i), "sha").unwrap();
         assert_eq!(back, i);
+        assert!(
+            !settings_tags(&i).contains_key(SETTING_ARCH),
+            "x86_64 is not recorded"
+        );
+    }
+
+    #[test]
+    fn an_arm64_prebuilt_notifier_is_recorded_for_status() {
+        let i = Inputs {
+            arch: Arch::Arm64,
+            prebuilt_code: true,
+            code_sha256: "prebuilt-sha".into(),
+            ..inputs()
+        };
+        let tags = settings_tags(&i);
+        assert_eq!(tags.get(SETTING_ARCH).map(String::as_str), Some("arm64"));
+        let back = inputs_from_settings("prod", &tags, "embedded-sha").unwrap();
+        assert_eq!(
+            back, i,
+            "status wants the prebuilt code, not the embedded one"
+        );
+        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
+        assert_eq!(desired(&back, &id, &[]).function.architecture, "arm64");
     }
 }
