@@ -6,7 +6,13 @@
 //! ```text
 //! cargo run --example notifier_bench [-- --cold 20 --warm 300 --storm 1000 --concurrency 10]
 //! cargo run --example notifier_bench -- --storm 0      # skip the 20 s alarm storm
+//! scripts/baseline-notifier.sh main                    # build a previous notifier once...
+//! cargo run --example notifier_bench -- --baseline target/baseline/main/bootstrap   # ...compare
 //! ```
+//!
+//! With `--baseline PATH` (a previously shipped `bootstrap`), the zipped size, spawn → first
+//! `/next` and cold start → POST are measured for both binaries in the same run, cold starts
+//! alternating between them, and printed side by side.
 //!
 //! - cold start: process spawn -> first POST at the sink, the event being queued before the
 //!   spawn as on a Lambda cold start (Lambda's own sandbox/download time is not included), with
@@ -37,6 +43,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const STORM_RATE: u32 = 50;
 
 struct Args {
+    baseline: Option<std::path::PathBuf>,
     cold: usize,
     warm: usize,
     storm: usize,
@@ -45,6 +52,7 @@ struct Args {
 
 fn args() -> anyhow::Result<Args> {
     let mut a = Args {
+        baseline: None,
         cold: 20,
         warm: 300,
         storm: 1000,
@@ -52,6 +60,10 @@ fn args() -> anyhow::Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--baseline" {
+            a.baseline = Some(it.next().context("--baseline needs a path")?.into());
+            continue;
+        }
         let value: usize = it
             .next()
             .with_context(|| format!("{flag} needs a number"))?
@@ -63,7 +75,8 @@ fn args() -> anyhow::Result<Args> {
             "--storm" => a.storm = value,
             "--concurrency" => a.concurrency = value.max(1),
             other => anyhow::bail!(
-                "unknown flag {other} (--cold N, --warm N, --storm N|0, --concurrency N)"
+                "unknown flag {other} (--cold N, --warm N, --storm N|0, --concurrency N, \
+                 --baseline PATH)"
             ),
         }
     }
@@ -117,18 +130,52 @@ async fn cold_start(
     })
 }
 
+/// `n` cold starts of each binary, alternating between them so that whatever else the machine
+/// does weighs on both alike.
 async fn cold_starts(
-    bootstrap: &Path,
+    binaries: &[&Path],
     sink: &SlackSink,
     env: &[(String, String)],
     n: usize,
-) -> anyhow::Result<Vec<Cold>> {
-    let mut out = Vec::with_capacity(n);
+) -> anyhow::Result<Vec<Vec<Cold>>> {
+    let mut out: Vec<Vec<Cold>> = binaries.iter().map(|_| Vec::with_capacity(n)).collect();
     for _ in 0..n {
-        out.push(cold_start(bootstrap, sink, env).await?);
+        for (i, bootstrap) in binaries.iter().enumerate() {
+            out[i].push(cold_start(bootstrap, sink, env).await?);
+        }
     }
-    out.sort_by_key(|c| c.to_post);
+    for runs in &mut out {
+        runs.sort_by_key(|c| c.to_post);
+    }
     Ok(out)
+}
+
+/// What is measured of one binary.
+struct Subject<'a> {
+    path: &'a Path,
+    size: usize,
+    zipped: usize,
+    plain: Vec<Cold>,
+    kms: Vec<Cold>,
+}
+
+impl Subject<'_> {
+    fn plain_post(&self) -> Vec<Duration> {
+        sorted(&self.plain, |c| c.to_post)
+    }
+    fn kms_post(&self) -> Vec<Duration> {
+        sorted(&self.kms, |c| c.to_post)
+    }
+}
+
+fn sorted(v: &[Cold], f: fn(&Cold) -> Duration) -> Vec<Duration> {
+    let mut d: Vec<_> = v.iter().map(f).collect();
+    d.sort();
+    d
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{bytes} bytes ({:.1} MiB)", bytes as f64 / 1048576.0)
 }
 
 /// KMS ciphertext of `plaintext` under a new emulator key, with the blueprint's encryption
@@ -291,24 +338,40 @@ fn kib(v: Option<u64>) -> String {
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
     let bootstrap = Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH"));
-    let binary =
-        std::fs::read(bootstrap).with_context(|| format!("reading {}", bootstrap.display()))?;
-    let needle = b"elb-watch-notifier/";
-    ensure!(
-        binary.windows(needle.len()).any(|w| w == needle),
-        "{} is not the notifier (a placeholder from ELB_WATCH_NOTIFIER_BOOTSTRAP?)",
-        bootstrap.display()
-    );
-    let stripped = !binary.windows(7).any(|w| w == b".symtab");
-    eprintln!("measuring {}", bootstrap.display());
+    let mut subjects = Vec::new();
+    for path in args.baseline.as_deref().into_iter().chain([bootstrap]) {
+        let binary = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let needle = b"elb-watch-notifier/";
+        ensure!(
+            binary.windows(needle.len()).any(|w| w == needle),
+            "{} is not the notifier (a placeholder from ELB_WATCH_NOTIFIER_BOOTSTRAP?)",
+            path.display()
+        );
+        subjects.push(Subject {
+            path,
+            size: binary.len(),
+            zipped: elb_watch::bundle::pack::zip_bootstrap(&binary).len(),
+            plain: Vec::new(),
+            kms: Vec::new(),
+        });
+    }
+    let paths: Vec<&Path> = subjects.iter().map(|s| s.path).collect();
+    for p in &paths {
+        eprintln!("measuring {}", p.display());
+    }
 
     let sink = SlackSink::start(Behaviour::AlwaysOk).await?;
     let plain_env = vars(&[
         ("SLACK_WEBHOOK_URL", &sink.url()),
         ("ELB_WATCH_ENRICH", "off"),
     ]);
-    eprintln!("cold starts, plain webhook ({})...", args.cold);
-    let cold_plain = cold_starts(bootstrap, &sink, &plain_env, args.cold).await?;
+    eprintln!("cold starts, plain webhook ({} each)...", args.cold);
+    for (s, runs) in subjects
+        .iter_mut()
+        .zip(cold_starts(&paths, &sink, &plain_env, args.cold).await?)
+    {
+        s.plain = runs;
+    }
 
     eprintln!("starting the emulator...");
     let emu = tokio::task::spawn_blocking(Emulator::start)
@@ -330,8 +393,13 @@ async fn main() -> anyhow::Result<()> {
         ("kmsEncryptedHookUrl", &ciphertext),
         ("ELB_WATCH_ENRICH", "off"),
     ]));
-    eprintln!("cold starts, KMS webhook ({})...", args.cold);
-    let cold_kms = cold_starts(bootstrap, &sink, &kms_env, args.cold).await?;
+    eprintln!("cold starts, KMS webhook ({} each)...", args.cold);
+    for (s, runs) in subjects
+        .iter_mut()
+        .zip(cold_starts(&paths, &sink, &kms_env, args.cold).await?)
+    {
+        s.kms = runs;
+    }
     drop(emu);
 
     eprintln!("warm invocations ({})...", args.warm);
@@ -353,60 +421,84 @@ async fn main() -> anyhow::Result<()> {
         None
     };
 
-    let sorted = |v: &[Cold], f: fn(&Cold) -> Duration| {
-        let mut d: Vec<_> = v.iter().map(f).collect();
-        d.sort();
-        d
-    };
-    let plain_post = sorted(&cold_plain, |c| c.to_post);
-    let kms_post = sorted(&cold_kms, |c| c.to_post);
     let median = |d: &[Duration]| quantile(d, 0.5).unwrap_or_default();
+    let decrypt_median = median(&decrypt);
 
     println!();
     println!("machine: {}", machine());
-    println!("binary: {}", bootstrap.display());
+    for (i, s) in subjects.iter().enumerate() {
+        let label = if subjects.len() == 2 && i == 0 {
+            "before"
+        } else if subjects.len() == 2 {
+            "after"
+        } else {
+            "binary"
+        };
+        println!("{label}: {}", s.path.display());
+    }
+    println!();
+    // Side by side: one column per binary (before, after), cold starts alternating.
+    let header: Vec<&str> = if subjects.len() == 2 {
+        vec!["before", "after"]
+    } else {
+        vec!["value"]
+    };
+    println!("| figure | {} |", header.join(" | "));
+    println!("|---|{}", "---|".repeat(header.len()));
+    let line = |figure: &str, f: &dyn Fn(&Subject) -> String| {
+        let cells: Vec<String> = subjects.iter().map(f).collect();
+        println!("| {figure} | {} |", cells.join(" | "));
+    };
+    line("binary size (stripped)", &|s| mib(s.size));
+    line("deployment zip (deflate 9)", &|s| mib(s.zipped));
+    line(
+        &format!(
+            "cold start, plain URL: spawn → first /next ({} runs)",
+            args.cold
+        ),
+        &|s| spread(&sorted(&s.plain, |c| c.init)),
+    );
+    line(
+        &format!(
+            "cold start, plain URL: spawn → first POST ({} runs)",
+            args.cold
+        ),
+        &|s| spread(&s.plain_post()),
+    );
+    line(
+        &format!(
+            "cold start, KMS URL: spawn → first /next, incl. Decrypt ({} runs)",
+            args.cold
+        ),
+        &|s| spread(&sorted(&s.kms, |c| c.init)),
+    );
+    line(
+        &format!(
+            "cold start, KMS URL: spawn → first POST ({} runs)",
+            args.cold
+        ),
+        &|s| spread(&s.kms_post()),
+    );
+    line(
+        "cold start, KMS URL, minus the emulator's Decrypt (medians)",
+        &|s| ms(Some(median(&s.kms_post()).saturating_sub(decrypt_median))),
+    );
+    line(
+        "spawn → first /next, KMS URL, minus the emulator's Decrypt (medians)",
+        &|s| {
+            ms(Some(
+                median(&sorted(&s.kms, |c| c.init)).saturating_sub(decrypt_median),
+            ))
+        },
+    );
+    line("peak RSS, KMS URL, first invocation (max of runs)", &|s| {
+        kib(s.kms.iter().filter_map(|c| c.peak_rss_kib).max())
+    });
+    println!();
+    println!("This build only:");
     println!();
     println!("| figure | value |");
     println!("|---|---|");
-    row(
-        "binary size (`--profile notifier`)",
-        format!(
-            "{} bytes ({:.1} MiB), stripped: {}",
-            binary.len(),
-            binary.len() as f64 / 1048576.0,
-            if stripped { "yes" } else { "no" }
-        ),
-    );
-    row(
-        "deployment zip (`NOTIFIER_ZIP`)",
-        format!(
-            "{} bytes ({:.1} MiB)",
-            elb_watch::bundle::NOTIFIER_ZIP.len(),
-            elb_watch::bundle::NOTIFIER_ZIP.len() as f64 / 1048576.0
-        ),
-    );
-    row(
-        &format!(
-            "cold start, plain URL: spawn → first POST ({} runs)",
-            cold_plain.len()
-        ),
-        spread(&plain_post),
-    );
-    row(
-        "  of which spawn → first /next (init)",
-        spread(&sorted(&cold_plain, |c| c.init)),
-    );
-    row(
-        &format!(
-            "cold start, KMS URL: spawn → first POST ({} runs)",
-            cold_kms.len()
-        ),
-        spread(&kms_post),
-    );
-    row(
-        "  of which spawn → first /next (init, incl. Decrypt)",
-        spread(&sorted(&cold_kms, |c| c.init)),
-    );
     row(
         &format!(
             "emulator KMS Decrypt, raw HTTP, new connection ({} calls)",
@@ -415,8 +507,8 @@ async fn main() -> anyhow::Result<()> {
         spread(&decrypt),
     );
     row(
-        "cold start, KMS URL, minus the emulator's Decrypt (medians)",
-        ms(Some(median(&kms_post).saturating_sub(median(&decrypt)))),
+        "deployment zip as embedded (`NOTIFIER_ZIP`)",
+        mib(elb_watch::bundle::NOTIFIER_ZIP.len()),
     );
     row(
         &format!(
@@ -433,10 +525,6 @@ async fn main() -> anyhow::Result<()> {
     row(
         "peak RSS, plain URL, after the warm runs",
         kib(warm.peak_rss_kib),
-    );
-    row(
-        "peak RSS, KMS URL, after the first invocation (max of runs)",
-        kib(cold_kms.iter().filter_map(|c| c.peak_rss_kib).max()),
     );
     if let Some(s) = &storm {
         let floor = s.events as f64 / STORM_RATE as f64;

@@ -135,6 +135,21 @@ pub struct UpArgs {
     #[arg(long, value_name = "ARN", value_parser = parse_policy_arn)]
     pub permissions_boundary: Option<String>,
 
+    /// Instruction set of the notifier function: x86_64 (the embedded notifier) or arm64
+    /// (Graviton, cheaper per ms; needs --notifier-bootstrap, as this build makes x86_64 only)
+    #[arg(
+        long,
+        value_name = "ARCH",
+        default_value = "x86_64",
+        value_parser = crate::bundle::parse_arch
+    )]
+    pub arch: crate::bundle::Arch,
+
+    /// Deploy this prebuilt notifier instead of the embedded one: a Linux `bootstrap` for
+    /// --arch needing glibc <= 2.34 (or a zip holding it); checked before it is deployed
+    #[arg(long, value_name = "PATH")]
+    pub notifier_bootstrap: Option<PathBuf>,
+
     /// Print the plan (create / update / unchanged per resource) and change nothing
     #[arg(long)]
     pub dry_run: bool,

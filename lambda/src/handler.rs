@@ -46,7 +46,9 @@ pub struct Notifier {
     source: HookSource,
     webhook: OnceCell<Webhook>,
     http: reqwest::Client,
-    sdk: SdkConfig,
+    /// Loaded on first use (KMS at init, or the first enrichment): a plain-URL cold start does
+    /// not pay for it before its first `/next`.
+    sdk: OnceCell<SdkConfig>,
     elbv2: Mutex<HashMap<String, elbv2::Client>>,
 }
 
@@ -61,13 +63,8 @@ impl Notifier {
             tracing::warn!(problem = %w, "ignoring invalid setting");
         }
         let source = config::hook_source(var);
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("elb-watch-notifier/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(settings.retry.timeout)
-            .build()
-            .expect("reqwest client with static settings");
-        Self::new(settings, source, http, sdk)
+        let http = deliver::http_client(settings.retry.timeout);
+        Self::with_sdk(settings, source, http, OnceCell::new())
     }
 
     pub fn new(
@@ -75,6 +72,15 @@ impl Notifier {
         source: HookSource,
         http: reqwest::Client,
         sdk: SdkConfig,
+    ) -> Self {
+        Self::with_sdk(settings, source, http, OnceCell::new_with(Some(sdk)))
+    }
+
+    fn with_sdk(
+        settings: Settings,
+        source: HookSource,
+        http: reqwest::Client,
+        sdk: OnceCell<SdkConfig>,
     ) -> Self {
         Self {
             settings,
@@ -84,6 +90,24 @@ impl Notifier {
             sdk,
             elbv2: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The AWS SDK configuration (honours `AWS_ENDPOINT_URL`, `AWS_REGION`, the Lambda
+    /// credentials...), with an HTTP client on rustls + ring.
+    async fn sdk(&self) -> &SdkConfig {
+        self.sdk
+            .get_or_init(|| async {
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https();
+                aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(http)
+                    .load()
+                    .await
+            })
+            .await
     }
 
     pub fn settings(&self) -> &Settings {
@@ -105,7 +129,7 @@ impl Notifier {
                     HookSource::Plain(url) => config::normalize_url(url)
                         .map_err(|e| format!("{}: {e}", config::ENV_PLAIN_HOOK)),
                     HookSource::Kms(ciphertext) => {
-                        let client = kms::Client::new(&self.sdk);
+                        let client = kms::Client::new(self.sdk().await);
                         let plain = config::decrypt_hook(
                             &client,
                             ciphertext,
@@ -120,12 +144,13 @@ impl Notifier {
             .await
     }
 
-    fn elbv2_client(&self, region: &str) -> elbv2::Client {
+    async fn elbv2_client(&self, region: &str) -> elbv2::Client {
+        let sdk = self.sdk().await;
         let mut clients = self.elbv2.lock().unwrap_or_else(|p| p.into_inner());
         clients
             .entry(region.to_owned())
             .or_insert_with(|| {
-                let conf = elbv2::config::Builder::from(&self.sdk)
+                let conf = elbv2::config::Builder::from(sdk)
                     .region(aws_config::Region::new(region.to_owned()))
                     .build();
                 elbv2::Client::from_conf(conf)
@@ -147,7 +172,7 @@ impl Notifier {
         // Never let enrichment eat the time delivery needs: at most a third of what is left.
         let left = deadline.saturating_duration_since(Instant::now());
         let budget = self.settings.enrich_timeout.min(left / 3);
-        match enrich::describe_target_health(&self.elbv2_client(region), &arn, budget).await {
+        match enrich::describe_target_health(&self.elbv2_client(region).await, &arn, budget).await {
             Ok(report) => {
                 tracing::info!(
                     alarm = %alarm.name,

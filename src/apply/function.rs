@@ -1,8 +1,8 @@
-//! The notifier Lambda (the embedded bundle) and the permission that lets the topic invoke it.
+//! The notifier Lambda (the checked bundle, on its architecture) and the permission that lets the topic invoke it.
 
 use super::retry;
 use crate::aws::{AwsResultExt, Clients};
-use crate::bundle;
+use crate::bundle::Bundle;
 use crate::naming::Names;
 use crate::state::desired::{Desired, ENV_CHANNEL, ENV_HOOK};
 use crate::state::observed::Observed;
@@ -32,6 +32,7 @@ pub async fn ensure_function(
     observed: &Observed,
     plan: &Plan,
     ciphertext: Option<String>,
+    bundle: &Bundle,
 ) -> Result<String> {
     let lambda = &clients.lambda;
     let spec = &desired.function;
@@ -42,6 +43,8 @@ pub async fn ensure_function(
             None => bail!("no encrypted webhook URL to give the function"),
         };
     let change = &plan.function;
+    // https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-Architectures
+    let architecture = Architecture::from(spec.architecture.as_str());
     let arn = match change.change.action {
         Action::Create => {
             let out = retry::through_propagation(retry::budget(), || async {
@@ -51,14 +54,14 @@ pub async fn ensure_function(
                     .runtime(Runtime::from(spec.runtime.as_str()))
                     .handler(&spec.handler)
                     .role(&spec.role_arn)
-                    .architectures(Architecture::X8664)
+                    .architectures(architecture.clone())
                     .memory_size(spec.memory_mb)
                     .timeout(spec.timeout_s)
                     .description(&spec.description)
                     .environment(environment(desired, &ciphertext))
                     .code(
                         FunctionCode::builder()
-                            .zip_file(Blob::new(bundle::NOTIFIER_ZIP))
+                            .zip_file(Blob::new(bundle.zip()))
                             .build(),
                     )
                     .set_tags(Some(Names::new(&desired.env).tags().into_iter().collect()))
@@ -75,7 +78,8 @@ pub async fn ensure_function(
                 lambda
                     .update_function_code()
                     .function_name(&spec.name)
-                    .zip_file(Blob::new(bundle::NOTIFIER_ZIP))
+                    .zip_file(Blob::new(bundle.zip()))
+                    .architectures(architecture.clone())
                     .send()
                     .await
                     .aws("Lambda UpdateFunctionCode")?;

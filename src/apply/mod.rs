@@ -18,6 +18,7 @@ pub mod retry;
 pub mod sns;
 
 use crate::aws::Clients;
+use crate::bundle::Bundle;
 use crate::progress::Progress;
 use crate::secret::Secret;
 use crate::state::desired::Desired;
@@ -81,6 +82,7 @@ pub async fn apply(
     observed: &Observed,
     plan: &Plan,
     hook: Option<&Secret>,
+    bundle: &Bundle,
     progress: &Progress,
 ) -> Result<()> {
     let (_, topic_arn, _) = tokio::try_join!(
@@ -153,7 +155,7 @@ pub async fn apply(
             progress,
             "notifier function",
             outcome(&[&plan.function.change]),
-            function::ensure_function(clients, desired, observed, plan, ciphertext),
+            function::ensure_function(clients, desired, observed, plan, ciphertext, bundle),
         )
         .await?;
         step(

@@ -107,6 +107,8 @@ fn placeholder_inputs(env: &str) -> Inputs {
         log_retention_days: 30,
         permissions_boundary: None,
         code_sha256: bundle::code_sha256(),
+        arch: bundle::EMBEDDED_ARCH,
+        prebuilt_code: false,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::connect;
 use crate::aws::{AwsResultExt, CallStats, Clients};
+use crate::bundle::{self, Bundle};
 use crate::cli::{GlobalOpts, UpArgs};
 use crate::naming::Names;
 use crate::output;
@@ -11,7 +12,7 @@ use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
 use crate::state::plan::{Change, plan};
 use crate::state::settings;
-use crate::{apply, bundle, discovery, exit};
+use crate::{apply, discovery, exit};
 use anyhow::{Result, bail};
 use serde::Serialize;
 use std::time::Instant;
@@ -85,6 +86,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let started = Instant::now();
     validate(args)?;
     let hook = webhook(args)?;
+    let bundle = Bundle::select(args.arch, args.notifier_bootstrap.as_deref())?;
     let clients = connect(global).await?;
     let progress = Progress::new(global.no_progress);
     let names = Names::new(&global.env);
@@ -109,16 +111,32 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         email: args.email.clone(),
         log_retention_days: args.log_retention_days,
         permissions_boundary: args.permissions_boundary.clone(),
-        code_sha256: bundle::code_sha256(),
+        code_sha256: bundle.code_sha256(),
+        arch: bundle.arch,
+        prebuilt_code: bundle.source != bundle::Source::Embedded,
     };
     let want = desired(&inputs, &identity, &found.target_groups);
     settings::check_fits(&want.settings, names.tags().len())?;
     let have = observe(&clients, &names, &identity).await?;
     let plan = plan(&want, &have, hook.as_ref())?;
+    // Before any code reaches Lambda (and for --dry-run, before saying it would): a bootstrap
+    // Lambda cannot run would fail every invocation, losing every alert, while `up` succeeded.
+    if plan.function.code {
+        bundle.check()?;
+    }
 
     let applying = Instant::now();
     if !args.dry_run && !plan.is_noop() {
-        apply::apply(&clients, &want, &have, &plan, hook.as_ref(), &progress).await?;
+        apply::apply(
+            &clients,
+            &want,
+            &have,
+            &plan,
+            hook.as_ref(),
+            &bundle,
+            &progress,
+        )
+        .await?;
     }
     let apply_ms = applying.elapsed().as_millis();
     let report = UpReport {

@@ -311,6 +311,8 @@ mod tests {
             permissions_boundary: None,
             log_retention_days: 30,
             code_sha256: "sha".into(),
+            arch: crate::bundle::Arch::X86_64,
+            prebuilt_code: false,
         };
         let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
         desired(&inputs, &id, &[tg()])

@@ -1,6 +1,7 @@
 //! What an environment should look like, computed from the inputs and what discovery found.
 //! Pure: no AWS calls.
 
+use crate::bundle::Arch;
 use crate::discovery::TargetGroup;
 use crate::naming::Names;
 use crate::policy;
@@ -67,6 +68,8 @@ pub struct FunctionSpec {
     pub memory_mb: i32,
     pub timeout_s: i32,
     pub code_sha256: String,
+    /// Lambda's `Architectures` value: `x86_64` or `arm64`.
+    pub architecture: String,
     pub description: String,
     /// Plain (non-secret) environment variables; the encrypted URL is handled apart.
     pub channel: Option<String>,
@@ -111,7 +114,12 @@ pub struct Inputs {
     pub log_retention_days: i32,
     /// `--permissions-boundary`: the managed policy set as the role's permissions boundary.
     pub permissions_boundary: Option<String>,
+    /// The `CodeSha256` of the package `up` deploys.
     pub code_sha256: String,
+    pub arch: Arch,
+    /// Whether the package is a prebuilt one (`--notifier-bootstrap`) rather than the embedded
+    /// one: then its sha is recorded, so `status` knows what `up` deployed.
+    pub prebuilt_code: bool,
 }
 
 pub use super::settings::is_setting_key;
@@ -129,6 +137,8 @@ fn settings_of(inputs: &Inputs) -> Settings {
         log_retention_days: inputs.log_retention_days,
         email_subscribed: inputs.email.is_some(),
         permissions_boundary: inputs.permissions_boundary.clone(),
+        arch: (inputs.arch != Arch::X86_64).then(|| inputs.arch.lambda_name().to_string()),
+        notifier_sha256: inputs.prebuilt_code.then(|| inputs.code_sha256.clone()),
     }
 }
 
@@ -166,7 +176,15 @@ pub fn inputs_from_settings(
         email,
         log_retention_days: s.log_retention_days,
         permissions_boundary: s.permissions_boundary,
-        code_sha256: code_sha256.to_string(),
+        code_sha256: s
+            .notifier_sha256
+            .clone()
+            .unwrap_or_else(|| code_sha256.to_string()),
+        arch: match &s.arch {
+            Some(a) => Arch::from_lambda_name(a).ok_or(Unreadable::Inconsistent)?,
+            None => Arch::X86_64,
+        },
+        prebuilt_code: s.notifier_sha256.is_some(),
     })
 }
 
@@ -246,6 +264,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             memory_mb: MEMORY_MB,
             timeout_s: TIMEOUT_S,
             code_sha256: inputs.code_sha256.clone(),
+            architecture: inputs.arch.lambda_name().to_string(),
             description: format!("elb-watch {}: CloudWatch alarms to Slack", inputs.env),
             channel: inputs.channel.clone(),
         },
@@ -285,6 +304,8 @@ mod tests {
             log_retention_days: 14,
             permissions_boundary: None,
             code_sha256: "sha".into(),
+            arch: Arch::X86_64,
+            prebuilt_code: false,
         }
     }
 
@@ -345,6 +366,32 @@ mod tests {
         };
         let back = inputs_from_settings("prod", &settings_tags(&i), &[], "sha").unwrap();
         assert_eq!(back, i);
+        assert!(
+            !settings_tags(&i).contains_key(settings::KEY_ARCH),
+            "x86_64 is not recorded"
+        );
+    }
+
+    #[test]
+    fn an_arm64_prebuilt_notifier_is_recorded_for_status() {
+        let i = Inputs {
+            arch: Arch::Arm64,
+            prebuilt_code: true,
+            code_sha256: "prebuilt-sha".into(),
+            ..inputs()
+        };
+        let tags = settings_tags(&i);
+        assert_eq!(
+            tags.get(settings::KEY_ARCH).map(String::as_str),
+            Some("arm64")
+        );
+        let back = inputs_from_settings("prod", &tags, &[], "embedded-sha").unwrap();
+        assert_eq!(
+            back, i,
+            "status wants the prebuilt code, not the embedded one"
+        );
+        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
+        assert_eq!(desired(&back, &id, &[]).function.architecture, "arm64");
     }
 
     #[test]

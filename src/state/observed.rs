@@ -76,6 +76,8 @@ pub struct FunctionObs {
     pub memory_mb: i32,
     pub timeout_s: i32,
     pub code_sha256: String,
+    /// Lambda's `Architectures` (one value; x86_64 when Lambda reports none, its default).
+    pub architecture: String,
     pub description: String,
     pub env: BTreeMap<String, String>,
     pub owned: bool,
@@ -527,6 +529,11 @@ async fn observe_function(
         memory_mb: cfg.memory_size().unwrap_or_default(),
         timeout_s: cfg.timeout().unwrap_or_default(),
         code_sha256: cfg.code_sha256().unwrap_or_default().to_string(),
+        architecture: cfg
+            .architectures()
+            .first()
+            .map_or("x86_64", |a| a.as_str())
+            .to_string(),
         description: cfg.description().unwrap_or_default().to_string(),
         owned: owns(names, &tags),
         env,

@@ -509,10 +509,20 @@ fn plan_function(
         });
     };
     let mut reasons = Vec::new();
-    let code = f.code_sha256 != spec.code_sha256;
-    if code {
+    let code_differs = f.code_sha256 != spec.code_sha256;
+    if code_differs {
         reasons.push("code".to_string());
     }
+    // The architecture changes only with the code (UpdateFunctionCode's `Architectures`):
+    // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html
+    let arch_differs = f.architecture != spec.architecture;
+    if arch_differs {
+        reasons.push(format!(
+            "architecture {} → {}",
+            f.architecture, spec.architecture
+        ));
+    }
+    let code = code_differs || arch_differs;
     let mut config = Vec::new();
     for (field, ok) in [
         ("role", f.role == spec.role_arn),
@@ -617,4 +627,90 @@ fn refuse_foreign(desired: &Desired, observed: &Observed) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Arch;
+    use crate::secret::Secret;
+    use crate::state::desired::{Identity, Inputs, desired};
+    use crate::state::observed::FunctionObs;
+
+    fn want(arch: Arch) -> Desired {
+        let inputs = Inputs {
+            env: "prod".into(),
+            albs: vec![],
+            channel: None,
+            min_healthy: 1,
+            email: None,
+            log_retention_days: 30,
+            code_sha256: "sha".into(),
+            arch,
+            prebuilt_code: false,
+        };
+        desired(
+            &inputs,
+            &Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1"),
+            &[],
+        )
+    }
+
+    /// The function exactly as `want(arch)` describes it.
+    fn deployed(d: &Desired, arch: &str) -> Observed {
+        let f = &d.function;
+        Observed {
+            function: Some(FunctionObs {
+                role: f.role_arn.clone(),
+                runtime: f.runtime.clone(),
+                handler: f.handler.clone(),
+                memory_mb: f.memory_mb,
+                timeout_s: f.timeout_s,
+                code_sha256: f.code_sha256.clone(),
+                architecture: arch.into(),
+                description: f.description.clone(),
+                owned: true,
+                hook: Some(Secret::new("https://hooks.slack.com/services/T/B/X")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_function_on_another_architecture_gets_its_code_updated() {
+        let d = want(Arch::Arm64);
+        let same = plan_function(
+            &d,
+            &deployed(&d, "arm64"),
+            None,
+            false,
+            Strictness::NeedHook,
+        )
+        .unwrap();
+        assert!(!same.code && !same.configuration, "{same:?}");
+
+        let moved = plan_function(
+            &d,
+            &deployed(&d, "x86_64"),
+            None,
+            false,
+            Strictness::NeedHook,
+        )
+        .unwrap();
+        assert!(
+            moved.code,
+            "the architecture changes through UpdateFunctionCode"
+        );
+        assert!(!moved.configuration, "{moved:?}");
+        assert_eq!(moved.change.action, Action::Update);
+        assert!(
+            moved
+                .change
+                .reasons
+                .contains(&"architecture x86_64 → arm64".to_string()),
+            "{:?}",
+            moved.change.reasons
+        );
+    }
 }

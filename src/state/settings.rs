@@ -34,6 +34,11 @@ pub const KEY_RETENTION: &str = "elb-watch:log-retention-days";
 pub const KEY_EMAIL_SUBSCRIBED: &str = "elb-watch:email-subscribed";
 pub const KEY_BOUNDARY: &str = "elb-watch:permissions-boundary";
 pub const KEY_DIGEST: &str = "elb-watch:settings-digest";
+/// The notifier's Lambda architecture, recorded only when not x86_64 (the default), so
+/// existing environments keep their tags.
+pub const KEY_ARCH: &str = "elb-watch:arch";
+/// The `CodeSha256` of a prebuilt notifier (`--notifier-bootstrap`); absent for the embedded one.
+pub const KEY_CODE: &str = "elb-watch:notifier-sha256";
 /// Written by earlier versions (the address itself); read, and removed by the next `up`.
 pub const LEGACY_KEY_EMAIL: &str = "elb-watch:email";
 
@@ -46,8 +51,10 @@ pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
 const MULTIPART: [&str; 3] = [KEY_ALBS, KEY_CHANNEL, KEY_BOUNDARY];
-const SINGLE: [&str; 5] = [
+const SINGLE: [&str; 7] = [
     KEY_MIN_HEALTHY,
+    KEY_ARCH,
+    KEY_CODE,
     KEY_RETENTION,
     KEY_EMAIL_SUBSCRIBED,
     KEY_DIGEST,
@@ -64,6 +71,10 @@ pub struct Settings {
     /// `up` subscribed an e-mail address.
     pub email_subscribed: bool,
     pub permissions_boundary: Option<String>,
+    /// Lambda's name of the notifier's architecture when not `x86_64`.
+    pub arch: Option<String>,
+    /// `CodeSha256` of a prebuilt notifier package.
+    pub notifier_sha256: Option<String>,
 }
 
 /// The settings read back, with what older versions recorded.
@@ -228,6 +239,12 @@ pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
     if s.email_subscribed {
         m.insert(KEY_EMAIL_SUBSCRIBED.to_string(), "true".to_string());
     }
+    if let Some(a) = &s.arch {
+        m.insert(KEY_ARCH.to_string(), encode(a));
+    }
+    if let Some(sha) = &s.notifier_sha256 {
+        m.insert(KEY_CODE.to_string(), encode(sha));
+    }
     let d = digest(&m);
     m.insert(KEY_DIGEST.to_string(), d);
     m
@@ -267,6 +284,8 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
             log_retention_days: number(tags, KEY_RETENTION)?,
             email_subscribed: tags.get(KEY_EMAIL_SUBSCRIBED).is_some_and(|v| v == "true"),
             permissions_boundary: text(KEY_BOUNDARY)?,
+            arch: text(KEY_ARCH)?,
+            notifier_sha256: text(KEY_CODE)?,
         },
         legacy_email: None,
     })
@@ -298,6 +317,8 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
                 .unwrap_or(30),
             email_subscribed: legacy_email.is_some(),
             permissions_boundary: None,
+            arch: None,
+            notifier_sha256: None,
         },
         legacy_email,
     })
