@@ -208,8 +208,12 @@ fn create_function(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_function_is_pending_then_updating_and_refuses_a_second_update() {
+    // Longer windows than the defaults: the shared test machine can be slow. The windows
+    // start when moto has answered, so waiting a whole window from now always ends them.
     let config = StrictConfig {
         role_propagation: Duration::ZERO,
+        lambda_pending: Duration::from_secs(6),
+        lambda_update: Duration::from_secs(6),
         ..StrictConfig::default()
     };
     let (pending, update) = (config.lambda_pending, config.lambda_update);
@@ -265,8 +269,7 @@ async fn a_function_is_pending_then_updating_and_refuses_a_second_update() {
         "the test was too slow to see Pending"
     );
 
-    tokio::time::sleep(pending.saturating_sub(created.elapsed()) + Duration::from_millis(200))
-        .await;
+    tokio::time::sleep(pending + Duration::from_millis(500)).await;
     let c = lambda
         .get_function_configuration()
         .function_name("f")
@@ -320,7 +323,7 @@ async fn a_function_is_pending_then_updating_and_refuses_a_second_update() {
         "the test was too slow to see InProgress"
     );
 
-    tokio::time::sleep(update.saturating_sub(updated.elapsed()) + Duration::from_millis(200)).await;
+    tokio::time::sleep(update + Duration::from_millis(500)).await;
     let c = lambda
         .get_function_configuration()
         .function_name("f")
@@ -342,7 +345,10 @@ async fn a_function_is_pending_then_updating_and_refuses_a_second_update() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_role_is_not_usable_by_lambda_or_kms_for_a_few_seconds() {
-    let config = StrictConfig::default();
+    let config = StrictConfig {
+        role_propagation: Duration::from_secs(8),
+        ..StrictConfig::default()
+    };
     let window = config.role_propagation;
     let emu = start(config);
     let conf = sdk(&emu.endpoint_url()).await;
@@ -394,7 +400,7 @@ async fn a_new_role_is_not_usable_by_lambda_or_kms_for_a_few_seconds() {
     assert_eq!(code(r), "MalformedPolicyDocumentException");
     assert!(created.elapsed() < window, "the test was too slow");
 
-    tokio::time::sleep(window.saturating_sub(created.elapsed()) + Duration::from_millis(200)).await;
+    tokio::time::sleep(window + Duration::from_millis(500)).await;
     create_function(&lambda, "g", &role)
         .send()
         .await
@@ -525,6 +531,7 @@ async fn lists_come_in_small_pages_and_every_item_is_reachable() {
 async fn the_tagging_api_lags_and_serves_one_resource_per_page() {
     let config = StrictConfig {
         rate_scale: 0.0,
+        tagging_lag: Duration::from_secs(6),
         ..StrictConfig::default()
     };
     let lag = config.tagging_lag;
@@ -539,7 +546,7 @@ async fn the_tagging_api_lags_and_serves_one_resource_per_page() {
             .build()
             .unwrap()
     };
-    let created = Instant::now();
+    let started = Instant::now();
     for i in 0..3 {
         sns.create_topic()
             .name(format!("t{i}"))
@@ -558,13 +565,13 @@ async fn the_tagging_api_lags_and_serves_one_resource_per_page() {
         .send()
         .await
         .unwrap();
-    assert!(created.elapsed() < lag, "the test was too slow");
+    assert!(started.elapsed() < lag, "the test was too slow");
     assert!(
         fresh.resource_tag_mapping_list().is_empty(),
         "new resources are not indexed yet: {fresh:?}"
     );
 
-    tokio::time::sleep(lag.saturating_sub(created.elapsed()) + Duration::from_millis(200)).await;
+    tokio::time::sleep(lag + Duration::from_millis(500)).await;
     let first = tagging
         .get_resources()
         .tag_filters(filter.clone())
@@ -609,23 +616,29 @@ async fn bursts_beyond_the_default_quotas_are_throttled_with_each_services_error
     let kms = aws_sdk_kms::Client::new(&conf);
     let lambda = aws_sdk_lambda::Client::new(&conf);
 
-    // PutMetricAlarm: 3 TPS. Ten at once: at most 3 (+ refill) pass.
-    let mut codes = Vec::new();
+    // PutMetricAlarm: 3 TPS. Ten at once: 3 pass (plus what refills meanwhile).
+    let mut set = tokio::task::JoinSet::new();
     for i in 0..10 {
-        let r = cw
-            .put_metric_alarm()
-            .alarm_name(format!("burst-{i}"))
-            .namespace("N")
-            .metric_name("M")
-            .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(1.0)
-            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold)
-            .send()
-            .await;
-        codes.push(r.err().and_then(|e| e.code().map(str::to_string)));
+        let cw = cw.clone();
+        set.spawn(async move {
+            cw.put_metric_alarm()
+                .alarm_name(format!("burst-{i}"))
+                .namespace("N")
+                .metric_name("M")
+                .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(1.0)
+                .comparison_operator(
+                    aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold,
+                )
+                .send()
+                .await
+                .err()
+                .and_then(|e| e.code().map(str::to_string))
+        });
     }
+    let codes = set.join_all().await;
     let throttled = codes
         .iter()
         .filter(|c| c.as_deref() == Some("Throttling"))
@@ -633,16 +646,18 @@ async fn bursts_beyond_the_default_quotas_are_throttled_with_each_services_error
     assert!(throttled >= 5, "{codes:?}");
 
     // KMS CreateKey: 5 rps → ThrottlingException.
-    let mut kms_codes = Vec::new();
+    let mut set = tokio::task::JoinSet::new();
     for _ in 0..12 {
-        kms_codes.push(
+        let kms = kms.clone();
+        set.spawn(async move {
             kms.create_key()
                 .send()
                 .await
                 .err()
-                .and_then(|e| e.code().map(str::to_string)),
-        );
+                .and_then(|e| e.code().map(str::to_string))
+        });
     }
+    let kms_codes = set.join_all().await;
     assert!(
         kms_codes
             .iter()
@@ -651,17 +666,19 @@ async fn bursts_beyond_the_default_quotas_are_throttled_with_each_services_error
     );
 
     // Lambda control plane: 15 rps shared → 429 TooManyRequestsException.
-    let mut lambda_codes = Vec::new();
+    let mut set = tokio::task::JoinSet::new();
     for _ in 0..30 {
-        lambda_codes.push(
+        let lambda = lambda.clone();
+        set.spawn(async move {
             lambda
                 .list_functions()
                 .send()
                 .await
                 .err()
-                .and_then(|e| e.code().map(str::to_string)),
-        );
+                .and_then(|e| e.code().map(str::to_string))
+        });
     }
+    let lambda_codes = set.join_all().await;
     assert!(
         lambda_codes
             .iter()
