@@ -246,7 +246,9 @@ async fn translated_requests_are_re_signed_for_moto_iam_enforcement() {
         .user_name("op")
         .policy_name("cw")
         .policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudwatch:*","Resource":"*"}]}"#,
+            // moto names CloudWatch actions by the signing name (`monitoring:DescribeAlarms`),
+            // not `cloudwatch:`: allow everything, this test is about signatures.
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
         )
         .send()
         .await
