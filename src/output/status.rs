@@ -1,4 +1,4 @@
-use super::{discovery_table, table};
+use super::{discovery_table, table, warning_lines};
 use crate::commands::status::{AlbReport, StatusReport};
 use crate::discovery::Discovery;
 use crate::state::health::TargetHealth;
@@ -111,6 +111,7 @@ pub fn status_table(r: &StatusReport) -> String {
             s.log_retention_days
         ));
     }
+    out.push_str(&warning_lines(&r.warnings));
     out.push('\n');
     out.push_str(&r.verdict);
     out
@@ -131,5 +132,6 @@ pub fn alb_status_table(found: &Discovery, r: &AlbReport) -> String {
             )
         })));
     }
+    out.push_str(&warning_lines(&r.warnings));
     out
 }

@@ -6,3 +6,4 @@ pub mod desired;
 pub mod health;
 pub mod observed;
 pub mod plan;
+pub mod warnings;
