@@ -16,6 +16,8 @@ spec.json:
                                       "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}]}]}
 
 `targets` index into the instances; a `forward` of several groups becomes a weighted forward.
+A target group may say `"target_type": "lambda"` (no targets; health checks off by default, as on
+AWS) and `"health_check_enabled": true|false`.
 Runs on the venv that scripts/emulator.sh makes (boto3 comes with moto).
 """
 import argparse
@@ -63,13 +65,21 @@ def create(args, spec):
 
     tgs = {}
     for tg in spec.get("target_groups", []):
-        arn = elb.create_target_group(
-            Name=tg["name"],
-            Protocol=tg.get("protocol", "HTTP"),
-            Port=tg.get("port", 80),
-            VpcId=vpc,
-            TargetType="instance",
-        )["TargetGroups"][0]["TargetGroupArn"]
+        if tg.get("target_type") == "lambda":
+            # Lambda target groups take no protocol, port or VPC, and have health checks
+            # disabled unless enabled (as on AWS).
+            params = {"Name": tg["name"], "TargetType": "lambda"}
+        else:
+            params = {
+                "Name": tg["name"],
+                "Protocol": tg.get("protocol", "HTTP"),
+                "Port": tg.get("port", 80),
+                "VpcId": vpc,
+                "TargetType": "instance",
+            }
+        if "health_check_enabled" in tg:
+            params["HealthCheckEnabled"] = tg["health_check_enabled"]
+        arn = elb.create_target_group(**params)["TargetGroups"][0]["TargetGroupArn"]
         tgs[tg["name"]] = arn
         targets = [{"Id": instances[i], "Port": tg.get("port", 80)} for i in tg.get("targets", [])]
         if targets:

@@ -27,6 +27,10 @@ pub struct TargetGroup {
     pub protocol: String,
     pub port: Option<i32>,
     pub target_type: String,
+    /// `HealthCheckEnabled`: always true for `instance`, `ip` and `alb` targets; `lambda`
+    /// target groups have health checks off unless enabled
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html>).
+    pub health_check_enabled: bool,
     /// The ALB it was discovered through (name and `LoadBalancer` dimension).
     pub load_balancer: String,
     pub load_balancer_dimension: String,
@@ -273,6 +277,10 @@ async fn describe_target_groups(
                     .target_type()
                     .map(|t| t.as_str().to_string())
                     .unwrap_or_default(),
+                health_check_enabled: tg.health_check_enabled().unwrap_or(
+                    tg.target_type()
+                        != Some(&aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Lambda),
+                ),
                 load_balancer: lb.name.clone(),
                 load_balancer_dimension: lb.dimension.clone(),
             });

@@ -16,15 +16,21 @@ pub fn lambda_trust_policy(account_id: &str) -> Value {
     })
 }
 
-/// The seed's decrypt-only policy: `kms:Decrypt` on the one key, nothing else.
-pub fn decrypt_only_policy(key_arn: &str) -> Value {
+/// The seed's decrypt-only policy: `kms:Decrypt` on the one key, nothing else, and only for
+/// ciphertexts bound to the notifier function by the encryption context — the same condition
+/// as the key policy's, so neither policy alone lets the role decrypt anything else made with
+/// the key. Condition key: <https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context>
+pub fn decrypt_only_policy(key_arn: &str, function: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "DecryptSlackWebhookUrl",
             "Effect": "Allow",
             "Action": "kms:Decrypt",
-            "Resource": key_arn
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {"kms:EncryptionContext:LambdaFunctionName": function}
+            }
         }]
     })
 }
@@ -132,13 +138,27 @@ mod tests {
 
     #[test]
     fn decrypt_policy_allows_only_decrypt_on_the_key() {
-        let doc = decrypt_only_policy("arn:aws:kms:us-east-1:1:key/k");
+        let doc = decrypt_only_policy("arn:aws:kms:us-east-1:1:key/k", "fn");
         assert_eq!(allowed_actions(&doc), vec!["kms:Decrypt"]);
         assert_eq!(
             doc["Statement"][0]["Resource"],
             "arn:aws:kms:us-east-1:1:key/k"
         );
         assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn decrypt_policy_carries_the_key_policys_encryption_context_condition() {
+        let decrypt = decrypt_only_policy("arn:aws:kms:us-east-1:1:key/k", "fn");
+        let key = key_policy("aws", "1", "arn:aws:iam::1:role/r", "fn");
+        assert_eq!(
+            decrypt["Statement"][0]["Condition"],
+            key["Statement"][1]["Condition"]
+        );
+        assert_eq!(
+            decrypt["Statement"][0]["Condition"]["StringEquals"]["kms:EncryptionContext:LambdaFunctionName"],
+            "fn"
+        );
     }
 
     #[test]
@@ -177,7 +197,7 @@ mod tests {
 
     #[test]
     fn documents_compare_through_url_encoding_and_list_forms() {
-        let doc = decrypt_only_policy("k");
+        let doc = decrypt_only_policy("k", "fn");
         let encoded: String =
             url::form_urlencoded::byte_serialize(doc.to_string().as_bytes()).collect();
         assert_eq!(parse_document(&encoded).unwrap(), doc);

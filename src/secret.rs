@@ -24,6 +24,25 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The form the webhook URL is encrypted in: without `https://`, as the Lambda console's
+/// `cloudwatch-alarm-to-slack-python` blueprint stores it (it decrypts and prepends
+/// `https://`), so a function can be switched between the blueprint and elb-watch's notifier
+/// either way. An `http://` URL (local test sinks, `--allow-any-webhook`) keeps its scheme:
+/// a scheme-less value always means https.
+pub fn stored_form(url: &Secret) -> Secret {
+    let value = url.expose().trim();
+    match value.get(..8) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("https://") => Secret::new(&value[8..]),
+        _ => Secret::new(value),
+    }
+}
+
+/// Whether a decrypted ciphertext is in the form [`stored_form`] makes (old elb-watch releases
+/// encrypted the URL with its `https://`).
+pub fn is_stored_form(plaintext: &Secret) -> bool {
+    stored_form(plaintext) == *plaintext
+}
+
 /// Read the URL from `--slack-url-file` (a path, or `-` for stdin).
 pub fn read_from(path: &Path) -> Result<Secret> {
     let mut text = String::new();
@@ -105,5 +124,26 @@ mod tests {
         }
         assert!(validate_webhook(&Secret::new("http://127.0.0.1:9/hook"), true).is_ok());
         assert!(validate_webhook(&Secret::new("file:///etc/passwd"), true).is_err());
+    }
+
+    #[test]
+    fn stored_form_drops_https_like_the_blueprint_and_keeps_http() {
+        assert_eq!(
+            stored_form(&Secret::new(URL)).expose(),
+            "hooks.slack.com/services/T000/B000/XXXXSECRET"
+        );
+        assert_eq!(
+            stored_form(&Secret::new("HTTPS://hooks.slack.com/services/x")).expose(),
+            "hooks.slack.com/services/x"
+        );
+        assert_eq!(
+            stored_form(&Secret::new("http://127.0.0.1:9/hook")).expose(),
+            "http://127.0.0.1:9/hook"
+        );
+        let stored = stored_form(&Secret::new(URL));
+        assert_eq!(stored_form(&stored), stored, "idempotent");
+        assert!(is_stored_form(&stored));
+        assert!(!is_stored_form(&Secret::new(URL)));
+        assert!(is_stored_form(&Secret::new("http://127.0.0.1:9/hook")));
     }
 }

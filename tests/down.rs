@@ -359,7 +359,10 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
         .await
         .unwrap();
     assert_eq!(plain.key_id(), new_key.arn());
-    assert_eq!(plain.plaintext().unwrap().as_ref(), CANARY.as_bytes());
+    assert_eq!(
+        plain.plaintext().unwrap().as_ref(),
+        CANARY.strip_prefix("https://").unwrap().as_bytes()
+    );
 }
 
 #[test]

@@ -145,7 +145,9 @@ async fn assert_wired(
         .send()
         .await
         .unwrap();
-    assert_eq!(plain.plaintext().unwrap().as_ref(), url.as_bytes());
+    // Encrypted without `https://`, as the console blueprint stores it.
+    let stored = url.strip_prefix("https://").unwrap_or(url);
+    assert_eq!(plain.plaintext().unwrap().as_ref(), stored.as_bytes());
     let key = kms
         .describe_key()
         .key_id(format!("alias/{prefix}"))
@@ -207,7 +209,10 @@ async fn assert_wired(
             .unwrap();
     assert_eq!(
         doc,
-        elb_watch::policy::decrypt_only_policy(key.arn().unwrap())
+        elb_watch::policy::decrypt_only_policy(
+            key.arn().unwrap(),
+            &format!("elb-watch-{env}-notifier")
+        )
     );
     let role_out = iam.get_role().role_name(&role).send().await.unwrap();
     let role_tags = role_out

@@ -5,7 +5,7 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `kmsEncryptedHookUrl` | base64 KMS ciphertext of the webhook URL (with or without `https://`) |
+//! | `kmsEncryptedHookUrl` | base64 KMS ciphertext of the webhook URL, without `https://` as the blueprint stores it (`https://` / `http://` kept when present); encryption context `{"LambdaFunctionName": <function>}` required |
 //! | `slackChannel` | optional channel override (`#ops`) |
 //! | `SLACK_WEBHOOK_URL` | plain webhook URL, used when `kmsEncryptedHookUrl` is unset (tests, emulator) |
 //! | `ELB_WATCH_HTTP_TIMEOUT_MS` | per-attempt HTTP timeout (default 5000) |
@@ -179,9 +179,12 @@ pub fn normalize_url(value: &str) -> Result<Webhook, String> {
     Ok(Webhook(url))
 }
 
-/// Decrypts the blueprint's `kmsEncryptedHookUrl`. Tries the blueprint's encryption context
-/// `{"LambdaFunctionName": <function name>}` first, then no context (ciphertexts made with a
-/// plain `aws kms encrypt`). Errors mention KMS error codes only, never key material.
+/// Decrypts the blueprint's `kmsEncryptedHookUrl` with the blueprint's encryption context
+/// `{"LambdaFunctionName": <function name>}` — and only with it. A ciphertext made without that
+/// context (a plain `aws kms encrypt`) is refused rather than decrypted without one: the key
+/// policy and the role's decrypt-only policy allow `kms:Decrypt` only under that context, so
+/// the ciphertext stays bound to this function. Errors mention KMS error codes only, never key
+/// material.
 pub async fn decrypt_hook(
     client: &kms::Client,
     ciphertext_b64: &str,
@@ -190,51 +193,43 @@ pub async fn decrypt_hook(
     let blob = base64::engine::general_purpose::STANDARD
         .decode(ciphertext_b64.trim())
         .map_err(|_| format!("{ENV_KMS_HOOK} is not valid base64"))?;
-
-    let mut attempts: Vec<Option<HashMap<String, String>>> = Vec::new();
-    if let Some(name) = function_name {
-        attempts.push(Some(HashMap::from([(
-            "LambdaFunctionName".to_owned(),
-            name.to_owned(),
-        )])));
-    }
-    attempts.push(None);
-
-    let mut errors = Vec::new();
-    for context in attempts {
-        let with_context = context.is_some();
-        let result = client
-            .decrypt()
-            .ciphertext_blob(kms::primitives::Blob::new(blob.clone()))
-            .set_encryption_context(context)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                let plaintext = out
-                    .plaintext()
-                    .ok_or_else(|| "KMS returned no plaintext".to_owned())?;
-                return String::from_utf8(plaintext.as_ref().to_vec())
-                    .map_err(|_| "decrypted webhook URL is not UTF-8".to_owned());
-            }
-            Err(e) => {
-                let what = match e.as_service_error() {
-                    Some(se) => se.meta().code().unwrap_or("KMS service error").to_owned(),
-                    None => crate::enrich::error_chain(&e),
-                };
-                let ctx = if with_context {
-                    "with encryption context LambdaFunctionName"
-                } else {
-                    "without encryption context"
-                };
-                errors.push(format!("{ctx}: {what}"));
-            }
+    let Some(name) = function_name else {
+        return Err(format!(
+            "{ENV_FUNCTION_NAME} is not set, so {ENV_KMS_HOOK} cannot be decrypted with its \
+             encryption context LambdaFunctionName"
+        ));
+    };
+    let result = client
+        .decrypt()
+        .ciphertext_blob(kms::primitives::Blob::new(blob))
+        .set_encryption_context(Some(encryption_context(name)))
+        .send()
+        .await;
+    match result {
+        Ok(out) => {
+            let plaintext = out
+                .plaintext()
+                .ok_or_else(|| "KMS returned no plaintext".to_owned())?;
+            String::from_utf8(plaintext.as_ref().to_vec())
+                .map_err(|_| "decrypted webhook URL is not UTF-8".to_owned())
+        }
+        Err(e) => {
+            let what = match e.as_service_error() {
+                Some(se) => se.meta().code().unwrap_or("KMS service error").to_owned(),
+                None => crate::enrich::error_chain(&e),
+            };
+            Err(format!(
+                "could not decrypt {ENV_KMS_HOOK} with KMS under encryption context \
+                 LambdaFunctionName={name} ({what}); encrypt it with that context, as the \
+                 Lambda console and elb-watch do"
+            ))
         }
     }
-    Err(format!(
-        "could not decrypt {ENV_KMS_HOOK} with KMS ({})",
-        errors.join("; ")
-    ))
+}
+
+/// The encryption context the Lambda console (and elb-watch) bind the ciphertext with.
+pub fn encryption_context(function_name: &str) -> HashMap<String, String> {
+    HashMap::from([("LambdaFunctionName".to_owned(), function_name.to_owned())])
 }
 
 #[cfg(test)]

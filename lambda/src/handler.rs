@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::alarm::{self, AlarmState, Notification};
 use crate::config::{self, HookSource, Settings, Webhook};
+use crate::decide::{self, Decision};
 use crate::deliver;
 use crate::enrich::{self, Targets};
 use crate::render;
@@ -215,12 +216,30 @@ impl Notifier {
 
         let total = event.records.len();
         let mut delivered = 0usize;
+        let mut skipped = 0usize;
         let mut failures = Vec::new();
         for (index, record) in event.records.iter().enumerate() {
             let notification = alarm::parse_notification(
                 record.subject.as_deref(),
                 record.message.as_deref().unwrap_or(""),
             );
+            if let Decision::Skip(why) = decide::decide(&notification) {
+                skipped += 1;
+                if let Notification::Alarm(a) = &notification {
+                    tracing::info!(
+                        record = index,
+                        message_id = record.message_id.as_deref().unwrap_or(""),
+                        kind = "alarm",
+                        alarm = %a.name,
+                        state = a.new_state.as_str(),
+                        old_state = a.old_state.as_ref().map(AlarmState::as_str).unwrap_or(""),
+                        outcome = "skipped",
+                        reason = why,
+                        "not posted to Slack"
+                    );
+                }
+                continue;
+            }
             let targets = self.targets_for(&notification, deadline).await;
             let payload = render::render(&notification, &targets, self.settings.channel.as_deref());
             let body = serde_json::to_vec(&payload).expect("a serde_json::Value always serialises");
@@ -267,7 +286,7 @@ impl Notifier {
         }
 
         if failures.is_empty() {
-            Ok(json!({"records": total, "delivered": delivered}))
+            Ok(json!({"records": total, "delivered": delivered, "skipped": skipped}))
         } else {
             Err(diagnostic(
                 ERR_DELIVERY,

@@ -2,12 +2,13 @@
 //! CloudWatch alarm state changes for an Application Load Balancer to a Slack incoming webhook.
 //! It replaces the `cloudwatch-alarm-to-slack-python` blueprint (same environment variables).
 //!
-//! Pure parts: [`alarm`] (parse), [`render`] (Block Kit), [`escape`] (Slack escaping and
+//! Pure parts: [`alarm`] (parse), [`decide`] (post or not: no false recoveries), [`render`] (Block Kit), [`escape`] (Slack escaping and
 //! limits). Thin I/O layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth),
 //! [`deliver`] (HTTP with retries). [`handler`] ties them together; `main.rs` runs it.
 
 pub mod alarm;
 pub mod config;
+pub mod decide;
 pub mod deliver;
 pub mod enrich;
 pub mod escape;

@@ -28,7 +28,7 @@ async fn a_plain_webhook_alarm_fixture_delivers_one_message_with_alb_and_tg() {
         .unwrap();
     assert_eq!(
         inv.outcome,
-        Outcome::Response(json!({"records": 1, "delivered": 1})),
+        Outcome::Response(json!({"records": 1, "delivered": 1, "skipped": 0})),
         "{}",
         function.logs()
     );
@@ -110,7 +110,7 @@ async fn every_fixture_and_a_multi_record_event_are_delivered_by_one_warm_proces
     let inv = api.invoke(event, TIMEOUT).await.unwrap();
     assert_eq!(
         inv.outcome,
-        Outcome::Response(json!({"records": 2, "delivered": 2}))
+        Outcome::Response(json!({"records": 2, "delivered": 2, "skipped": 0}))
     );
     let received = sink.received();
     assert_eq!(received.len(), names.len() + 2);
@@ -297,7 +297,7 @@ async fn hostile_alarm_is_escaped_in_the_posted_payload() {
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     let (api, _f) = start(env(&[("SLACK_WEBHOOK_URL", &sink.url())])).await;
     let alarm = json!({
-        "AlarmName": "x", "NewStateValue": "OK",
+        "AlarmName": "x", "NewStateValue": "ALARM",
         "AlarmDescription": format!("<!channel> <https://evil.example|click> {}", "長".repeat(20_000)),
     });
     let inv = api
@@ -317,4 +317,73 @@ async fn hostile_alarm_is_escaped_in_the_posted_payload() {
             .as_str()
             .is_none_or(|t| t.chars().count() <= 3000)
     }));
+}
+
+/// The real OK fixture (ALARM → OK) with `OldStateValue` replaced: what a brand-new alarm sends
+/// when it first evaluates to OK (INSUFFICIENT_DATA → OK).
+fn ok_event_from(old_state: &str) -> serde_json::Value {
+    let mut event = fixture("sns-alarm-healthyhostcount-ok.json");
+    let sns = &mut event["Records"][0]["Sns"];
+    let mut message: serde_json::Value =
+        serde_json::from_str(sns["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(message["OldStateValue"], "ALARM", "fixture changed");
+    message["OldStateValue"] = json!(old_state);
+    sns["Message"] = json!(message.to_string());
+    event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ok_is_posted_after_alarm_only_never_after_insufficient_data() {
+    let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
+    let (api, function) = start(env(&[
+        ("SLACK_WEBHOOK_URL", &sink.url()),
+        ("ELB_WATCH_ENRICH", "off"),
+    ]))
+    .await;
+
+    // A new alarm's first evaluation: INSUFFICIENT_DATA → OK. Logged, not posted.
+    let inv = api
+        .invoke(ok_event_from("INSUFFICIENT_DATA"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(
+        inv.outcome,
+        Outcome::Response(json!({"records": 1, "delivered": 0, "skipped": 1})),
+        "{}",
+        function.logs()
+    );
+    assert_eq!(sink.requests(), 0, "a false recovery was posted");
+    let skipped = function
+        .json_logs()
+        .into_iter()
+        .find(|l| l["fields"]["outcome"] == "skipped")
+        .unwrap_or_else(|| panic!("the skip is not logged:\n{}", function.logs()));
+    assert_eq!(skipped["fields"]["old_state"], "INSUFFICIENT_DATA");
+    assert_eq!(skipped["fields"]["state"], "OK");
+
+    // The real recovery (ALARM → OK, the fixture as AWS sent it) is posted.
+    let inv = api
+        .invoke(fixture("sns-alarm-healthyhostcount-ok.json"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(
+        inv.outcome,
+        Outcome::Response(json!({"records": 1, "delivered": 1, "skipped": 0}))
+    );
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("OK (recovered)")
+    );
+
+    // ALARM → INSUFFICIENT_DATA and OK → INSUFFICIENT_DATA (the real fixture) are still said.
+    let inv = api
+        .invoke(fixture("sns-alarm-insufficient-data.json"), TIMEOUT)
+        .await
+        .unwrap();
+    assert!(inv.outcome.is_response(), "{:?}", inv.outcome);
+    assert_eq!(sink.received().len(), 2);
 }

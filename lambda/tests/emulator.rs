@@ -102,7 +102,10 @@ async fn d_kms_ciphertext_with_function_name_context_is_decrypted_and_used() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn d_kms_ciphertext_without_context_falls_back() {
+async fn d_kms_ciphertext_without_context_is_refused_not_decrypted() {
+    // A ciphertext made with a plain `aws kms encrypt` (no encryption context) would decrypt
+    // without one; the notifier must not try: the key and role policies only allow decrypting
+    // under LambdaFunctionName, which keeps the ciphertext bound to this function.
     let emu = emulator().await;
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     let ciphertext = encrypt(&emu, &sink.url(), false).await;
@@ -118,13 +121,32 @@ async fn d_kms_ciphertext_without_context_falls_back() {
         .invoke(fixture("sns-plain-text-message.json"), TIMEOUT)
         .await
         .unwrap();
-    assert!(
-        inv.outcome.is_response(),
+    assert_eq!(
+        inv.outcome.error_type(),
+        Some("ElbWatch.ConfigError"),
         "{:?}\n{}",
         inv.outcome,
         function.logs()
     );
-    assert_eq!(sink.received().len(), 1);
+    let msg = inv.outcome.error_message().unwrap();
+    assert!(
+        msg.contains("encryption context LambdaFunctionName=elb-watch-notifier"),
+        "{msg}"
+    );
+    assert_eq!(sink.requests(), 0, "decrypted without a context");
+    assert_no_secret(&function.logs(), &[&sink.url(), &ciphertext]);
+
+    // The same plaintext decrypts without a context (the fallback the notifier no longer has).
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(&ciphertext)
+        .unwrap();
+    let plain = kms_client(&emu)
+        .await
+        .decrypt()
+        .ciphertext_blob(kms::primitives::Blob::new(blob))
+        .send()
+        .await;
+    assert!(plain.is_ok(), "the ciphertext itself is fine: {plain:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,7 +172,7 @@ async fn d_garbage_ciphertext_is_a_clear_error_on_each_invocation() {
             "{msg}"
         );
         assert!(
-            msg.contains("with encryption context") && msg.contains("without encryption context"),
+            msg.contains("under encryption context LambdaFunctionName="),
             "{msg}"
         );
         assert!(!msg.contains(&garbage));

@@ -3,10 +3,7 @@
 
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
-use crate::state::desired::{
-    AlarmSpec, COMPARISON, Desired, EVALUATION_PERIODS, METRIC, NAMESPACE, PERIOD_S, STATISTIC,
-    TREAT_MISSING_DATA,
-};
+use crate::state::desired::{AlarmSpec, COMPARISON, Desired, METRIC, NAMESPACE, STATISTIC};
 use crate::state::plan::{Action, Plan};
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
@@ -69,12 +66,12 @@ async fn put_alarm(clients: &Clients, env: &str, spec: &AlarmSpec, topic_arn: &s
                 .build(),
         )
         .statistic(Statistic::from(STATISTIC))
-        .period(PERIOD_S)
-        .evaluation_periods(EVALUATION_PERIODS)
-        .datapoints_to_alarm(EVALUATION_PERIODS)
+        .period(spec.period_s)
+        .evaluation_periods(spec.evaluation_periods)
+        .datapoints_to_alarm(spec.datapoints_to_alarm)
         .threshold(spec.threshold)
         .comparison_operator(ComparisonOperator::from(COMPARISON))
-        .treat_missing_data(TREAT_MISSING_DATA)
+        .treat_missing_data(&spec.treat_missing_data)
         .actions_enabled(true)
         .alarm_actions(topic_arn)
         .ok_actions(topic_arn)

@@ -121,7 +121,7 @@ pub async fn ensure_decrypt_policy(
     key_arn: &str,
 ) -> Result<()> {
     let iam = &clients.iam;
-    let document = crate::policy::decrypt_only_policy(key_arn).to_string();
+    let document = crate::policy::decrypt_only_policy(key_arn, &desired.function.name).to_string();
     match plan.decrypt_policy.action {
         Action::Create => {
             iam.create_policy()

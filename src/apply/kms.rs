@@ -123,8 +123,9 @@ pub async fn ensure_alias(
     Ok(())
 }
 
-/// Encrypt the webhook URL as the Lambda console does: bound to the function by the
-/// encryption context `{"LambdaFunctionName": <name>}`; returns base64 ciphertext.
+/// Encrypt the webhook URL as the Lambda console does: without `https://` (the blueprint
+/// prepends it after decrypting; see [`crate::secret::stored_form`]), bound to the function
+/// by the encryption context `{"LambdaFunctionName": <name>}`; returns base64 ciphertext.
 pub async fn encrypt_hook(
     clients: &Clients,
     key: &Key,
@@ -135,7 +136,9 @@ pub async fn encrypt_hook(
         .kms
         .encrypt()
         .key_id(&key.id)
-        .plaintext(Blob::new(hook.expose().as_bytes()))
+        .plaintext(Blob::new(
+            crate::secret::stored_form(hook).expose().as_bytes(),
+        ))
         .encryption_context("LambdaFunctionName", function)
         .send()
         .await

@@ -16,6 +16,7 @@ use crate::state::desired::{Inputs, desired, inputs_from_settings};
 use crate::state::health::{self, AlarmState, TargetGroupHealth, TargetHealth};
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use crate::state::plan::drift;
+use crate::state::warnings::{Warning, target_group_warnings};
 use crate::{bundle, exit, output};
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -61,6 +62,8 @@ pub struct StatusReport {
     pub resources: Vec<ResourceStatus>,
     pub alarms: Vec<AlarmState>,
     pub target_groups: Vec<TargetGroupHealth>,
+    /// Target groups of the watched ALBs that get no alarm, and why.
+    pub warnings: Vec<Warning>,
 }
 
 /// `status --alb`: discovery's target groups with health.
@@ -69,6 +72,7 @@ pub struct AlbReport {
     pub env: String,
     pub load_balancers: Vec<LoadBalancer>,
     pub target_groups: Vec<AlbTargetGroup>,
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,6 +177,7 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         resources,
         alarms,
         target_groups,
+        warnings: want.warnings.clone(),
     })
 }
 
@@ -211,6 +216,7 @@ async fn alb_view(global: &GlobalOpts, clients: &Clients, albs: &[String]) -> Re
         env: global.env.clone(),
         load_balancers: found.load_balancers.clone(),
         target_groups,
+        warnings: target_group_warnings(&found.target_groups),
     };
     output::print(
         global.output,

@@ -12,6 +12,7 @@ use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
 use crate::state::plan::{Change, plan};
 use crate::state::settings;
+use crate::state::warnings::Warning;
 use crate::{apply, discovery, exit};
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -27,6 +28,8 @@ pub struct UpReport {
     pub in_sync: bool,
     pub changes: Vec<Change>,
     pub target_groups: Vec<discovery::TargetGroup>,
+    /// Target groups that get no alarm, and why.
+    pub warnings: Vec<Warning>,
     pub api_calls: CallStats,
     /// Wall time of the whole command.
     pub duration_ms: u128,
@@ -125,6 +128,9 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         bundle.check()?;
     }
 
+    // Without a URL given, a ciphertext that must be re-made only to change its form (see
+    // `plan::OLD_FORM`) is re-made from the URL the function holds, decrypted in memory.
+    let hook = hook.or_else(|| have.function.as_ref().and_then(|f| f.hook.clone()));
     let applying = Instant::now();
     if !args.dry_run && !plan.is_noop() {
         apply::apply(
@@ -147,6 +153,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         in_sync: plan.is_noop(),
         changes: plan.changes().into_iter().cloned().collect(),
         target_groups: found.target_groups,
+        warnings: want.warnings.clone(),
         api_calls: clients.ledger.stats(),
         duration_ms: started.elapsed().as_millis(),
         apply_ms,

@@ -24,6 +24,14 @@ pub fn print<T: Serialize>(format: OutputFormat, value: &T, table: String) -> an
     Ok(())
 }
 
+/// One `warning: …` line per warning (empty when there are none).
+pub fn warning_lines(warnings: &[crate::state::warnings::Warning]) -> String {
+    warnings
+        .iter()
+        .map(|w| format!("\nwarning: {}", w.message))
+        .collect()
+}
+
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)

@@ -1,4 +1,4 @@
-use super::{discovery_table, table};
+use super::{discovery_table, table, warning_lines};
 use crate::commands::status::{AlbReport, StatusReport};
 use crate::discovery::Discovery;
 use crate::state::health::TargetHealth;
@@ -114,6 +114,7 @@ pub fn status_table(r: &StatusReport) -> String {
             out.push_str(&format!(" --permissions-boundary {b}"));
         }
     }
+    out.push_str(&warning_lines(&r.warnings));
     out.push('\n');
     out.push_str(&r.verdict);
     out
@@ -134,5 +135,6 @@ pub fn alb_status_table(found: &Discovery, r: &AlbReport) -> String {
             )
         })));
     }
+    out.push_str(&warning_lines(&r.warnings));
     out
 }

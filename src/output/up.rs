@@ -1,4 +1,4 @@
-use super::table;
+use super::{table, warning_lines};
 use crate::commands::up::UpReport;
 
 pub fn up_table(r: &UpReport) -> String {
@@ -21,7 +21,8 @@ pub fn up_table(r: &UpReport) -> String {
         (false, false) => format!("env {} is up to date", r.env),
     };
     format!(
-        "{t}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        "{t}{}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        warning_lines(&r.warnings),
         r.api_calls.total,
         r.api_calls.mutating,
         r.duration_ms as f64 / 1000.0

@@ -296,6 +296,7 @@ mod tests {
             protocol: "HTTP".into(),
             port: Some(80),
             target_type: "instance".into(),
+            health_check_enabled: true,
             load_balancer: "web-alb".into(),
             load_balancer_dimension: "app/web-alb/1".into(),
         }

@@ -5,6 +5,7 @@ use crate::bundle::Arch;
 use crate::discovery::TargetGroup;
 use crate::naming::Names;
 use crate::policy;
+use crate::state::warnings::{Warning, is_watchable, target_group_warnings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -18,14 +19,22 @@ pub const TIMEOUT_S: i32 = 30;
 pub const ENV_HOOK: &str = "kmsEncryptedHookUrl";
 pub const ENV_CHANNEL: &str = "slackChannel";
 
-/// Alarm settings (see README "Detection time").
+/// Alarm settings (README "From a failing target to Slack" has the detection arithmetic).
 pub const METRIC: &str = "HealthyHostCount";
 pub const NAMESPACE: &str = "AWS/ApplicationELB";
 pub const PERIOD_S: i32 = 60;
-pub const EVALUATION_PERIODS: i32 = 1;
 pub const STATISTIC: &str = "Minimum";
 pub const COMPARISON: &str = "LessThanThreshold";
-pub const TREAT_MISSING_DATA: &str = "missing";
+/// ALARM when 2 of the last 3 one-minute periods breach ("M out of N"): one late or missing
+/// datapoint (1 of 3) never pages, two bad minutes do.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation>
+pub const EVALUATION_PERIODS: i32 = 3;
+pub const DATAPOINTS_TO_ALARM: i32 = 2;
+/// A target group with no registered targets publishes no `HealthyHostCount` at all; with the
+/// default `missing` its alarm would sit in INSUFFICIENT_DATA and say nothing about the biggest
+/// outage there is. `breaching` counts a missing minute as a bad one, so no data reaches ALARM.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html>
+pub const TREAT_MISSING_DATA: &str = "breaching";
 
 /// The account, partition and region `up` works in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +66,10 @@ pub struct AlarmSpec {
     pub lb_dimension: String,
     pub tg_dimension: String,
     pub threshold: f64,
+    pub period_s: i32,
+    pub evaluation_periods: i32,
+    pub datapoints_to_alarm: i32,
+    pub treat_missing_data: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,6 +112,8 @@ pub struct Desired {
     pub function: FunctionSpec,
     pub permission_sid: String,
     pub alarms: Vec<AlarmSpec>,
+    /// Target groups behind the ALBs that get no alarm, and why (shown by `up` and `status`).
+    pub warnings: Vec<Warning>,
     /// The inputs, recorded as tags on the topic so `status` knows what `up` asked for.
     pub settings: BTreeMap<String, String>,
 }
@@ -215,6 +230,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
     let mut alarm_names = BTreeMap::new();
     let alarms = target_groups
         .iter()
+        .filter(|tg| is_watchable(tg))
         .map(|tg| {
             // A target group name is unique in a region; should one serve two ALBs, the
             // second alarm is told apart by its ALB.
@@ -231,6 +247,10 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
                 lb_dimension: tg.load_balancer_dimension.clone(),
                 tg_dimension: tg.dimension.clone(),
                 threshold: f64::from(inputs.min_healthy),
+                period_s: PERIOD_S,
+                evaluation_periods: EVALUATION_PERIODS,
+                datapoints_to_alarm: DATAPOINTS_TO_ALARM,
+                treat_missing_data: TREAT_MISSING_DATA.to_string(),
             }
         })
         .collect();
@@ -273,6 +293,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         role_arn,
         permissions_boundary: inputs.permissions_boundary.clone(),
         alarms,
+        warnings: target_group_warnings(target_groups),
         settings: settings_tags(inputs),
     }
 }
@@ -289,6 +310,7 @@ mod tests {
             protocol: "HTTP".into(),
             port: Some(80),
             target_type: "instance".into(),
+            health_check_enabled: true,
             load_balancer: lb.into(),
             load_balancer_dimension: format!("app/{lb}/def"),
         }
@@ -325,6 +347,10 @@ mod tests {
         let a = &d.alarms[0];
         assert_eq!(a.name, "elb-watch-prod-web-tg-HealthyHostCount");
         assert_eq!(a.threshold, 2.0);
+        // No data (a target group with no targets) must page; one late datapoint must not.
+        assert_eq!(a.treat_missing_data, "breaching");
+        assert_eq!((a.datapoints_to_alarm, a.evaluation_periods), (2, 3));
+        assert_eq!(a.period_s, 60);
         assert_eq!(a.lb_dimension, "app/web-alb/def");
         assert_eq!(a.tg_dimension, "targetgroup/web-tg/abc");
         assert_eq!(
@@ -356,6 +382,19 @@ mod tests {
         let d = desired(&inputs(), &id, &[tg("a", "shared"), tg("b", "shared")]);
         assert_ne!(d.alarms[0].name, d.alarms[1].name);
         assert_eq!(d.alarms[1].name, "elb-watch-prod-b-shared-HealthyHostCount");
+    }
+
+    #[test]
+    fn a_target_group_without_health_checks_gets_a_warning_not_an_alarm() {
+        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
+        let mut lambda = tg("web-alb", "fn-tg");
+        lambda.target_type = "lambda".into();
+        lambda.health_check_enabled = false;
+        let d = desired(&inputs(), &id, &[tg("web-alb", "web-tg"), lambda]);
+        assert_eq!(d.alarms.len(), 1);
+        assert_eq!(d.alarms[0].target_group, "web-tg");
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(d.warnings[0].target_group, "fn-tg");
     }
 
     #[test]

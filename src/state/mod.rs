@@ -7,3 +7,4 @@ pub mod health;
 pub mod observed;
 pub mod plan;
 pub mod settings;
+pub mod warnings;

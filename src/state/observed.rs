@@ -105,6 +105,8 @@ pub struct AlarmObs {
     pub statistic: String,
     pub period: i32,
     pub evaluation_periods: i32,
+    /// `DatapointsToAlarm`; AWS omits it when it equals `EvaluationPeriods`.
+    pub datapoints_to_alarm: i32,
     pub threshold: f64,
     pub comparison: String,
     pub treat_missing: String,
@@ -636,6 +638,10 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
             .unwrap_or_default(),
         period: a.period().unwrap_or_default(),
         evaluation_periods: a.evaluation_periods().unwrap_or_default(),
+        datapoints_to_alarm: a
+            .datapoints_to_alarm()
+            .or(a.evaluation_periods())
+            .unwrap_or_default(),
         threshold: a.threshold().unwrap_or_default(),
         comparison: a
             .comparison_operator()

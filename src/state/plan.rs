@@ -2,14 +2,16 @@
 //! `up` applies it, `up --dry-run` prints it, `status` reports it as drift.
 
 use super::desired::{
-    AlarmSpec, COMPARISON, Desired, ENV_CHANNEL, ENV_HOOK, EVALUATION_PERIODS, METRIC, NAMESPACE,
-    PERIOD_S, STATISTIC, TREAT_MISSING_DATA,
+    AlarmSpec, COMPARISON, Desired, ENV_CHANNEL, ENV_HOOK, METRIC, NAMESPACE, STATISTIC,
 };
 use super::observed::{AlarmObs, Observed};
 use crate::policy::same_document;
-use crate::secret::Secret;
+use crate::secret::{Secret, is_stored_form, stored_form};
 use anyhow::{Result, bail};
 use serde::Serialize;
+
+/// Why a webhook ciphertext made by an older elb-watch (URL with `https://`) is re-made.
+pub const OLD_FORM: &str = "webhook URL (encrypted with https://; re-encrypted without it, as the console blueprint stores it)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -151,7 +153,8 @@ impl Plan {
 /// The role-change reason that makes `up` put or delete the role's permissions boundary.
 pub const PERMISSIONS_BOUNDARY: &str = "permissions boundary";
 
-/// How an alarm differs from its spec (empty: in sync).
+/// How an alarm differs from its spec (empty: in sync). Evaluation settings say what they
+/// were and what they become, so `status` shows an alarm of an older elb-watch for what it is.
 pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<String> {
     let mut r = Vec::new();
     let mut check = |field: &str, ok: bool| {
@@ -168,15 +171,29 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
     check("threshold", (obs.threshold - spec.threshold).abs() < 1e-9);
     check("comparison", obs.comparison == COMPARISON);
     check("statistic", obs.statistic == STATISTIC);
-    check("period", obs.period == PERIOD_S);
-    check(
-        "evaluation periods",
-        obs.evaluation_periods == EVALUATION_PERIODS,
-    );
-    check(
-        "missing-data treatment",
-        obs.treat_missing == TREAT_MISSING_DATA,
-    );
+    check("period", obs.period == spec.period_s);
+    if (obs.datapoints_to_alarm, obs.evaluation_periods)
+        != (spec.datapoints_to_alarm, spec.evaluation_periods)
+    {
+        r.push(format!(
+            "datapoints to alarm ({} of {} → {} of {})",
+            obs.datapoints_to_alarm,
+            obs.evaluation_periods,
+            spec.datapoints_to_alarm,
+            spec.evaluation_periods
+        ));
+    }
+    if obs.treat_missing != spec.treat_missing_data {
+        r.push(format!(
+            "missing-data treatment ({} → {})",
+            obs.treat_missing, spec.treat_missing_data
+        ));
+    }
+    let mut check = |field: &str, ok: bool| {
+        if !ok {
+            r.push(field.to_string());
+        }
+    };
     check("description", obs.description == spec.description);
     check(
         "alarm actions",
@@ -305,7 +322,7 @@ fn diff(
             ..Change::new("iam-policy", &desired.decrypt_policy_name, Action::Update)
         },
         (Some(p), Some(k)) => {
-            let want = crate::policy::decrypt_only_policy(&k.arn);
+            let want = crate::policy::decrypt_only_policy(&k.arn, &desired.function.name);
             let ok = p.document.as_ref().is_some_and(|d| same_document(d, &want));
             Change::diff(
                 "iam-policy",
@@ -449,9 +466,21 @@ fn diff(
             .alarms
             .iter()
             .filter(|a| !desired.alarms.iter().any(|s| s.name == a.name))
-            .map(|a| Change {
-                reasons: vec!["target group no longer behind the ALBs".into()],
-                ..Change::new("alarm", &a.name, Action::Delete)
+            .map(|a| {
+                let unwatchable = desired.warnings.iter().any(|w| {
+                    a.tg_dimension
+                        .as_deref()
+                        .is_some_and(|d| w.is_about_dimension(d))
+                });
+                let reason = if unwatchable {
+                    "health checks disabled on the target group: nothing to alarm on"
+                } else {
+                    "target group no longer behind the ALBs"
+                };
+                Change {
+                    reasons: vec![reason.into()],
+                    ..Change::new("alarm", &a.name, Action::Delete)
+                }
             }),
     );
 
@@ -544,6 +573,11 @@ fn plan_function(
             config.push(field.to_string());
         }
     }
+    // Compared in the form it is encrypted in (no `https://`, like the console blueprint);
+    // a ciphertext an older elb-watch made with the scheme is re-encrypted without it, so
+    // switching the function to the blueprint keeps working (it prepends `https://`).
+    let want = hook.map(stored_form);
+    let hook = want.as_ref();
     let encrypt_hook = match (hook, &f.hook) {
         _ if new_key && report_only => {
             config.push("webhook URL (encrypted with a key that is gone)".to_string());
@@ -568,12 +602,20 @@ fn plan_function(
             true
         }
         (Some(want), Some(have)) if want == have => false,
+        (Some(want), Some(have)) if *want == stored_form(have) => {
+            config.push(OLD_FORM.to_string());
+            true
+        }
         (Some(_), Some(_)) => {
             config.push("webhook URL".to_string());
             true
         }
         (Some(_), None) => {
             config.push("webhook URL (was missing or undecryptable)".to_string());
+            true
+        }
+        (None, Some(have)) if !is_stored_form(have) => {
+            config.push(OLD_FORM.to_string());
             true
         }
         (None, Some(_)) => false,
@@ -633,30 +675,55 @@ fn refuse_foreign(desired: &Desired, observed: &Observed) -> Result<()> {
 mod tests {
     use super::*;
     use crate::bundle::Arch;
+    use crate::discovery::TargetGroup;
     use crate::secret::Secret;
     use crate::state::desired::{Identity, Inputs, desired};
     use crate::state::observed::FunctionObs;
 
-    fn want(arch: Arch) -> Desired {
-        let inputs = Inputs {
+    const URL: &str = "https://hooks.slack.com/services/T0/B0/SECRET";
+
+    fn inputs(arch: Arch) -> Inputs {
+        Inputs {
             env: "prod".into(),
-            albs: vec![],
+            albs: vec!["web-alb".into()],
             channel: None,
             min_healthy: 1,
             email: None,
             log_retention_days: 30,
+            permissions_boundary: None,
             code_sha256: "sha".into(),
             arch,
             prebuilt_code: false,
-        };
-        desired(
-            &inputs,
-            &Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1"),
-            &[],
-        )
+        }
     }
 
-    /// The function exactly as `want(arch)` describes it.
+    fn identity() -> Identity {
+        Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1")
+    }
+
+    fn want_arch(arch: Arch) -> Desired {
+        desired(&inputs(arch), &identity(), &[])
+    }
+
+    fn want(groups: &[TargetGroup]) -> Desired {
+        desired(&inputs(Arch::X86_64), &identity(), groups)
+    }
+
+    fn tg(name: &str, health_checks: bool) -> TargetGroup {
+        TargetGroup {
+            name: name.into(),
+            arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/abc"),
+            dimension: format!("targetgroup/{name}/abc"),
+            protocol: "HTTP".into(),
+            port: Some(80),
+            target_type: if health_checks { "instance" } else { "lambda" }.into(),
+            health_check_enabled: health_checks,
+            load_balancer: "web-alb".into(),
+            load_balancer_dimension: "app/web-alb/def".into(),
+        }
+    }
+
+    /// The function exactly as `want_arch(arch)` describes it.
     fn deployed(d: &Desired, arch: &str) -> Observed {
         let f = &d.function;
         Observed {
@@ -670,7 +737,90 @@ mod tests {
                 architecture: arch.into(),
                 description: f.description.clone(),
                 owned: true,
-                hook: Some(Secret::new("https://hooks.slack.com/services/T/B/X")),
+                hook: Some(Secret::new("hooks.slack.com/services/T/B/X")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// The alarm as `up` makes it, observed.
+    fn observed_alarm(d: &Desired, spec: &AlarmSpec) -> AlarmObs {
+        AlarmObs {
+            name: spec.name.clone(),
+            namespace: NAMESPACE.into(),
+            metric: METRIC.into(),
+            lb_dimension: Some(spec.lb_dimension.clone()),
+            tg_dimension: Some(spec.tg_dimension.clone()),
+            statistic: STATISTIC.into(),
+            period: spec.period_s,
+            evaluation_periods: spec.evaluation_periods,
+            datapoints_to_alarm: spec.datapoints_to_alarm,
+            threshold: spec.threshold,
+            comparison: COMPARISON.into(),
+            treat_missing: spec.treat_missing_data.clone(),
+            description: spec.description.clone(),
+            actions_enabled: true,
+            alarm_actions: vec![d.topic_arn.clone()],
+            ok_actions: vec![d.topic_arn.clone()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_alarm_with_the_old_missing_data_settings_must_be_updated() {
+        let d = want(&[tg("web-tg", true)]);
+        let current = observed_alarm(&d, &d.alarms[0]);
+        assert!(alarm_drift(&d.alarms[0], &current, &d.topic_arn).is_empty());
+        let old = AlarmObs {
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            treat_missing: "missing".into(),
+            ..current
+        };
+        let o = Observed {
+            alarms: vec![old],
+            ..Default::default()
+        };
+        let p = drift(&d, &o);
+        assert_eq!(p.alarms[0].action, Action::Update);
+        assert_eq!(
+            p.alarms[0].reasons,
+            [
+                "datapoints to alarm (1 of 1 → 2 of 3)",
+                "missing-data treatment (missing → breaching)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_alarm_of_a_target_group_without_health_checks_is_deleted_saying_why() {
+        let d = want(&[tg("web-tg", true), tg("fn-tg", false)]);
+        assert_eq!(d.alarms.len(), 1);
+        let mut fn_alarm = observed_alarm(&d, &d.alarms[0]);
+        fn_alarm.name = "elb-watch-prod-fn-tg-HealthyHostCount".into();
+        fn_alarm.tg_dimension = Some("targetgroup/fn-tg/abc".into());
+        let o = Observed {
+            alarms: vec![observed_alarm(&d, &d.alarms[0]), fn_alarm],
+            ..Default::default()
+        };
+        let p = drift(&d, &o);
+        let gone = p
+            .alarms
+            .iter()
+            .find(|c| c.action == Action::Delete)
+            .unwrap();
+        assert_eq!(gone.name, "elb-watch-prod-fn-tg-HealthyHostCount");
+        assert!(
+            gone.reasons[0].contains("health checks disabled"),
+            "{gone:?}"
+        );
+    }
+
+    fn with_hook(plaintext: &str) -> Observed {
+        Observed {
+            function: Some(FunctionObs {
+                hook: Some(Secret::new(plaintext)),
                 ..Default::default()
             }),
             ..Default::default()
@@ -679,7 +829,7 @@ mod tests {
 
     #[test]
     fn a_function_on_another_architecture_gets_its_code_updated() {
-        let d = want(Arch::Arm64);
+        let d = want_arch(Arch::Arm64);
         let same = plan_function(
             &d,
             &deployed(&d, "arm64"),
@@ -712,5 +862,45 @@ mod tests {
             "{:?}",
             moved.change.reasons
         );
+    }
+
+    fn hook_change(o: &Observed, given: Option<&str>) -> FunctionChange {
+        let d = want(&[]);
+        let given = given.map(Secret::new);
+        plan_function(&d, o, given.as_ref(), false, Strictness::NeedHook).unwrap()
+    }
+
+    #[test]
+    fn the_webhook_is_compared_in_its_stored_form_without_https() {
+        let stored = URL.strip_prefix("https://").unwrap();
+        // Deployed as the blueprint stores it, same URL given: nothing to re-encrypt.
+        let f = hook_change(&with_hook(stored), Some(URL));
+        assert!(!f.encrypt_hook, "{f:?}");
+        // Another URL: re-encrypted.
+        let f = hook_change(
+            &with_hook(stored),
+            Some("https://hooks.slack.com/services/X"),
+        );
+        assert!(f.encrypt_hook);
+        assert!(f.change.reasons.contains(&"webhook URL".to_string()));
+        // An http URL (local sinks) keeps its scheme and compares equal to itself.
+        let f = hook_change(
+            &with_hook("http://127.0.0.1:9/h"),
+            Some("http://127.0.0.1:9/h"),
+        );
+        assert!(!f.encrypt_hook);
+    }
+
+    #[test]
+    fn an_old_form_ciphertext_with_https_is_re_encrypted_even_without_a_url_given() {
+        for given in [Some(URL), None] {
+            let f = hook_change(&with_hook(URL), given);
+            assert!(f.encrypt_hook, "{given:?}: {f:?}");
+            assert!(f.change.reasons.contains(&OLD_FORM.to_string()), "{f:?}");
+        }
+        // status reports it as drift too.
+        let d = want(&[]);
+        let p = drift(&d, &with_hook(URL));
+        assert!(p.function.change.reasons.contains(&OLD_FORM.to_string()));
     }
 }

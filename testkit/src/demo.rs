@@ -151,8 +151,8 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
         &api,
         &alarm,
         "ALARM",
-        "Threshold Crossed: 1 out of the last 1 datapoints [0.0] was less than the threshold \
-         (1.0) (minimum 1 datapoint for OK -> ALARM transition).",
+        "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were less than the \
+         threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).",
     )
     .await?;
     ensure!(
@@ -169,8 +169,8 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
         &api,
         &alarm,
         "OK",
-        "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was not less than the \
-         threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).",
+        "Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were not less \
+         than the threshold (1.0) (minimum 2 datapoints for ALARM -> OK transition).",
     )
     .await?;
     ensure!(

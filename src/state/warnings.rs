@@ -1,0 +1,103 @@
+//! What `up` and `status` warn about but do not change: target groups a HealthyHostCount alarm
+//! cannot watch. Pure; rendered by `output/`.
+
+use crate::discovery::TargetGroup;
+use serde::Serialize;
+
+/// Kind of a [`Warning`].
+pub const HEALTH_CHECKS_DISABLED: &str = "health-checks-disabled";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// e.g. `health-checks-disabled`.
+    pub kind: &'static str,
+    pub load_balancer: String,
+    pub target_group: String,
+    pub target_group_arn: String,
+    /// One line for people: what is wrong, what elb-watch does about it, what to do.
+    pub message: String,
+}
+
+impl Warning {
+    /// Whether this warning is about the target group an alarm's `TargetGroup` dimension
+    /// (`targetgroup/NAME/ID`) names.
+    pub fn is_about_dimension(&self, tg_dimension: &str) -> bool {
+        self.target_group_arn
+            .strip_suffix(tg_dimension)
+            .is_some_and(|head| head.ends_with(':'))
+    }
+}
+
+/// A target group whose health checks are disabled has no healthy targets to count: its
+/// targets are `unavailable` (`Target.HealthCheckDisabled`,
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>),
+/// so a HealthyHostCount alarm on it would say nothing true — with missing data treated as
+/// breaching it would page forever. elb-watch makes no alarm for it and says so instead.
+/// Lambda target groups have health checks off by default
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html>).
+pub fn is_watchable(tg: &TargetGroup) -> bool {
+    tg.health_check_enabled
+}
+
+pub fn target_group_warnings(groups: &[TargetGroup]) -> Vec<Warning> {
+    groups
+        .iter()
+        .filter(|tg| !is_watchable(tg))
+        .map(|tg| {
+            let kind = if tg.target_type == "lambda" {
+                " (a Lambda target group: health checks are off unless enabled)"
+            } else {
+                ""
+            };
+            Warning {
+                kind: HEALTH_CHECKS_DISABLED,
+                load_balancer: tg.load_balancer.clone(),
+                target_group: tg.name.clone(),
+                target_group_arn: tg.arn.clone(),
+                message: format!(
+                    "target group {} behind {} has health checks disabled{kind}: it has no \
+                     healthy-target count to alarm on, so it is NOT watched. Enable them \
+                     (aws elbv2 modify-target-group --target-group-arn {} \
+                     --health-check-enabled) and run up again",
+                    tg.name, tg.load_balancer, tg.arn
+                ),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tg(name: &str, target_type: &str, enabled: bool) -> TargetGroup {
+        TargetGroup {
+            name: name.into(),
+            arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/abc"),
+            dimension: format!("targetgroup/{name}/abc"),
+            protocol: "HTTP".into(),
+            port: None,
+            target_type: target_type.into(),
+            health_check_enabled: enabled,
+            load_balancer: "web-alb".into(),
+            load_balancer_dimension: "app/web-alb/def".into(),
+        }
+    }
+
+    #[test]
+    fn only_target_groups_without_health_checks_are_warned_about() {
+        let w = target_group_warnings(&[
+            tg("web-tg", "instance", true),
+            tg("fn-tg", "lambda", false),
+            tg("checked-fn-tg", "lambda", true),
+        ]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].kind, HEALTH_CHECKS_DISABLED);
+        assert_eq!(w[0].target_group, "fn-tg");
+        assert!(w[0].message.contains("NOT watched"), "{}", w[0].message);
+        assert!(w[0].message.contains("Lambda target group"));
+        assert!(w[0].is_about_dimension("targetgroup/fn-tg/abc"));
+        assert!(!w[0].is_about_dimension("targetgroup/web-tg/abc"));
+        assert!(!w[0].is_about_dimension("g/fn-tg/abc"));
+    }
+}
