@@ -1,8 +1,13 @@
-//! A moto server (the AWS emulator) on 127.0.0.1, one per caller, stopped on drop.
+//! A moto server (the AWS emulator) on 127.0.0.1, one per caller, stopped on drop, behind the
+//! strict-AWS layer ([`crate::strict`]): [`Emulator::endpoint_url`] and [`Emulator::aws_env`]
+//! point at the layer, [`Emulator::moto_url`] at moto itself (for seeding and moto-api calls).
+//! `ELB_WATCH_STRICT=off` (or [`Emulator::start_with`]`(StrictConfig::off())`) leaves the
+//! layer out.
 //!
 //! Needs `scripts/emulator.sh setup` to have made `.venv` (or `ELB_WATCH_MOTO_SERVER` pointing at
 //! a `moto_server` executable). Each emulator has its own state, so tests run in parallel.
 
+use crate::strict::{BackgroundProxy, StrictConfig, StrictProxy};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -21,6 +26,8 @@ pub struct Emulator {
     child: Child,
     port: u16,
     recording: PathBuf,
+    /// The strict layer in front of moto (`None` when switched off).
+    strict: Option<BackgroundProxy>,
 }
 
 /// One AWS API request the emulator received while recording.
@@ -57,8 +64,22 @@ fn free_port() -> Result<u16> {
 }
 
 impl Emulator {
-    /// Start a fresh emulator on a free port and wait until it answers (≤ 20 s).
+    /// Start a fresh emulator on a free port and wait until it answers (≤ 20 s), behind the
+    /// strict layer configured by [`StrictConfig::from_env`] (all rules on by default).
     pub fn start() -> Result<Self> {
+        Self::start_with(StrictConfig::from_env())
+    }
+
+    /// [`Emulator::start`] with an explicit strict-layer configuration.
+    pub fn start_with(config: StrictConfig) -> Result<Self> {
+        let mut emu = Self::start_moto()?;
+        if config.enabled {
+            emu.strict = Some(BackgroundProxy::start(&emu.moto_url(), config)?);
+        }
+        Ok(emu)
+    }
+
+    fn start_moto() -> Result<Self> {
         let server = moto_server_path();
         if !server.exists() {
             bail!(
@@ -84,6 +105,7 @@ impl Emulator {
                 child,
                 port,
                 recording,
+                strict: None,
             };
             match emu.wait_ready(Duration::from_secs(20)) {
                 Ok(()) => return Ok(emu),
@@ -115,13 +137,27 @@ impl Emulator {
         }
     }
 
+    /// moto's own port (the strict layer listens elsewhere).
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// For `--endpoint-url` / `AWS_ENDPOINT_URL`.
+    /// For `--endpoint-url` / `AWS_ENDPOINT_URL`: the strict layer, or moto when it is off.
     pub fn endpoint_url(&self) -> String {
+        match &self.strict {
+            Some(s) => s.proxy().endpoint_url(),
+            None => self.moto_url(),
+        }
+    }
+
+    /// moto itself, bypassing the strict layer: for seeding topologies and moto-api calls.
+    pub fn moto_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The strict layer in front of moto, when on (its configuration and statistics).
+    pub fn strict(&self) -> Option<&StrictProxy> {
+        self.strict.as_ref().map(BackgroundProxy::proxy)
     }
 
     /// Environment for a process that should talk to this emulator (AWS CLI conventions).
@@ -161,8 +197,14 @@ impl Emulator {
         Ok((status, body))
     }
 
-    /// Start recording every API request (clears an earlier recording).
+    /// Start recording every API request (clears an earlier recording). With the strict layer
+    /// on, the layer records what it receives (moto would also see the layer's own side calls);
+    /// otherwise moto's recorder does.
     pub fn start_recording(&self) -> Result<()> {
+        if let Some(strict) = self.strict() {
+            strict.start_recording();
+            return Ok(());
+        }
         self.http("POST", "/moto-api/recorder/reset-recording")?;
         let (status, _) = self.http("POST", "/moto-api/recorder/start-recording")?;
         anyhow::ensure!(status == 200, "moto refused to start recording ({status})");
@@ -171,6 +213,9 @@ impl Emulator {
 
     /// Stop recording and return what the emulator received since `start_recording`.
     pub fn stop_recording(&self) -> Result<Vec<RecordedCall>> {
+        if let Some(strict) = self.strict() {
+            return Ok(strict.stop_recording());
+        }
         self.http("POST", "/moto-api/recorder/stop-recording")?;
         let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
         text.lines()
@@ -182,6 +227,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        self.strict.take();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.recording);

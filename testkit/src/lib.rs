@@ -8,6 +8,7 @@
 //!   faulty or rate-limited sink, with delivery / loss / duplicate figures.
 //! - [`bench`]: machine description and quantiles for the benchmark programs.
 //! - [`throttle_proxy`]: answers chosen AWS calls with throttling errors, then forwards.
+//! - [`strict`]: the strict-AWS layer between the code under test and moto (on by default).
 //! - [`demo`]: the end-to-end demo flow built from the above.
 
 pub mod bench;
@@ -18,6 +19,7 @@ pub mod fault_run;
 pub mod runtime_api;
 pub mod server;
 pub mod slack_sink;
+pub mod strict;
 pub mod throttle_proxy;
 pub mod topology;
 

@@ -26,7 +26,9 @@ fn python() -> std::path::PathBuf {
 fn script(emu: &Emulator) -> Command {
     let mut cmd = Command::new(python());
     cmd.arg(crate::repo_root().join("scripts/topology.py"))
-        .args(["--endpoint", &emu.endpoint_url()]);
+        // Straight to moto: seeding and stand-ins for CloudWatch are not what the strict layer
+        // is about, and must not be throttled or delayed by it.
+        .args(["--endpoint", &emu.moto_url()]);
     cmd
 }
 

@@ -1,0 +1,445 @@
+//! The strict-AWS layer: an HTTP proxy between the code under test and the emulator (moto) that
+//! enforces what AWS documents and moto lets through. Every rule lives in its own module and
+//! names, in a comment, the AWS page it models; `docs/strict-layer.md` has the table.
+//!
+//! ```text
+//!  SDK ──► StrictProxy ──► moto
+//!          1. throttling (token buckets at AWS's default quotas)        throttle.rs
+//!          2. answer a page from the proxy's own pagination stash        paging.rs
+//!          3. refuse: invalid tags, function busy, role not yet visible  tags.rs, lambda.rs, propagation.rs
+//!          4. forward unchanged (signature, Host and body as sent)
+//!          5. record (created roles/functions/tagged ARNs) and rewrite the answer:
+//!             function state, GetFunction without Tags, Tagging API lag, small pages,
+//!             a new alarm in INSUFFICIENT_DATA                          lambda.rs, tagging.rs, paging.rs, alarms.rs
+//! ```
+//!
+//! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
+//! IAM enforcement is on); only answers are. Calls to `/moto-api/…` pass straight through.
+
+pub mod alarms;
+pub mod lambda;
+pub mod paging;
+pub mod propagation;
+pub mod protocol;
+pub mod tagging;
+pub mod tags;
+pub mod throttle;
+
+use crate::emulator::{RecordedCall, parse_recorded};
+use anyhow::Result;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use protocol::{Call, Protocol};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the layer enforces. [`StrictConfig::default`] is everything on, with delays short
+/// enough for the test suite (the real AWS figures are next to each field).
+#[derive(Debug, Clone)]
+pub struct StrictConfig {
+    /// Off: no proxy at all, the SDK talks to moto directly.
+    pub enabled: bool,
+    /// Tag keys/values checked against the documented limits (tags.rs).
+    pub tags: bool,
+    /// How long a new function stays `State: Pending`. AWS: typically 1–5 s for a zip
+    /// function outside a VPC, up to minutes with VPC/EFS. Default 2 s.
+    pub lambda_pending: Duration,
+    /// How long `LastUpdateStatus: InProgress` lasts after an update. AWS: typically 1–10 s.
+    /// Default 2 s.
+    pub lambda_update: Duration,
+    /// How long a new role cannot be assumed by Lambda / named in a key policy. AWS: IAM is
+    /// eventually consistent, "changes may take several seconds" and up to ~10 s in practice.
+    /// Default 3 s.
+    pub role_propagation: Duration,
+    /// How long a newly created / tagged resource stays invisible to Tagging API GetResources.
+    /// AWS: seconds to minutes. Default 3 s.
+    pub tagging_lag: Duration,
+    /// Resources per Tagging API GetResources page (0: moto's). Default 1.
+    pub tagging_page_size: usize,
+    /// Items per page of every other paginated list/describe call (0: moto's). Default 2.
+    pub page_size: usize,
+    /// Multiplier of AWS's default request-rate quotas (1.0: the documented defaults; 0: no
+    /// throttling). Default 1.0.
+    pub rate_scale: f64,
+    /// GetFunction answers without `Tags` (a caller without `lambda:ListTags`). Default on.
+    pub strip_function_tags: bool,
+    /// A new alarm starts in INSUFFICIENT_DATA; an updated one keeps its state. Default on.
+    pub alarm_initial_state: bool,
+}
+
+impl Default for StrictConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tags: true,
+            lambda_pending: Duration::from_secs(2),
+            lambda_update: Duration::from_secs(2),
+            role_propagation: Duration::from_secs(3),
+            tagging_lag: Duration::from_secs(3),
+            tagging_page_size: 1,
+            page_size: 2,
+            rate_scale: 1.0,
+            strip_function_tags: true,
+            alarm_initial_state: true,
+        }
+    }
+}
+
+impl StrictConfig {
+    /// No strict layer: the emulator as is (for debugging a test).
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            tags: false,
+            lambda_pending: Duration::ZERO,
+            lambda_update: Duration::ZERO,
+            role_propagation: Duration::ZERO,
+            tagging_lag: Duration::ZERO,
+            tagging_page_size: 0,
+            page_size: 0,
+            rate_scale: 0.0,
+            strip_function_tags: false,
+            alarm_initial_state: false,
+        }
+    }
+
+    /// The proxy in place but every rule off: a transparent pass-through. Tests switch single
+    /// rules on from here.
+    pub fn none() -> Self {
+        Self {
+            enabled: true,
+            ..Self::off()
+        }
+    }
+
+    /// [`StrictConfig::default`], or [`StrictConfig::off`] when `ELB_WATCH_STRICT=off`;
+    /// `ELB_WATCH_STRICT_RATE_SCALE=<f64>` scales the request-rate quotas (0 = no throttling).
+    pub fn from_env() -> Self {
+        let mut c = match std::env::var("ELB_WATCH_STRICT").as_deref() {
+            Ok("off") | Ok("0") | Ok("false") => return Self::off(),
+            _ => Self::default(),
+        };
+        if let Some(scale) = std::env::var("ELB_WATCH_STRICT_RATE_SCALE")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            c.rate_scale = scale;
+        }
+        c
+    }
+}
+
+/// Mutable state shared by the rules.
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) throttle: throttle::Buckets,
+    pub(crate) paging: paging::Stash,
+    pub(crate) lambda: lambda::Functions,
+    pub(crate) roles: propagation::Roles,
+    pub(crate) tagging: tagging::Changes,
+    /// rule:operation → how many times the rule acted.
+    pub(crate) stats: BTreeMap<String, usize>,
+}
+
+impl Inner {
+    pub(crate) fn count(&mut self, rule: &str, op: &str) {
+        *self.stats.entry(format!("{rule}:{op}")).or_default() += 1;
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: StrictConfig,
+    pub(crate) upstream: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) inner: Mutex<Inner>,
+    /// Requests received while recording (`None`: not recording).
+    recording: Mutex<Option<Vec<RecordedCall>>>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The proxy; stops when dropped.
+pub struct StrictProxy {
+    shared: Arc<Shared>,
+    server: crate::server::LocalServer,
+}
+
+impl StrictProxy {
+    /// Serve in the current tokio runtime, forwarding to `upstream` (moto's URL).
+    pub async fn start(upstream: &str, config: StrictConfig) -> Result<Self> {
+        let shared = Arc::new(Shared {
+            config,
+            upstream: upstream.trim_end_matches('/').to_string(),
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(32)
+                .build()?,
+            inner: Mutex::new(Inner::default()),
+            recording: Mutex::new(None),
+        });
+        // CreateFunction carries the ~10 MB zip: lift axum's 2 MB default body limit.
+        let app = Router::new()
+            .fallback(handle)
+            .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+            .with_state(Arc::clone(&shared));
+        let server = crate::server::LocalServer::start(app).await?;
+        Ok(Self { shared, server })
+    }
+
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.server.addr())
+    }
+
+    pub fn config(&self) -> &StrictConfig {
+        &self.shared.config
+    }
+
+    /// How often each rule acted, as `rule:Operation` → count (`throttled:PutMetricAlarm`,
+    /// `paged:DescribeAlarms`, `refused-tags:CreateRole`, `conflict:UpdateFunctionCode`, …).
+    pub fn stats(&self) -> BTreeMap<String, usize> {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Start recording the AWS requests the layer accepts (clears an earlier recording). The
+    /// layer records what the code under test sent — moto's own recorder would also see the
+    /// layer's side calls and miss the pages it serves itself. Throttled attempts are not
+    /// recorded (see `stats()`, `throttled:*`).
+    pub fn start_recording(&self) {
+        *self
+            .shared
+            .recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    }
+
+    /// Stop recording; what was received since `start_recording`, classified like moto's
+    /// recording ([`crate::emulator::parse_recorded`]).
+    pub fn stop_recording(&self) -> Vec<RecordedCall> {
+        self.shared
+            .recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default()
+    }
+
+    /// Sum of `stats()` entries whose rule is `rule`.
+    pub fn count(&self, rule: &str) -> usize {
+        let prefix = format!("{rule}:");
+        self.stats()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+/// An answer from moto, before the rules rewrite it.
+pub(crate) struct Upstream {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Upstream {
+    pub(crate) fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub(crate) fn into_response(self) -> Response {
+        let mut out = (self.status, self.body).into_response();
+        for (k, v) in self.headers.iter() {
+            if k != "content-length" && k != "transfer-encoding" && k != "connection" {
+                out.headers_mut().insert(k, v.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Send a request to moto exactly as received (Host and signature included).
+pub(crate) async fn forward(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Upstream, String> {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut req = shared
+        .client
+        .request(method.clone(), format!("{}{path}", shared.upstream))
+        .body(body);
+    for (k, v) in headers.iter() {
+        if k != "content-length" && k != "connection" && k != "transfer-encoding" {
+            req = req.header(k, v);
+        }
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.map_err(|e| e.to_string())?;
+    Ok(Upstream {
+        status,
+        headers,
+        body,
+    })
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = protocol::parse(&method, &uri, &headers, &body);
+    let aws = !matches!(call.protocol, Protocol::Other | Protocol::Cbor);
+    if !aws || !shared.config.enabled {
+        return match forward(&shared, &method, &uri, &headers, body).await {
+            Ok(up) => up.into_response(),
+            Err(e) => (StatusCode::BAD_GATEWAY, e).into_response(),
+        };
+    }
+    if shared.config.rate_scale > 0.0 {
+        let mut inner = shared.lock();
+        if let Some(resp) = throttle::check(&mut inner, &shared.config, &call) {
+            return resp;
+        }
+    }
+    record(&shared, &method, &uri, &headers, &body);
+    if let Some(resp) = before(&shared, &call) {
+        return resp;
+    }
+    let prior = alarms::before(&shared, &call, &headers).await;
+    let up = match forward(&shared, &method, &uri, &headers, body).await {
+        Ok(up) => up,
+        Err(e) => return (StatusCode::BAD_GATEWAY, e).into_response(),
+    };
+    let up = after(&shared, &call, up);
+    alarms::after(&shared, &call, &headers, prior, up.ok()).await;
+    up.into_response()
+}
+
+/// Add the request to the recording, when recording.
+fn record(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+    let mut rec = shared.recording.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(calls) = rec.as_mut() else {
+        return;
+    };
+    let headers_json: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.into())))
+        .collect();
+    let entry = serde_json::json!({
+        "headers": headers_json,
+        "method": method.as_str(),
+        "url": format!("http://strict{uri}"),
+        "body": base64::engine::general_purpose::STANDARD.encode(body),
+        "body_encoded": true,
+    });
+    if let Ok(call) = parse_recorded(&entry) {
+        calls.push(call);
+    }
+}
+
+/// The rules that may answer instead of moto, in order (throttling came first).
+fn before(shared: &Shared, call: &Call) -> Option<Response> {
+    let c = &shared.config;
+    let mut inner = shared.lock();
+    if let Some(resp) = paging::from_stash(&mut inner, c, call) {
+        return Some(resp);
+    }
+    if c.tags
+        && let Some(resp) = tags::check(call)
+    {
+        inner.count("refused-tags", &call.operation);
+        return Some(resp);
+    }
+    if let Some(resp) = lambda::check(&mut inner, c, call) {
+        return Some(resp);
+    }
+    if let Some(resp) = propagation::check(&mut inner, c, call) {
+        return Some(resp);
+    }
+    None
+}
+
+/// Record what moto did and rewrite its answer.
+fn after(shared: &Shared, call: &Call, mut up: Upstream) -> Upstream {
+    let c = &shared.config;
+    let mut inner = shared.lock();
+    if up.ok() {
+        propagation::record(&mut inner, c, call, &up);
+        tagging::record(&mut inner, c, call, &up);
+        lambda::record(&mut inner, c, call, &up);
+        up = lambda::rewrite(&mut inner, c, call, up);
+        up = tagging::rewrite(&mut inner, c, call, up);
+        up = paging::rewrite(&mut inner, c, call, up);
+    }
+    up
+}
+
+/// A [`StrictProxy`] on its own tokio runtime (for sync callers such as
+/// [`crate::emulator::Emulator`]); stops when dropped, also from inside another runtime.
+pub struct BackgroundProxy {
+    proxy: Option<StrictProxy>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl BackgroundProxy {
+    pub fn start(upstream: &str, config: StrictConfig) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("strict-proxy")
+            .enable_all()
+            .build()?;
+        let upstream = upstream.to_string();
+        // block_on must not run inside another runtime: start from a plain thread.
+        let (proxy, runtime) = std::thread::scope(|s| {
+            s.spawn(move || {
+                let proxy = runtime.block_on(StrictProxy::start(&upstream, config));
+                (proxy, runtime)
+            })
+            .join()
+            .expect("strict proxy start thread panicked")
+        });
+        Ok(Self {
+            proxy: Some(proxy?),
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn proxy(&self) -> &StrictProxy {
+        self.proxy.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for BackgroundProxy {
+    fn drop(&mut self) {
+        // Dropping the server aborts its task; it must happen while the runtime still exists.
+        if let Some(rt) = self.runtime.as_ref() {
+            let _guard = rt.enter();
+            self.proxy.take();
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
