@@ -49,7 +49,10 @@ pub(crate) fn record(inner: &mut Inner, call: &Call) {
 /// Before moto: refuse tags on a just-deleted topic's ARN.
 pub(crate) fn check(inner: &mut Inner, call: &Call) -> Option<Response> {
     let name = if call.is("sns", "CreateTopic")
-        && call.params.iter().any(|(k, _)| k.starts_with("Tags.member."))
+        && call
+            .params
+            .iter()
+            .any(|(k, _)| k.starts_with("Tags.member."))
     {
         call.value("Name")?
     } else if call.is("sns", "TagResource") {
@@ -57,10 +60,7 @@ pub(crate) fn check(inner: &mut Inner, call: &Call) -> Option<Response> {
     } else {
         return None;
     };
-    let deleted = *inner
-        .stale_tags
-        .0
-        .get(&format!("{}:{name}", call.region))?;
+    let deleted = *inner.stale_tags.0.get(&format!("{}:{name}", call.region))?;
     if deleted.elapsed() >= window() {
         return None;
     }
