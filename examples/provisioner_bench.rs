@@ -1,6 +1,10 @@
 //! Provisioner figures: API calls (mutating / read) and wall time of a fresh `up` and of a
 //! no-op `up`, against the local emulator, for 1 ALB / 1 target group and for 10 ALBs / 50
 //! target groups; and how much the steps overlap (sum of step times vs the apply's wall time).
+//! Then 20 ALBs × 10 target groups (200 alarms): `up`, no-op `up`, `status`, `down`, each with
+//! the calls the strict layer accepted, the throttled answers it gave (each one an SDK retry)
+//! and the wall time — at AWS's default request-rate quotas unless
+//! `ELB_WATCH_STRICT_RATE_SCALE` says otherwise.
 //!
 //!     scripts/emulator.sh setup && cargo run --release --example provisioner_bench [-- RUNS]
 //!
@@ -10,30 +14,14 @@
 
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::{bench, bins, topology};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
 const HOOK: &str = "https://hooks.slack.com/services/T0BENCH/B0BENCH/bench";
 
-/// `albs` ALBs, each with one listener whose default action and rules reach `tgs_per_alb`
-/// target groups.
 fn spec(albs: usize, tgs_per_alb: usize) -> Value {
-    let mut groups = Vec::new();
-    let mut lbs = Vec::new();
-    for a in 0..albs {
-        let names: Vec<String> = (0..tgs_per_alb).map(|t| format!("a{a}-tg{t}")).collect();
-        groups.extend(names.iter().map(|n| json!({"name": n, "targets": [0]})));
-        let rules: Vec<Value> = names[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, n)| json!({"path": format!("/r{i}/*"), "forward": [n]}))
-            .collect();
-        lbs.push(json!({"name": format!("alb-{a}"), "listeners": [
-            {"port": 80, "default": [names[0]], "rules": rules}
-        ]}));
-    }
-    json!({"instances": 1, "target_groups": groups, "load_balancers": lbs})
+    topology::fleet(albs, tgs_per_alb)
 }
 
 struct Run {
@@ -146,6 +134,76 @@ fn main() -> anyhow::Result<()> {
         println!(
             "{label}: fresh up — steps' summed time is {overlap:.2}× the apply's wall time \
              (independent steps overlap); {in_process} ms measured inside the process"
+        );
+    }
+    fleet(&bin, runs)?;
+    Ok(())
+}
+
+/// One command of the 20 × 10 run: exit code, calls accepted by the strict layer, throttled
+/// answers, wall time.
+fn command(bin: &Path, emu: &Emulator, args: &[String]) -> anyhow::Result<(usize, usize, f64)> {
+    let strict = emu.strict().expect("strict layer on");
+    let throttled_before = strict.count("throttled");
+    emu.start_recording()?;
+    let started = std::time::Instant::now();
+    let out = Command::new(bin)
+        .envs(emu.aws_env())
+        .env("ELB_WATCH_SLACK_URL", HOOK)
+        .args(["--env", "fleet", "--output", "json", "--no-progress"])
+        .args(args)
+        .output()?;
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let calls = emu.stop_recording()?.len();
+    anyhow::ensure!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((calls, strict.count("throttled") - throttled_before, wall_ms))
+}
+
+fn fleet(bin: &Path, runs: usize) -> anyhow::Result<()> {
+    let (albs, per) = (20, 10);
+    let scale = std::env::var("ELB_WATCH_STRICT_RATE_SCALE").unwrap_or_else(|_| "1".into());
+    println!(
+        "\n{albs} ALBs / {} TGs through the strict layer (rate quotas x{scale}; page size 2; \
+         Lambda Pending 2 s; role propagation 3 s), {runs} run(s), medians; failures abort",
+        albs * per
+    );
+    println!(
+        "{:<10} {:>7} {:>10} {:>10}",
+        "command", "calls", "throttled", "wall ms"
+    );
+    let alb_args = topology::fleet_alb_args(albs);
+    let commands: [(&str, Vec<String>); 4] = [
+        ("up", [vec!["up".to_string()], alb_args.clone()].concat()),
+        (
+            "no-op up",
+            [vec!["up".to_string()], alb_args.clone()].concat(),
+        ),
+        ("status", vec!["status".to_string()]),
+        ("down", vec!["down".to_string(), "--yes".to_string()]),
+    ];
+    let mut figures: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); commands.len()];
+    for _ in 0..runs {
+        let emu = Emulator::start()?;
+        anyhow::ensure!(
+            emu.strict().is_some(),
+            "unset ELB_WATCH_STRICT for this run"
+        );
+        topology::create(&emu, &spec(albs, per))?;
+        for (i, (_, args)) in commands.iter().enumerate() {
+            figures[i].push(command(bin, &emu, args)?);
+        }
+    }
+    for ((name, _), set) in commands.iter().zip(figures) {
+        println!(
+            "{:<10} {:>7} {:>10} {:>10.0}",
+            name,
+            median(set.iter().map(|f| f.0).collect()),
+            median(set.iter().map(|f| f.1).collect()),
+            median(set.iter().map(|f| f.2).collect()),
         );
     }
     Ok(())

@@ -114,18 +114,26 @@ async fn find_load_balancers(clients: &Clients, names: &[String]) -> Result<Vec<
             unique.push(n.clone());
         }
     }
-    let result = clients
-        .elb
-        .describe_load_balancers()
-        .set_names(Some(unique.clone()))
-        .send()
-        .await;
-    let found = match result {
-        Ok(out) => out.load_balancers().to_vec(),
-        // AWS fails the whole call when one name is unknown; some emulators just omit it.
-        Err(e) if errors::code(&e) == Some("LoadBalancerNotFound") => Vec::new(),
-        Err(e) => return Err(e).aws("DescribeLoadBalancers"),
-    };
+    // At most 20 names per call; every page of each answer.
+    // <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html>
+    let mut found = Vec::new();
+    for chunk in unique.chunks(20) {
+        let result = clients
+            .elb
+            .describe_load_balancers()
+            .set_names(Some(chunk.to_vec()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        match result {
+            Ok(lbs) => found.extend(lbs),
+            // AWS fails the whole call when one name is unknown; some emulators just omit it.
+            Err(e) if errors::code(&e) == Some("LoadBalancerNotFound") => {}
+            Err(e) => return Err(e).aws("DescribeLoadBalancers"),
+        }
+    }
     let is_found = |n: &String| found.iter().any(|lb| lb.load_balancer_name() == Some(n));
     if !unique.iter().all(is_found) {
         let existing = list_load_balancer_names(clients).await?;
@@ -249,19 +257,18 @@ async fn describe_target_groups(
     // DescribeTargetGroups accepts at most 20 ARNs per call.
     for chunk in wanted.chunks(20) {
         let arns: Vec<String> = chunk.iter().map(|(arn, _)| arn.clone()).collect();
-        let page = clients
+        let groups = clients
             .elb
             .describe_target_groups()
             .set_target_group_arns(Some(arns))
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .aws("DescribeTargetGroups")?;
         for (arn, lb) in chunk {
-            let Some(tg) = page
-                .target_groups()
-                .iter()
-                .find(|t| t.target_group_arn() == Some(arn))
-            else {
+            let Some(tg) = groups.iter().find(|t| t.target_group_arn() == Some(arn)) else {
                 continue;
             };
             out.push(TargetGroup {

@@ -13,7 +13,8 @@ use aws_sdk_lambda::types::{
     Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 fn environment(desired: &Desired, ciphertext: &str) -> Environment {
     let mut vars = HashMap::new();
@@ -74,45 +75,100 @@ pub async fn ensure_function(
             out.function_arn.context("CreateFunction returned no ARN")?
         }
         Action::Update => {
+            // The function may still be Pending or InProgress from an earlier run (one killed
+            // right after CreateFunction, or a concurrent deploy): the FIRST update waits too.
+            wait_until_ready(clients, &spec.name).await?;
             if change.code {
-                lambda
-                    .update_function_code()
-                    .function_name(&spec.name)
-                    .zip_file(Blob::new(bundle.zip()))
-                    .architectures(architecture.clone())
-                    .send()
-                    .await
-                    .aws("Lambda UpdateFunctionCode")?;
+                while_busy(clients, &spec.name, || async {
+                    lambda
+                        .update_function_code()
+                        .function_name(&spec.name)
+                        .zip_file(Blob::new(bundle.zip()))
+                        .architectures(architecture.clone())
+                        .send()
+                        .await
+                        .aws("Lambda UpdateFunctionCode")
+                })
+                .await?;
                 wait_until_ready(clients, &spec.name).await?;
             }
             if change.configuration {
-                retry::through_propagation(retry::budget(), || async {
-                    lambda
-                        .update_function_configuration()
-                        .function_name(&spec.name)
-                        .runtime(Runtime::from(spec.runtime.as_str()))
-                        .handler(&spec.handler)
-                        .role(&spec.role_arn)
-                        .memory_size(spec.memory_mb)
-                        .timeout(spec.timeout_s)
-                        .description(&spec.description)
-                        .environment(environment(desired, &ciphertext))
-                        .send()
-                        .await
-                        .aws("Lambda UpdateFunctionConfiguration")
+                while_busy(clients, &spec.name, || {
+                    retry::through_propagation(retry::budget(), || async {
+                        lambda
+                            .update_function_configuration()
+                            .function_name(&spec.name)
+                            .runtime(Runtime::from(spec.runtime.as_str()))
+                            .handler(&spec.handler)
+                            .role(&spec.role_arn)
+                            .memory_size(spec.memory_mb)
+                            .timeout(spec.timeout_s)
+                            .description(&spec.description)
+                            .environment(environment(desired, &ciphertext))
+                            .send()
+                            .await
+                            .aws("Lambda UpdateFunctionConfiguration")
+                    })
                 })
                 .await?;
                 wait_until_ready(clients, &spec.name).await?;
             }
             existing.map(|f| f.arn.clone()).unwrap_or_default()
         }
-        _ => existing.map(|f| f.arn.clone()).unwrap_or_default(),
+        _ => {
+            // Unchanged, but possibly still settling: the permission step that follows
+            // operates on the function, which Lambda refuses until it is ready.
+            if existing.is_some_and(|f| !f.is_ready()) {
+                wait_until_ready(clients, &spec.name).await?;
+            }
+            existing.map(|f| f.arn.clone()).unwrap_or_default()
+        }
     };
     Ok(arn)
 }
 
-/// Lambda refuses a second update while one is in progress: wait for Active / Successful.
-async fn wait_until_ready(clients: &Clients, name: &str) -> Result<()> {
+/// Lambda's refusal while a function is Pending or an update is InProgress: HTTP 409
+/// `ResourceConflictException`, "The operation cannot be performed at this time. An update is in
+/// progress for resource: …" (or "… The function is currently in the following state:
+/// Pending"). Not the other 409 of the same code, "already exists".
+/// <https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html>,
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html>
+pub fn is_busy(message: &str) -> bool {
+    message.contains("ResourceConflictException")
+        && (message.contains("operation cannot be performed at this time")
+            || message.contains("update is in progress")
+            || message.contains("currently in the following state"))
+}
+
+/// Attempts of an operation refused because the function was busy.
+const BUSY_ATTEMPTS: u32 = 10;
+
+/// Run `op`; while Lambda refuses it as busy (a window the state read can race), wait for the
+/// function to be ready and try again, a bounded number of times.
+async fn while_busy<T, F, Fut>(clients: &Clients, name: &str, mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < BUSY_ATTEMPTS && is_busy(&format!("{e:#}")) => {
+                tracing::info!(function = name, attempt, "function busy; waiting");
+                tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+                wait_until_ready(clients, name).await?;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Lambda refuses updates (and other operations on the function) while it is `Pending` after
+/// CreateFunction or its `LastUpdateStatus` is `InProgress` after an update: wait for `Active`
+/// and not `InProgress` (<https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html>).
+pub async fn wait_until_ready(clients: &Clients, name: &str) -> Result<()> {
     let started = Instant::now();
     loop {
         let cfg = clients
@@ -135,13 +191,16 @@ async fn wait_until_ready(clients: &Clients, name: &str) -> Result<()> {
                     .unwrap_or("no reason given")
             );
         }
-        if state == State::Active && update != LastUpdateStatus::InProgress {
+        // An Inactive function takes updates (they bring it back through Pending).
+        if matches!(state, State::Active | State::Inactive)
+            && update != LastUpdateStatus::InProgress
+        {
             return Ok(());
         }
         if started.elapsed() > Duration::from_secs(300) {
             bail!("the function {name} was not ready after 5 minutes");
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -153,27 +212,59 @@ pub async fn ensure_permission(
     topic_arn: &str,
 ) -> Result<()> {
     let lambda = &clients.lambda;
+    let name = &desired.function.name;
     if plan.permission.action == Action::Update {
-        lambda
-            .remove_permission()
-            .function_name(&desired.function.name)
-            .statement_id(&desired.permission_sid)
-            .send()
-            .await
-            .aws("Lambda RemovePermission")?;
+        while_busy(clients, name, || async {
+            lambda
+                .remove_permission()
+                .function_name(name)
+                .statement_id(&desired.permission_sid)
+                .send()
+                .await
+                .aws("Lambda RemovePermission")
+        })
+        .await?;
     }
     if plan.permission.action != Action::Unchanged {
-        lambda
-            .add_permission()
-            .function_name(&desired.function.name)
-            .statement_id(&desired.permission_sid)
-            .action("lambda:InvokeFunction")
-            .principal("sns.amazonaws.com")
-            .source_arn(topic_arn)
-            .source_account(&desired.identity.account_id)
-            .send()
-            .await
-            .aws("Lambda AddPermission")?;
+        while_busy(clients, name, || async {
+            lambda
+                .add_permission()
+                .function_name(name)
+                .statement_id(&desired.permission_sid)
+                .action("lambda:InvokeFunction")
+                .principal("sns.amazonaws.com")
+                .source_arn(topic_arn)
+                .source_account(&desired.identity.account_id)
+                .send()
+                .await
+                .aws("Lambda AddPermission")
+        })
+        .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_busy;
+
+    #[test]
+    fn busy_is_the_in_progress_conflict_not_already_exists() {
+        assert!(is_busy(
+            "Lambda UpdateFunctionCode: ResourceConflictException: The operation cannot be \
+             performed at this time. An update is in progress for resource: \
+             arn:aws:lambda:us-east-1:123456789012:function:elb-watch-dev-notifier"
+        ));
+        assert!(is_busy(
+            "Lambda AddPermission: ResourceConflictException: The operation cannot be performed \
+             at this time. The function is currently in the following state: Pending"
+        ));
+        assert!(!is_busy(
+            "Lambda AddPermission: ResourceConflictException: The statement id (x) provided \
+             already exists. Please provide a new statement id, or remove the existing statement."
+        ));
+        assert!(!is_busy(
+            "Lambda CreateFunction: ResourceConflictException: Function already exist: f"
+        ));
+    }
 }

@@ -2,10 +2,10 @@
 
 use super::retry;
 use crate::aws::{AwsResultExt, Clients};
-use crate::naming::{MANAGED_BY, Names, TAG_ENV, TAG_MANAGED_BY};
+use crate::naming::Names;
 use crate::secret::Secret;
 use crate::state::desired::Desired;
-use crate::state::observed::Observed;
+use crate::state::observed::{Observed, tagged_keys};
 use crate::state::plan::{Action, Plan};
 use anyhow::{Context, Result};
 use aws_sdk_kms::primitives::Blob;
@@ -163,51 +163,17 @@ fn kms_tags(env: &str) -> Vec<aws_sdk_kms::types::Tag> {
         .collect()
 }
 
-/// An enabled key tagged for this env that no alias points at: what an `up` killed between
-/// CreateKey and CreateAlias leaves. Found through the tagging API (one call), so a re-run
-/// adopts it instead of leaking a second key.
+/// An enabled key tagged for this env: what an `up` killed between CreateKey and CreateAlias
+/// leaves (no alias points at it yet). Found through KMS's own consistent listing
+/// ([`tagged_keys`]: ListKeys + ListResourceTags, every page), so a re-run adopts it instead of
+/// leaking a second key even when the Resource Groups Tagging API does not list it yet.
 async fn adoptable_key(clients: &Clients, desired: &Desired) -> Result<Option<Key>> {
-    use aws_sdk_resourcegroupstagging::types::TagFilter;
-    let out = clients
-        .tagging
-        .get_resources()
-        .resource_type_filters("kms:key")
-        .tag_filters(
-            TagFilter::builder()
-                .key(TAG_ENV)
-                .values(&desired.env)
-                .build(),
-        )
-        .tag_filters(
-            TagFilter::builder()
-                .key(TAG_MANAGED_BY)
-                .values(MANAGED_BY)
-                .build(),
-        )
-        .send()
-        .await
-        .aws("Tagging GetResources")?;
-    for mapping in out.resource_tag_mapping_list() {
-        let Some(arn) = mapping.resource_arn() else {
-            continue;
-        };
-        let meta = clients
-            .kms
-            .describe_key()
-            .key_id(arn)
-            .send()
-            .await
-            .aws("KMS DescribeKey")?
-            .key_metadata;
-        if let Some(meta) = meta
-            && meta.enabled()
-            && meta.key_state() == Some(&aws_sdk_kms::types::KeyState::Enabled)
-        {
-            return Ok(Some(Key {
-                id: meta.key_id().to_string(),
-                arn: meta.arn().unwrap_or(arn).to_string(),
-            }));
-        }
-    }
-    Ok(None)
+    let keys = tagged_keys(clients, &Names::new(&desired.env)).await?;
+    Ok(keys
+        .into_iter()
+        .find(|k| k.state == aws_sdk_kms::types::KeyState::Enabled.as_str())
+        .map(|k| Key {
+            id: k.key_id,
+            arn: k.arn,
+        }))
 }

@@ -1,6 +1,11 @@
-//! Waiting out IAM's propagation delay: a role created seconds ago can be refused by KMS
-//! ("invalid principals") and by Lambda ("cannot be assumed") for a while. Throttling and
-//! transient errors are retried by the SDK's own retry configuration, not here.
+//! Waiting out AWS's eventual consistency, where the SDK's retries do not apply (the errors are
+//! not transient by their codes):
+//! - IAM propagation: a role created seconds ago can be refused by KMS ("invalid principals")
+//!   and by Lambda ("cannot be assumed") for a while;
+//! - SNS `StaleTag`: tagging a topic (CreateTopic with tags) right after a topic of the same
+//!   name, hence the same ARN, was deleted (`down` then `up`).
+//!
+//! Throttling and transient errors are retried by the SDK's own retry configuration, not here.
 
 use anyhow::Result;
 use std::future::Future;
@@ -16,14 +21,76 @@ pub fn budget() -> Duration {
     Duration::from_secs(secs)
 }
 
+/// The refusals IAM propagation causes, worded as AWS words them:
+/// - Lambda CreateFunction / UpdateFunctionConfiguration: `InvalidParameterValueException`,
+///   "The role defined for the function cannot be assumed by Lambda."
+///   (<https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html>, errors;
+///   <https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>);
+/// - KMS CreateKey / PutKeyPolicy: `MalformedPolicyDocumentException`, "Policy contains a
+///   statement with one or more invalid principals." — KMS's own advice is to wait and retry
+///   when the principal is a role that was just created
+///   (<https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>,
+///   <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency>).
 pub fn is_propagation_error(message: &str) -> bool {
-    message.contains("cannot be assumed by Lambda")
-        || (message.contains("MalformedPolicyDocument") && message.contains("principal"))
+    (message.contains("InvalidParameterValueException")
+        && message.contains("cannot be assumed by Lambda"))
+        || (message.contains("MalformedPolicyDocumentException")
+            && message.contains("invalid principals"))
+}
+
+/// SNS's refusals while a deleted topic of the same ARN still lingers: `StaleTag`, "A tag has
+/// been added to a resource with the same ARN as a deleted resource. Wait a short while and then
+/// retry the operation.", and `ConcurrentAccess` ("Can't perform multiple operations on a tag
+/// simultaneously. Perform the operations sequentially."), both HTTP 400 on CreateTopic,
+/// TagResource and UntagResource
+/// (<https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html>, errors;
+/// <https://docs.aws.amazon.com/sns/latest/api/API_TagResource.html>).
+pub fn is_stale_tag_error(message: &str) -> bool {
+    message.contains("StaleTag") || message.contains("ConcurrentAccess")
+}
+
+/// How long to retry `StaleTag`, overridable with `ELB_WATCH_STALE_TAG_TIMEOUT_S`.
+pub fn stale_tag_budget() -> Duration {
+    let secs = std::env::var("ELB_WATCH_STALE_TAG_TIMEOUT_S")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
 }
 
 /// Run `op` until it succeeds, fails for another reason, or `budget` is spent; the wait between
 /// attempts doubles from 500 ms up to 8 s.
-pub async fn through_propagation<T, F, Fut>(budget: Duration, mut op: F) -> Result<T>
+pub async fn through_propagation<T, F, Fut>(budget: Duration, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    until(budget, is_propagation_error, "IAM propagation", op).await
+}
+
+/// [`through_propagation`] for SNS `StaleTag` / `ConcurrentAccess`.
+pub async fn through_stale_tags<T, F, Fut>(budget: Duration, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    until(
+        budget,
+        is_stale_tag_error,
+        "SNS to forget a deleted topic",
+        op,
+    )
+    .await
+}
+
+/// Run `op` until it succeeds, fails with an error `retryable` does not accept, or `budget` is
+/// spent; the wait between attempts doubles from 500 ms up to 8 s.
+pub async fn until<T, F, Fut>(
+    budget: Duration,
+    retryable: fn(&str) -> bool,
+    waiting_for: &str,
+    mut op: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
@@ -33,13 +100,10 @@ where
     loop {
         match op().await {
             Ok(v) => return Ok(v),
-            Err(e)
-                if is_propagation_error(&format!("{e:#}"))
-                    && started.elapsed() + delay <= budget =>
-            {
+            Err(e) if retryable(&format!("{e:#}")) && started.elapsed() + delay <= budget => {
                 tracing::info!(
                     wait_ms = delay.as_millis() as u64,
-                    "waiting for IAM propagation"
+                    "waiting for {waiting_for}"
                 );
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(8));
@@ -87,6 +151,57 @@ mod tests {
         assert!(err.to_string().contains("cannot be assumed"));
         // 0.5 + 1 + 2 = 3.5 s of waiting fits in 5 s; the next 4 s wait does not.
         assert_eq!(attempts.get(), 4);
+    }
+
+    #[test]
+    fn propagation_errors_as_aws_words_them() {
+        assert!(is_propagation_error(NOT_YET));
+        assert!(is_propagation_error(
+            "KMS CreateKey: MalformedPolicyDocumentException: Policy contains a statement with \
+             one or more invalid principals."
+        ));
+        assert!(is_propagation_error(
+            "KMS PutKeyPolicy: MalformedPolicyDocumentException: Policy contains a statement \
+             with one or more invalid principals."
+        ));
+        // A policy that is wrong for another reason is not waited on.
+        assert!(!is_propagation_error(
+            "KMS PutKeyPolicy: MalformedPolicyDocumentException: The new key policy will not \
+             allow you to update the key policy in the future."
+        ));
+        assert!(!is_propagation_error(
+            "Lambda CreateFunction: InvalidParameterValueException: Unzipped size must be \
+             smaller than 262144000 bytes"
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stale_tags_are_retried_until_sns_forgets_the_old_topic() {
+        let attempts = Cell::new(0);
+        let out = through_stale_tags(Duration::from_secs(60), || {
+            attempts.set(attempts.get() + 1);
+            let n = attempts.get();
+            async move {
+                if n < 4 {
+                    anyhow::bail!(
+                        "SNS CreateTopic: StaleTag: A tag has been added to a resource with the \
+                         same ARN as a deleted resource. Wait a short while and then retry the \
+                         operation."
+                    )
+                }
+                Ok(n)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(out, 4);
+        let r = through_stale_tags(Duration::from_secs(60), || async {
+            Err::<(), _>(anyhow::anyhow!(
+                "SNS CreateTopic: InvalidParameter: Invalid parameter: Tags"
+            ))
+        })
+        .await;
+        assert!(r.is_err());
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,6 +1,7 @@
 //! The alarm topic (with the inputs recorded in its tags), the optional e-mail subscription and
 //! the topic → function subscription.
 
+use super::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{Desired, is_setting_key};
@@ -32,15 +33,18 @@ pub async fn ensure_topic(
 ) -> Result<String> {
     let sns = &clients.sns;
     let arn = match plan.topic.action {
-        Action::Create => sns
-            .create_topic()
-            .name(&desired.topic_name)
-            .set_tags(Some(tags(desired)))
-            .send()
-            .await
-            .aws("SNS CreateTopic")?
-            .topic_arn
-            .context("CreateTopic returned no ARN")?,
+        // Right after `down` deleted the topic, SNS may refuse its tags as stale for a while.
+        Action::Create => retry::through_stale_tags(retry::stale_tag_budget(), || async {
+            sns.create_topic()
+                .name(&desired.topic_name)
+                .set_tags(Some(tags(desired)))
+                .send()
+                .await
+                .aws("SNS CreateTopic")
+        })
+        .await?
+        .topic_arn
+        .context("CreateTopic returned no ARN")?,
         Action::Update => {
             let stale: Vec<String> = observed
                 .topic
@@ -50,19 +54,25 @@ pub async fn ensure_topic(
                 .cloned()
                 .collect();
             if !stale.is_empty() {
-                sns.untag_resource()
+                retry::through_stale_tags(retry::stale_tag_budget(), || async {
+                    sns.untag_resource()
+                        .resource_arn(&desired.topic_arn)
+                        .set_tag_keys(Some(stale.clone()))
+                        .send()
+                        .await
+                        .aws("SNS UntagResource")
+                })
+                .await?;
+            }
+            retry::through_stale_tags(retry::stale_tag_budget(), || async {
+                sns.tag_resource()
                     .resource_arn(&desired.topic_arn)
-                    .set_tag_keys(Some(stale))
+                    .set_tags(Some(tags(desired)))
                     .send()
                     .await
-                    .aws("SNS UntagResource")?;
-            }
-            sns.tag_resource()
-                .resource_arn(&desired.topic_arn)
-                .set_tags(Some(tags(desired)))
-                .send()
-                .await
-                .aws("SNS TagResource")?;
+                    .aws("SNS TagResource")
+            })
+            .await?;
             desired.topic_arn.clone()
         }
         _ => desired.topic_arn.clone(),

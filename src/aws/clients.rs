@@ -1,7 +1,10 @@
-//! One SDK client per service, all sharing the run's configuration and call ledger.
+//! One SDK client per service, all sharing the run's configuration, call ledger and HTTP
+//! connection pool; each service with its own bound on requests in flight ([`super::limit`]).
 
 use super::CallLedger;
+use super::limit::{self, LimitedHttpClient};
 use aws_config::SdkConfig;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -13,35 +16,37 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
-    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub ledger: CallLedger,
     /// The region every client talks to.
     pub region: String,
 }
 
+/// A client of `$krate` whose requests go through its own [`LimitedHttpClient`].
 macro_rules! client {
-    ($krate:ident, $sdk:expr, $ledger:expr) => {
-        $krate::Client::from_conf(
-            $krate::config::Builder::from($sdk)
-                .interceptor($ledger.interceptor())
-                .build(),
-        )
-    };
+    ($krate:ident, $sdk:expr, $ledger:expr, $http:expr, $bound:expr) => {{
+        let mut builder = $krate::config::Builder::from($sdk).interceptor($ledger.interceptor());
+        if let Some(http) = $http {
+            builder =
+                builder.http_client(LimitedHttpClient::new(http.clone(), $bound).into_shared());
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
 }
 
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Self {
         let ledger = CallLedger::default();
+        let http: Option<SharedHttpClient> = sdk.http_client().or_else(limit::default_http_client);
+        let n = limit::max_in_flight();
         Self {
-            elb: client!(aws_sdk_elasticloadbalancingv2, sdk, ledger),
-            cloudwatch: client!(aws_sdk_cloudwatch, sdk, ledger),
-            sns: client!(aws_sdk_sns, sdk, ledger),
-            kms: client!(aws_sdk_kms, sdk, ledger),
-            iam: client!(aws_sdk_iam, sdk, ledger),
-            lambda: client!(aws_sdk_lambda, sdk, ledger),
-            logs: client!(aws_sdk_cloudwatchlogs, sdk, ledger),
-            sts: client!(aws_sdk_sts, sdk, ledger),
-            tagging: client!(aws_sdk_resourcegroupstagging, sdk, ledger),
+            elb: client!(aws_sdk_elasticloadbalancingv2, sdk, ledger, &http, n),
+            cloudwatch: client!(aws_sdk_cloudwatch, sdk, ledger, &http, n),
+            sns: client!(aws_sdk_sns, sdk, ledger, &http, n),
+            kms: client!(aws_sdk_kms, sdk, ledger, &http, n),
+            iam: client!(aws_sdk_iam, sdk, ledger, &http, n),
+            lambda: client!(aws_sdk_lambda, sdk, ledger, &http, n),
+            logs: client!(aws_sdk_cloudwatchlogs, sdk, ledger, &http, n),
+            sts: client!(aws_sdk_sts, sdk, ledger, &http, n),
             region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             ledger,
         }

@@ -8,16 +8,26 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::time::Duration;
 
-/// Attempts per API call (the first plus retries) under the SDK's standard retry mode, which
-/// backs off exponentially with jitter on throttling and transient errors.
-pub const MAX_ATTEMPTS: u32 = 6;
+/// Attempts per API call (the first plus retries). Throttling is expected when `up` puts
+/// hundreds of alarms against a 3 TPS quota, so more than the SDK default of 3.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The SDK's ADAPTIVE retry mode: standard mode (exponential back-off with jitter on throttling
+/// and transient errors, a retry quota) plus a client-side rate limiter that slows this
+/// process's sending rate per service as soon as that service throttles, instead of letting
+/// every caller retry blindly. Fits a CLI that talks to each service from one client per
+/// service (see <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>,
+/// "Choosing between standard and adaptive retry modes"). Together with the bound on requests
+/// in flight per service (`limit.rs`) this is what lets 200 alarms go through.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::adaptive()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(8))
+}
 
 pub async fn load(opts: &GlobalOpts) -> Result<SdkConfig> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::standard()
-            .with_max_attempts(MAX_ATTEMPTS)
-            .with_initial_backoff(Duration::from_millis(200)),
-    );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -62,6 +72,13 @@ fn validate_region(region: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::validate_region;
+
+    #[test]
+    fn retries_are_adaptive() {
+        let r = super::retry_config();
+        assert_eq!(r.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(r.max_attempts(), super::MAX_ATTEMPTS);
+    }
 
     #[test]
     fn region_codes() {

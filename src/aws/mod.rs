@@ -5,6 +5,7 @@ pub mod calls;
 pub mod clients;
 pub mod config;
 pub mod errors;
+pub mod limit;
 
 pub use calls::{CallLedger, CallStats};
 pub use clients::Clients;

@@ -81,10 +81,25 @@ pub struct FunctionObs {
     pub description: String,
     pub env: BTreeMap<String, String>,
     pub owned: bool,
+    /// `State` (`Pending`, `Active`, `Inactive`, `Failed`), when Lambda reports one.
+    pub state: Option<String>,
+    /// `LastUpdateStatus` (`InProgress`, `Successful`, `Failed`), when Lambda reports one.
+    pub last_update_status: Option<String>,
     /// The webhook URL the function holds, decrypted (in memory only).
     pub hook: Option<Secret>,
     /// Why the function's ciphertext could not be decrypted, if it could not.
     pub hook_error: Option<String>,
+}
+
+impl FunctionObs {
+    /// Lambda accepts operations on the function: `Active` (or no state reported) and no update
+    /// `InProgress` (<https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html>).
+    pub fn is_ready(&self) -> bool {
+        matches!(
+            self.state.as_deref(),
+            None | Some("Active") | Some("Inactive")
+        ) && self.last_update_status.as_deref() != Some("InProgress")
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -236,12 +251,15 @@ async fn observe_key(clients: &Clients, names: &Names) -> Result<(Option<KeyObs>
                 .kms
                 .list_resource_tags()
                 .key_id(&key_id)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .aws("KMS ListResourceTags")
         }
     )?;
-    let tags = tag_map(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())));
+    let tags = tag_map(tags.iter().map(|t| (t.tag_key(), t.tag_value())));
     Ok((
         Some(KeyObs {
             arn: meta.arn().unwrap_or_default().to_string(),
@@ -282,7 +300,10 @@ async fn observe_policy(clients: &Clients, names: &Names, arn: &str) -> Result<O
                 .iam
                 .list_policy_versions()
                 .policy_arn(arn)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .aws("IAM ListPolicyVersions")
         }
@@ -296,7 +317,6 @@ async fn observe_policy(clients: &Clients, names: &Names, arn: &str) -> Result<O
             .and_then(policy::parse_document),
         default_version,
         versions: versions
-            .versions()
             .iter()
             .filter(|v| !v.is_default_version())
             .filter_map(|v| v.version_id().map(String::from))
@@ -325,7 +345,10 @@ async fn observe_role(
                 .iam
                 .list_attached_role_policies()
                 .role_name(names.role())
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .aws("IAM ListAttachedRolePolicies")
         },
@@ -334,13 +357,16 @@ async fn observe_role(
                 .iam
                 .list_role_policies()
                 .role_name(names.role())
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .aws("IAM ListRolePolicies")
         }
     )?;
     let mut inline = BTreeMap::new();
-    for name in inline_names.policy_names() {
+    for name in &inline_names {
         let doc = clients
             .iam
             .get_role_policy()
@@ -355,7 +381,6 @@ async fn observe_role(
     }
     let tags = tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
     let attached: Vec<String> = attached
-        .attached_policies()
         .iter()
         .filter_map(|p| p.policy_arn().map(String::from))
         .collect();
@@ -477,15 +502,18 @@ async fn list_subscriptions(clients: &Clients, topic_arn: &str) -> Result<Vec<Su
 }
 
 async fn observe_log_group(clients: &Clients, names: &Names) -> Result<Option<LogGroupObs>> {
-    let out = clients
+    // The prefix also matches longer names (`…-notifier-old`): read every page.
+    let groups = clients
         .logs
         .describe_log_groups()
         .log_group_name_prefix(names.log_group())
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .aws("Logs DescribeLogGroups")?;
-    Ok(out
-        .log_groups()
+    Ok(groups
         .iter()
         .find(|g| g.log_group_name() == Some(names.log_group().as_str()))
         .map(|g| LogGroupObs {
@@ -516,12 +544,9 @@ async fn observe_function(
         .and_then(|e| e.variables())
         .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let tags = out
-        .tags()
-        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let arn = cfg.function_arn().unwrap_or_default().to_string();
     let mut function = FunctionObs {
-        arn: cfg.function_arn().unwrap_or_default().to_string(),
+        arn: arn.clone(),
         role: cfg.role().unwrap_or_default().to_string(),
         runtime: cfg
             .runtime()
@@ -537,20 +562,42 @@ async fn observe_function(
             .map_or("x86_64", |a| a.as_str())
             .to_string(),
         description: cfg.description().unwrap_or_default().to_string(),
-        owned: owns(names, &tags),
+        owned: false,
+        state: cfg.state().map(|s| s.as_str().to_string()),
+        last_update_status: cfg.last_update_status().map(|s| s.as_str().to_string()),
         env,
         hook: None,
         hook_error: None,
     };
-    let (hook, permission) = tokio::try_join!(
+    let (tags, hook, permission) = tokio::try_join!(
+        function_tags(clients, &arn),
         decrypt_hook(clients, names, function.env.get(ENV_HOOK)),
         observe_permission(clients, names)
     )?;
+    function.owned = owns(names, &tags);
     match hook {
         Ok(secret) => function.hook = secret,
         Err(reason) => function.hook_error = Some(reason),
     }
     Ok((Some(function), permission))
+}
+
+/// The function's tags, through Lambda `ListTags`: `GetFunction` returns `Tags` only to callers
+/// explicitly allowed `lambda:ListTags`, so without that a function would look untagged — and
+/// foreign (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html>, "Tags";
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html>).
+async fn function_tags(clients: &Clients, arn: &str) -> Result<BTreeMap<String, String>> {
+    let out = clients
+        .lambda
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await
+        .aws("Lambda ListTags")?;
+    Ok(out
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default())
 }
 
 /// Decrypt the function's webhook ciphertext with its encryption context, so `up` can tell
@@ -723,8 +770,8 @@ async fn observe_alarms(
     Ok((ours, foreign.into_iter().collect()))
 }
 
-/// A KMS key carrying this env's tags, found through the tagging API whatever alias points at
-/// it (an `up` killed before CreateAlias leaves one; `down` leaves them pending deletion).
+/// A KMS key carrying this env's tags, whatever alias points at it (an `up` killed before
+/// CreateAlias leaves one; `down` leaves them pending deletion).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaggedKey {
     pub key_id: String,
@@ -734,57 +781,42 @@ pub struct TaggedKey {
     pub pending_deletion: bool,
 }
 
-/// Every KMS key tagged `elb-watch:managed-by=elb-watch` and `elb-watch:env=ENV` (tags checked
-/// again on the answer, not only by the filter), with its state.
+/// Every KMS key of the account and region tagged `elb-watch:managed-by=elb-watch` and
+/// `elb-watch:env=ENV`, with its state.
+///
+/// Found through KMS itself — `ListKeys` to the last page, then each key's `ListResourceTags`
+/// (to its last page) — not through the Resource Groups Tagging API: that API is eventually
+/// consistent, so a key created seconds ago (the very one a killed `up` leaves behind) may not
+/// be listed yet, and it pages its answers (a one-page read misses keys). KMS answers both calls
+/// from the key store itself
+/// (<https://docs.aws.amazon.com/kms/latest/APIReference/API_ListKeys.html>,
+/// <https://docs.aws.amazon.com/kms/latest/APIReference/API_ListResourceTags.html>;
+/// <https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html>
+/// on PaginationToken).
 pub async fn tagged_keys(clients: &Clients, names: &Names) -> Result<Vec<TaggedKey>> {
-    use aws_sdk_resourcegroupstagging::types::TagFilter;
-    let mut arns = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .tagging
-            .get_resources()
-            .resource_type_filters("kms:key")
-            .tag_filters(
-                TagFilter::builder()
-                    .key(naming::TAG_ENV)
-                    .values(&names.env)
-                    .build(),
-            )
-            .tag_filters(
-                TagFilter::builder()
-                    .key(naming::TAG_MANAGED_BY)
-                    .values(naming::MANAGED_BY)
-                    .build(),
-            )
-            .set_pagination_token(token)
-            .send()
-            .await
-            .aws("Tagging GetResources")?;
-        for m in page.resource_tag_mapping_list() {
-            let tags = tag_map(m.tags().iter().map(|t| (t.key(), t.value())));
-            if let Some(arn) = m.resource_arn()
-                && owns(names, &tags)
-            {
-                arns.push(arn.to_string());
-            }
+    let keys = clients
+        .kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("KMS ListKeys")?;
+    let checks = keys.iter().filter_map(|k| k.key_id()).map(|id| async move {
+        let Some(tags) = key_tags(clients, id).await? else {
+            return Ok(None);
+        };
+        if !owns(names, &tags) {
+            return Ok(None);
         }
-        token = page
-            .pagination_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
-    }
-    let described = arns.iter().map(|arn| async move {
-        let got = clients.kms.describe_key().key_id(arn).send().await;
+        let got = clients.kms.describe_key().key_id(id).send().await;
         match got {
             Ok(out) => Ok(out.key_metadata.map(|m| {
                 let state = m.key_state().cloned();
                 TaggedKey {
                     key_id: m.key_id().to_string(),
-                    arn: m.arn().unwrap_or(arn).to_string(),
+                    arn: m.arn().unwrap_or_default().to_string(),
                     pending_deletion: matches!(
                         state,
                         Some(aws_sdk_kms::types::KeyState::PendingDeletion)
@@ -793,14 +825,42 @@ pub async fn tagged_keys(clients: &Clients, names: &Names) -> Result<Vec<TaggedK
                     state: state.map(|s| s.as_str().to_string()).unwrap_or_default(),
                 }
             })),
-            // The tagging API can lag behind a deletion.
+            // Deleted since ListKeys.
             Err(e) if errors::code(&e) == Some("NotFoundException") => Ok(None),
             Err(e) => Err(e).aws("KMS DescribeKey"),
         }
     });
-    Ok(futures::future::try_join_all(described)
+    Ok(futures::future::try_join_all(checks)
         .await?
         .into_iter()
         .flatten()
         .collect())
+}
+
+/// A key's tags, every page; `None` for a key this caller may not read or that is gone (another
+/// account's key policy, an AWS managed key, a key deleted since it was listed): not the env's.
+async fn key_tags(clients: &Clients, key_id: &str) -> Result<Option<BTreeMap<String, String>>> {
+    let got = clients
+        .kms
+        .list_resource_tags()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await;
+    match got {
+        Ok(tags) => Ok(Some(tag_map(
+            tags.iter().map(|t| (t.tag_key(), t.tag_value())),
+        ))),
+        Err(e)
+            if matches!(
+                errors::code(&e),
+                Some("NotFoundException" | "AccessDeniedException")
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e).aws("KMS ListResourceTags"),
+    }
 }

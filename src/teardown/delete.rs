@@ -260,11 +260,13 @@ async fn delete_role(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> {
     let attached = iam
         .list_attached_role_policies()
         .role_name(role)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await;
     let attached = match attached {
         Ok(out) => out
-            .attached_policies()
             .iter()
             .filter_map(|p| p.policy_arn().map(String::from))
             .collect::<Vec<_>>(),
@@ -276,11 +278,12 @@ async fn delete_role(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> {
     let inline = iam
         .list_role_policies()
         .role_name(role)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
-        .aws("IAM ListRolePolicies")?
-        .policy_names()
-        .to_vec();
+        .aws("IAM ListRolePolicies")?;
     try_join_all(attached.iter().map(|arn| async move {
         let r = iam
             .detach_role_policy()
@@ -321,9 +324,16 @@ async fn delete_policy(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> 
     };
     let iam = &clients.iam;
     const GONE: &[&str] = &["NoSuchEntity"];
-    let versions = match iam.list_policy_versions().policy_arn(arn).send().await {
+    let listed = iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await;
+    let versions = match listed {
         Ok(out) => out
-            .versions()
             .iter()
             .filter(|v| !v.is_default_version())
             .filter_map(|v| v.version_id().map(String::from))

@@ -119,3 +119,37 @@ pub fn seed_spec() -> Value {
                             "listeners": [{"port": 80, "protocol": "HTTP", "default": ["web-tg"]}]}]
     })
 }
+
+/// A fleet: ALBs `alb-0`…`alb-{albs-1}`, each with one listener whose default action and
+/// path rules reach its `tgs_per_alb` target groups `a{ALB}-tg{N}`, one instance registered in
+/// each. 20 × 10 is the scale `up`/`status`/`down` are held to (200 alarms).
+pub fn fleet(albs: usize, tgs_per_alb: usize) -> Value {
+    let mut groups = Vec::new();
+    let mut lbs = Vec::new();
+    for a in 0..albs {
+        let names: Vec<String> = (0..tgs_per_alb).map(|t| format!("a{a}-tg{t}")).collect();
+        groups.extend(
+            names
+                .iter()
+                .map(|n| serde_json::json!({"name": n, "targets": [0]})),
+        );
+        let rules: Vec<Value> = names[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| serde_json::json!({"path": format!("/r{i}/*"), "forward": [n]}))
+            .collect();
+        lbs.push(
+            serde_json::json!({"name": format!("alb-{a}"), "listeners": [
+                {"port": 80, "default": [names[0]], "rules": rules}
+            ]}),
+        );
+    }
+    serde_json::json!({"instances": 1, "target_groups": groups, "load_balancers": lbs})
+}
+
+/// `--alb alb-0 … --alb alb-{albs-1}` for a [`fleet`].
+pub fn fleet_alb_args(albs: usize) -> Vec<String> {
+    (0..albs)
+        .flat_map(|a| ["--alb".to_string(), format!("alb-{a}")])
+        .collect()
+}

@@ -21,6 +21,7 @@ pub mod lambda;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
+pub mod stale_tag;
 pub mod tagging;
 pub mod tags;
 pub mod throttle;
@@ -142,6 +143,8 @@ pub(crate) struct Inner {
     pub(crate) lambda: lambda::Functions,
     pub(crate) roles: propagation::Roles,
     pub(crate) tagging: tagging::Changes,
+    /// Deleted SNS topics (stale_tag.rs, added by the `aws` branch).
+    pub(crate) stale_tags: stale_tag::Deleted,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -372,6 +375,9 @@ fn before(shared: &Shared, call: &Call) -> Option<Response> {
         inner.count("refused-tags", &call.operation);
         return Some(resp);
     }
+    if let Some(resp) = stale_tag::check(&mut inner, call) {
+        return Some(resp);
+    }
     if let Some(resp) = lambda::check(&mut inner, c, call) {
         return Some(resp);
     }
@@ -388,6 +394,7 @@ fn after(shared: &Shared, call: &Call, mut up: Upstream) -> Upstream {
     if up.ok() {
         propagation::record(&mut inner, c, call, &up);
         tagging::record(&mut inner, c, call, &up);
+        stale_tag::record(&mut inner, call);
         lambda::record(&mut inner, c, call, &up);
         up = lambda::rewrite(&mut inner, c, call, up);
         up = tagging::rewrite(&mut inner, c, call, up);

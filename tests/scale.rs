@@ -1,0 +1,89 @@
+//! 20 ALBs × 10 target groups (200 alarms): `up`, a no-op `up`, `status` and `down` through the
+//! strict layer's request-rate quotas (AWS's documented defaults: PutMetricAlarm 3 TPS, the ELB
+//! Describe* bucket 40 / 10 per s, …) finish with zero failures — bounded calls in flight per
+//! service plus the SDK's adaptive retry. `ELB_WATCH_STRICT_RATE_SCALE` scales the quotas.
+
+mod common;
+
+use common::{CANARY, assert_no_leak, elb_watch, run};
+use elb_watch_testkit::{emulator::Emulator, topology};
+
+const ALBS: usize = 20;
+const TGS_PER_ALB: usize = 10;
+
+#[test]
+fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
+    let emu = Emulator::start().unwrap();
+    let strict = emu
+        .strict()
+        .expect("runs through the strict layer (unset ELB_WATCH_STRICT)");
+    topology::create(&emu, &topology::fleet(ALBS, TGS_PER_ALB)).unwrap();
+    let albs = topology::fleet_alb_args(ALBS);
+    let base = ["--env", "scale", "--output", "json", "--no-progress"];
+
+    let started = std::time::Instant::now();
+    let fresh = run(elb_watch(&emu)
+        .env("ELB_WATCH_SLACK_URL", CANARY)
+        .args(base)
+        .arg("up")
+        .args(&albs));
+    assert_no_leak(&fresh);
+    assert_eq!(fresh.code, 0, "fresh up: {}", fresh.stderr);
+    let report = fresh.json();
+    let created_alarms = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "alarm" && c["action"] == "create")
+        .count();
+    assert_eq!(created_alarms, ALBS * TGS_PER_ALB);
+    let up_ms = started.elapsed().as_millis();
+    let throttled_up = strict.count("throttled");
+    assert!(
+        throttled_up > 0,
+        "200 PutMetricAlarm at 3 TPS must meet throttling, or this test proves nothing"
+    );
+
+    emu.start_recording().unwrap();
+    let noop = run(elb_watch(&emu).args(base).arg("up").args(&albs));
+    let recorded = emu.stop_recording().unwrap();
+    assert_eq!(noop.code, 0, "no-op up: {}", noop.stderr);
+    let mutating: Vec<_> = recorded.iter().filter(|c| c.is_mutating()).collect();
+    assert!(mutating.is_empty(), "a no-op up mutated: {mutating:?}");
+
+    let status = run(elb_watch(&emu).args(base).arg("status"));
+    assert_eq!(
+        status.code, 0,
+        "status: {}\n{}",
+        status.stderr, status.stdout
+    );
+    let s = status.json();
+    assert_eq!(s["alarms"].as_array().unwrap().len(), ALBS * TGS_PER_ALB);
+
+    let down = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
+    assert_eq!(down.code, 0, "down: {}", down.stderr);
+    let d = down.json();
+    let deleted_alarms = d["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == "alarm")
+        .count();
+    assert_eq!(deleted_alarms, ALBS * TGS_PER_ALB);
+
+    let again = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
+    assert_eq!(again.code, 0, "second down: {}", again.stderr);
+    assert_eq!(again.json()["nothing_to_do"], true);
+
+    println!(
+        "20 ALBs x 10 TGs through the strict layer: fresh up {up_ms} ms, {} API calls; \
+         throttled answers: {throttled_up} during up, {} in all; layer stats: {:?}",
+        report["api_calls"]["total"],
+        strict.count("throttled"),
+        strict
+            .stats()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("throttled"))
+            .collect::<Vec<_>>()
+    );
+}
