@@ -221,14 +221,14 @@ pub fn check(binary: &[u8], arch: Arch) -> Result<Verdict, Problem> {
             expected: arch,
         });
     }
-    let glibc = highest_glibc(&header, endian, binary)?;
+    let glibc = highest_glibc(header, endian, binary)?;
     let max = max_glibc();
     if let Some(needed) = &glibc
         && *needed > max
     {
         return Err(Problem::GlibcTooNew {
             needed: needed.clone(),
-            symbols: symbols_newer_than(&header, endian, binary, &max).unwrap_or_default(),
+            symbols: symbols_newer_than(header, endian, binary, &max).unwrap_or_default(),
             max,
         });
     }
