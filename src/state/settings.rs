@@ -376,6 +376,8 @@ mod tests {
             log_retention_days: 14,
             email_subscribed: true,
             permissions_boundary: Some("arn:aws:iam::1:policy/org/Boundary,v2".into()),
+            arch: Some("arm64".into()),
+            notifier_sha256: Some("n0tAr3alSha+/=".into()),
         }
     }
 
@@ -494,6 +496,8 @@ mod tests {
                 log_retention_days: 30,
                 email_subscribed,
                 permissions_boundary: boundary,
+                arch: None,
+                notifier_sha256: None,
             };
             let tags = to_tags(&s);
             for (k, v) in &tags {
