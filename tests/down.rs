@@ -24,7 +24,8 @@ fn status(emu: &Emulator, env: &str) -> Run {
 async fn tagged_for(cfg: &aws_config::SdkConfig, env: &str) -> Vec<String> {
     let tagging = aws_sdk_resourcegroupstagging::Client::new(cfg);
     let kms = aws_sdk_kms::Client::new(cfg);
-    let out = tagging
+    // Every page: the Tagging API may answer one resource per page (the strict layer does).
+    let pages: Vec<_> = tagging
         .get_resources()
         .tag_filters(
             aws_sdk_resourcegroupstagging::types::TagFilter::builder()
@@ -32,11 +33,15 @@ async fn tagged_for(cfg: &aws_config::SdkConfig, env: &str) -> Vec<String> {
                 .values(env)
                 .build(),
         )
+        .into_paginator()
         .send()
-        .await
-        .unwrap();
+        .collect::<Vec<_>>()
+        .await;
     let mut left = Vec::new();
-    for m in out.resource_tag_mapping_list() {
+    for m in pages
+        .into_iter()
+        .flat_map(|p| p.unwrap().resource_tag_mapping_list.unwrap_or_default())
+    {
         let arn = m.resource_arn().unwrap().to_string();
         if arn.contains(":kms:") {
             let meta = kms
@@ -391,7 +396,15 @@ async fn down_of_a_half_made_env_schedules_its_unaliased_key_too() {
         .env("ELB_WATCH_FAULT_AFTER", "KMS key")
         .args(["--env", "half", "up", "--alb", "web-alb"]));
     assert_eq!(killed.code, 86, "{}", killed.stderr);
-    let before = tagged_for(&cfg, "half").await;
+    // The Tagging API shows a new resource only after a lag (modelled by the strict layer).
+    let mut before = tagged_for(&cfg, "half").await;
+    for _ in 0..30 {
+        if before.iter().any(|a| a.contains(":kms:")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        before = tagged_for(&cfg, "half").await;
+    }
     assert!(before.iter().any(|a| a.contains(":kms:")), "{before:?}");
 
     let r = down(&emu, "half");

@@ -117,9 +117,18 @@ async fn the_webhook_url_appears_nowhere() {
     // Tags of everything (tagging API + IAM), descriptions, the function's plain configuration.
     let cfg = sdk(&emu).await;
     let tagging = aws_sdk_resourcegroupstagging::Client::new(&cfg);
-    let tagged = tagging.get_resources().send().await.unwrap();
+    // Every page: the Tagging API may answer one resource per page (the strict layer does).
+    let pages: Vec<_> = tagging
+        .get_resources()
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
     let mut seen = String::new();
-    for m in tagged.resource_tag_mapping_list() {
+    for m in pages
+        .into_iter()
+        .flat_map(|p| p.unwrap().resource_tag_mapping_list.unwrap_or_default())
+    {
         for t in m.tags() {
             seen.push_str(&format!("{}={}\n", t.key(), t.value()));
         }

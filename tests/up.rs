@@ -240,7 +240,14 @@ async fn assert_wired(
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()));
     assert_eq!(env_tag(topic_tags.collect()).as_deref(), Some(env));
-    let ftags: Vec<(String, String)> = f
+    // GetFunction carries no Tags for a caller without lambda:ListTags: read them with ListTags.
+    let ftags = lambda
+        .list_tags()
+        .resource(&function_arn)
+        .send()
+        .await
+        .unwrap();
+    let ftags: Vec<(String, String)> = ftags
         .tags()
         .unwrap()
         .iter()

@@ -24,7 +24,7 @@ async fn send(
     Result<elb_watch_notifier::deliver::Delivered, elb_watch_notifier::deliver::DeliveryError>,
     Duration,
 ) {
-    let client = reqwest::Client::new();
+    let client = elb_watch_notifier::deliver::http_client(Duration::from_secs(5));
     let hook = normalize_url(&sink.url()).unwrap();
     let started = Instant::now();
     let r = post(
@@ -149,7 +149,7 @@ async fn connection_refused_is_retried_and_reported_without_url() {
     let mut p = policy();
     p.max_attempts = 3;
     let e = post(
-        &reqwest::Client::new(),
+        &elb_watch_notifier::deliver::http_client(Duration::from_secs(5)),
         &hook,
         b"{}",
         &p,

@@ -1,6 +1,7 @@
 //! One HealthyHostCount alarm per target group, with ALARM and OK actions to the topic; alarms of
 //! target groups no longer behind the ALBs are deleted.
 
+use crate::apply::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{AlarmSpec, COMPARISON, Desired, METRIC, NAMESPACE, STATISTIC};
@@ -20,7 +21,13 @@ pub async fn ensure_alarms(
         .iter()
         .filter(|c| matches!(c.action, Action::Create | Action::Update))
         .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name))
-        .map(|spec| put_alarm(clients, &desired.env, spec, topic_arn));
+        .map(|spec| {
+            // PutMetricAlarm's default quota is 3 requests per second per account and region:
+            // hundreds of alarms outlast the SDK's shared retry quota, so wait it out here.
+            retry::through_throttling(retry::budget(), move || {
+                put_alarm(clients, &desired.env, spec, topic_arn)
+            })
+        });
     try_join_all(puts).await?;
 
     let doomed: Vec<String> = plan

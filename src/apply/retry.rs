@@ -58,6 +58,25 @@ pub fn stale_tag_budget() -> Duration {
     Duration::from_secs(secs)
 }
 
+/// A throttling refusal that outlived the SDK's own retries (its retry quota is shared by the
+/// whole client, so a burst of hundreds of calls against a 3-per-second quota such as
+/// PutMetricAlarm's can spend it). Documented quotas:
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html>
+pub fn is_throttling_error(message: &str) -> bool {
+    [": Throttling:", "ThrottlingException", "TooManyRequestsException"]
+        .iter()
+        .any(|code| message.contains(code))
+}
+
+/// Run `op`, waiting out throttling beyond the SDK's retries for up to `budget`.
+pub async fn through_throttling<T, F, Fut>(budget: Duration, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    until(budget, is_throttling_error, "the API's request quota", op).await
+}
+
 /// Run `op` until it succeeds, fails for another reason, or `budget` is spent; the wait between
 /// attempts doubles from 500 ms up to 8 s.
 pub async fn through_propagation<T, F, Fut>(budget: Duration, op: F) -> Result<T>
@@ -120,6 +139,20 @@ mod tests {
 
     const NOT_YET: &str = "Lambda CreateFunction: InvalidParameterValueException: The role \
                            defined for the function cannot be assumed by Lambda.";
+
+    #[test]
+    fn throttling_is_recognised_in_every_protocol_wording() {
+        for m in [
+            "CloudWatch PutMetricAlarm: Throttling: Rate exceeded",
+            "KMS CreateKey: ThrottlingException: Rate exceeded",
+            "Lambda GetPolicy: TooManyRequestsException: Rate exceeded",
+        ] {
+            assert!(is_throttling_error(m), "{m}");
+        }
+        assert!(!is_throttling_error(
+            "CloudWatch PutMetricAlarm: ValidationError: Throttling period"
+        ));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn retries_propagation_errors_then_succeeds() {

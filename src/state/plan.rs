@@ -678,7 +678,7 @@ mod tests {
     use crate::discovery::TargetGroup;
     use crate::secret::Secret;
     use crate::state::desired::{Identity, Inputs, desired};
-    use crate::state::observed::FunctionObs;
+    use crate::state::observed::{FunctionObs, KeyObs};
 
     const URL: &str = "https://hooks.slack.com/services/T0/B0/SECRET";
 
@@ -898,9 +898,17 @@ mod tests {
             assert!(f.encrypt_hook, "{given:?}: {f:?}");
             assert!(f.change.reasons.contains(&OLD_FORM.to_string()), "{f:?}");
         }
-        // status reports it as drift too.
+        // status reports it as drift too (with the key still there: not a "new key" case).
         let d = want(&[]);
-        let p = drift(&d, &with_hook(URL));
+        let observed = Observed {
+            key: Some(KeyObs {
+                enabled: true,
+                owned: true,
+                ..Default::default()
+            }),
+            ..with_hook(URL)
+        };
+        let p = drift(&d, &observed);
         assert!(p.function.change.reasons.contains(&OLD_FORM.to_string()));
     }
 }

@@ -449,6 +449,8 @@ mod tests {
             r.settings,
             Settings {
                 permissions_boundary: None,
+                arch: None,
+                notifier_sha256: None,
                 ..settings()
             }
         );

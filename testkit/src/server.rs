@@ -29,3 +29,13 @@ impl Drop for LocalServer {
         self.task.abort();
     }
 }
+
+/// A `reqwest` client builder for the stand-ins' own plain-HTTP hops (proxy → moto).
+///
+/// In the workspace build reqwest's features are unified with the notifier's, which uses
+/// `rustls-no-provider` (ring, chosen in `lambda/src/deliver.rs`): a client then needs a
+/// process-wide rustls crypto provider even when it only speaks http://. Install ring's once.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}

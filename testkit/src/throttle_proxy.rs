@@ -46,7 +46,9 @@ impl ThrottleProxy {
         };
         let shared = Arc::new(Shared {
             upstream: emu.endpoint_url(),
-            client: reqwest::Client::new(),
+            client: crate::server::http_client_builder()
+                .build()
+                .expect("an HTTP client for loopback"),
             counters: Mutex::new(counters),
         });
         // CreateFunction carries the ~10 MB zip: lift axum's 2 MB default body limit.

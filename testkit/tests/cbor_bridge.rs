@@ -302,7 +302,7 @@ impl Moto {
             .spawn()
             .expect("moto_server (scripts/emulator.sh setup)");
         let url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
+        let http = elb_watch_testkit::server::http_client_builder().build().unwrap();
         for _ in 0..400 {
             if let Ok(r) = http.get(format!("{url}/moto-api/data.json")).send().await
                 && r.status().is_success()

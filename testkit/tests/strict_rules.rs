@@ -785,7 +785,9 @@ async fn the_emulator_is_behind_the_layer_by_default_and_moto_is_reachable_direc
     let actions: Vec<&str> = calls.iter().map(|c| c.action.as_str()).collect();
     assert_eq!(actions, ["PutMetricAlarm"]);
 
+    // Switched off, only the CBOR bridge stands between the caller and moto.
     let off = Emulator::start_with(StrictConfig::off()).unwrap();
-    assert_eq!(off.endpoint_url(), off.moto_url());
     assert!(off.strict().is_none());
+    assert_eq!(off.endpoint_url(), off.cbor_bridge().unwrap().url());
+    assert_ne!(emu.endpoint_url(), emu.strict().unwrap().endpoint_url());
 }

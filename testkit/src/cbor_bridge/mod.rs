@@ -76,7 +76,9 @@ impl CborBridge {
     pub fn start(upstream: &str) -> Result<Self> {
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_string(),
-            client: reqwest::Client::new(),
+            client: crate::server::http_client_builder()
+                .build()
+                .expect("an HTTP client for loopback"),
             secrets: Mutex::new(HashMap::from([(
                 crate::emulator::ACCESS_KEY.to_string(),
                 crate::emulator::SECRET_KEY.to_string(),

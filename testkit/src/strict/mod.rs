@@ -182,7 +182,7 @@ impl StrictProxy {
         let shared = Arc::new(Shared {
             config,
             upstream: upstream.trim_end_matches('/').to_string(),
-            client: reqwest::Client::builder()
+            client: crate::server::http_client_builder()
                 .pool_max_idle_per_host(32)
                 .build()?,
             inner: Mutex::new(Inner::default()),
