@@ -507,13 +507,19 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
     // prod's name prefix matches prod-eu's alarms too; prod-eu is in sync and wired.
     let cfg = sdk(&emu).await;
     let cw = aws_sdk_cloudwatch::Client::new(&cfg);
-    let all = cw
+    // Every page: DescribeAlarms may answer in small pages (the strict layer serves two).
+    let all: Vec<_> = cw
         .describe_alarms()
         .alarm_name_prefix("elb-watch-prod-")
+        .into_paginator()
         .send()
-        .await
-        .unwrap();
-    assert_eq!(all.metric_alarms().len(), 4);
+        .collect::<Vec<_>>()
+        .await;
+    let all: usize = all
+        .into_iter()
+        .map(|p| p.unwrap().metric_alarms().len())
+        .sum();
+    assert_eq!(all, 4);
     let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
     assert_eq!(r.json()["in_sync"], true);
     assert_wired(

@@ -63,9 +63,13 @@ pub fn stale_tag_budget() -> Duration {
 /// PutMetricAlarm's can spend it). Documented quotas:
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html>
 pub fn is_throttling_error(message: &str) -> bool {
-    [": Throttling:", "ThrottlingException", "TooManyRequestsException"]
-        .iter()
-        .any(|code| message.contains(code))
+    [
+        ": Throttling:",
+        "ThrottlingException",
+        "TooManyRequestsException",
+    ]
+    .iter()
+    .any(|code| message.contains(code))
 }
 
 /// Run `op`, waiting out throttling beyond the SDK's retries for up to `budget`.

@@ -294,7 +294,7 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new(emulator::moto_server_path())
+        let mut child = std::process::Command::new(emulator::moto_server_path())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
@@ -302,7 +302,9 @@ impl Moto {
             .spawn()
             .expect("moto_server (scripts/emulator.sh setup)");
         let url = format!("http://127.0.0.1:{port}");
-        let http = elb_watch_testkit::server::http_client_builder().build().unwrap();
+        let http = elb_watch_testkit::server::http_client_builder()
+            .build()
+            .unwrap();
         for _ in 0..400 {
             if let Ok(r) = http.get(format!("{url}/moto-api/data.json")).send().await
                 && r.status().is_success()
@@ -311,6 +313,8 @@ impl Moto {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("moto did not start on {url}");
     }
 }
