@@ -49,9 +49,11 @@ async fn a_plain_webhook_alarm_fixture_delivers_one_message_with_alb_and_tg() {
     let logs = function.logs();
     assert!(logs.contains("DescribeTargetHealth failed"), "{logs}");
     let delivered = function
-        .json_logs()
-        .into_iter()
-        .find(|l| l["fields"]["outcome"] == "delivered")
+        .json_log_where(
+            |l| l["fields"]["outcome"] == "delivered",
+            Duration::from_secs(5),
+        )
+        .await
         .unwrap_or_else(|| panic!("no structured delivery log:\n{logs}"));
     assert_eq!(
         delivered["fields"]["alarm"],
@@ -149,9 +151,11 @@ async fn b_429_then_500_then_200_delivers_exactly_one_message() {
         "Retry-After: 1 not honoured"
     );
     let delivered = function
-        .json_logs()
-        .into_iter()
-        .find(|l| l["fields"]["outcome"] == "delivered")
+        .json_log_where(
+            |l| l["fields"]["outcome"] == "delivered",
+            Duration::from_secs(5),
+        )
+        .await
         .expect("delivery log");
     assert_eq!(delivered["fields"]["attempts"], 3);
     let retries = function
@@ -354,9 +358,11 @@ async fn ok_is_posted_after_alarm_only_never_after_insufficient_data() {
     );
     assert_eq!(sink.requests(), 0, "a false recovery was posted");
     let skipped = function
-        .json_logs()
-        .into_iter()
-        .find(|l| l["fields"]["outcome"] == "skipped")
+        .json_log_where(
+            |l| l["fields"]["outcome"] == "skipped",
+            Duration::from_secs(5),
+        )
+        .await
         .unwrap_or_else(|| panic!("the skip is not logged:\n{}", function.logs()));
     assert_eq!(skipped["fields"]["old_state"], "INSUFFICIENT_DATA");
     assert_eq!(skipped["fields"]["state"], "OK");

@@ -537,6 +537,26 @@ impl FunctionProcess {
             .collect()
     }
 
+    /// The first structured log line matching `pred`, waiting up to `timeout` for it: the
+    /// function's output is read by another task, so a line written just before the
+    /// invocation's answer may not have been read when the answer arrives.
+    pub async fn json_log_where(
+        &self,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.json_logs().into_iter().find(&pred) {
+                return Some(line);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits until the logs contain `needle`; false on timeout.
     pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
