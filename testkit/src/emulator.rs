@@ -224,7 +224,14 @@ impl Emulator {
     /// request's signing name: `monitoring:` for CloudWatch, `tagging:` for the Tagging API) and,
     /// only for IAM calls naming an existing role, the resource; conditions are evaluated
     /// against the request's parameters.
+    ///
+    /// moto cannot verify the SDK's signatures of bodiless requests; the CBOR bridge re-signs
+    /// what it forwards, with the keys given to [`Self::trust_credentials`], in a form moto can
+    /// verify (see `cbor_bridge/sign.rs`). Keys not given keep their own signature.
     pub fn enforce_iam(&self, on: bool) -> Result<()> {
+        if let Some(bridge) = &self.bridge {
+            bridge.resign_forwarded(on);
+        }
         let count = if on { "0" } else { "inf" };
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -240,6 +247,14 @@ impl Emulator {
             "moto refused to switch IAM authorisation: {raw}"
         );
         Ok(())
+    }
+
+    /// An access key (of an IAM user created in this emulator) the chain may re-sign requests
+    /// with under [`Self::enforce_iam`].
+    pub fn trust_credentials(&self, access_key_id: &str, secret_access_key: &str) {
+        if let Some(bridge) = &self.bridge {
+            bridge.add_credentials(access_key_id, secret_access_key);
+        }
     }
 
     /// Start recording every API request (clears an earlier recording). With the strict layer

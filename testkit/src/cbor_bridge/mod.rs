@@ -27,6 +27,7 @@
 //! original `Authorization`, which moto reads only for the account, region and service.
 
 pub mod model;
+mod sign;
 pub mod translate;
 
 use anyhow::{Context, Result};
@@ -38,6 +39,7 @@ use axum::response::{IntoResponse, Response};
 use model::Model;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// `smithy-protocol` header value of RPC v2 CBOR requests and responses.
@@ -59,6 +61,8 @@ struct Shared {
     client: reqwest::Client,
     /// access key id → secret access key, to re-sign translated requests.
     secrets: Mutex<HashMap<String, String>>,
+    /// Re-sign forwarded (untranslated) requests too: see [`sign`].
+    resign_forwarded: AtomicBool,
     stats: Mutex<BridgeStats>,
 }
 
@@ -83,6 +87,7 @@ impl CborBridge {
                 crate::emulator::ACCESS_KEY.to_string(),
                 crate::emulator::SECRET_KEY.to_string(),
             )])),
+            resign_forwarded: AtomicBool::new(false),
             stats: Mutex::default(),
         });
         // Lambda's CreateFunction carries a ~10 MB zip: lift axum's 2 MB default body limit.
@@ -135,6 +140,13 @@ impl CborBridge {
             .lock()
             .expect("poisoned")
             .insert(access_key_id.to_string(), secret_access_key.to_string());
+    }
+
+    /// Also re-sign the requests forwarded untranslated (made with a key given to
+    /// [`Self::add_credentials`]) in the form moto can verify — needed with moto's IAM
+    /// enforcement on: see [`sign`].
+    pub fn resign_forwarded(&self, on: bool) {
+        self.shared.resign_forwarded.store(on, Ordering::Relaxed);
     }
 
     pub fn stats(&self) -> BridgeStats {
@@ -238,7 +250,19 @@ async fn translate_call(shared: &Shared, op: &str, headers: &HeaderMap, body: &[
             req = req.header(k, v);
         }
     }
-    for (k, v) in auth_headers(shared, headers, &host, &target, &json_body) {
+    let request = sign::ToSign {
+        method: "POST",
+        url: format!("http://{host}/"),
+        headers: vec![
+            ("host", host.as_str()),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amz-target", target.as_str()),
+        ],
+        body: &json_body,
+    };
+    let signature =
+        new_signature(shared, headers, request).unwrap_or_else(|| original_signature(headers));
+    for (k, v) in signature {
         req = req.header(k, v);
     }
 
@@ -280,82 +304,32 @@ async fn translate_call(shared: &Shared, op: &str, headers: &HeaderMap, body: &[
     resp
 }
 
-/// `Authorization` (and `X-Amz-Date`, security token) for the translated request: a fresh SigV4
-/// signature when the caller's secret is known, else the caller's own headers, unchanged.
-fn auth_headers(
+/// Signature headers for a request the bridge sends on: new ones (see [`sign`]) when the
+/// caller's secret is known, else `None` (the caller's own headers go on unchanged).
+fn new_signature(
     shared: &Shared,
     headers: &HeaderMap,
-    host: &str,
-    target: &str,
-    body: &[u8],
-) -> Vec<(String, String)> {
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    let original = || {
-        ["authorization", "x-amz-date", "x-amz-security-token"]
-            .into_iter()
-            .filter_map(|n| Some((n.to_string(), header(n)?.to_string())))
-            .collect()
-    };
-    // Credential=AKID/20261125/us-east-1/monitoring/aws4_request
-    let Some(scope) = header("authorization")
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split([',', ' ']).next())
-    else {
-        return original();
-    };
-    let parts: Vec<&str> = scope.split('/').collect();
-    let [akid, _, region, service, _] = parts[..] else {
-        return original();
-    };
-    let Some(secret) = shared.secrets.lock().expect("poisoned").get(akid).cloned() else {
-        return original();
-    };
-    let token = header("x-amz-security-token").map(str::to_string);
-    resign(akid, &secret, token, region, service, host, target, body).unwrap_or_else(|_| original())
+    request: sign::ToSign<'_>,
+) -> Option<Vec<(String, String)>> {
+    let (akid, region, service) = sign::caller(headers)?;
+    let secret = shared
+        .secrets
+        .lock()
+        .expect("poisoned")
+        .get(&akid)
+        .cloned()?;
+    let token = headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok());
+    sign::sign(&akid, &secret, token, &region, &service, request).ok()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn resign(
-    akid: &str,
-    secret: &str,
-    token: Option<String>,
-    region: &str,
-    service: &str,
-    host: &str,
-    target: &str,
-    body: &[u8],
-) -> Result<Vec<(String, String)>> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    let identity =
-        aws_credential_types::Credentials::new(akid, secret, token.clone(), None, "cbor-bridge")
-            .into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
-    let mut signed: Vec<(&str, &str)> = vec![
-        ("host", host),
-        ("content-type", "application/x-amz-json-1.0"),
-        ("x-amz-target", target),
-    ];
-    if let Some(t) = token.as_deref() {
-        signed.push(("x-amz-security-token", t));
-    }
-    let request = SignableRequest::new(
-        "POST",
-        format!("http://{host}/"),
-        signed.into_iter(),
-        SignableBody::Bytes(body),
-    )?;
-    let (instructions, _) = sign(request, &params)?.into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect())
+/// The caller's own signature headers, unchanged.
+fn original_signature(headers: &HeaderMap) -> Vec<(String, String)> {
+    sign::SIGNATURE_HEADERS
+        .into_iter()
+        .filter_map(|n| Some((n.to_string(), headers.get(n)?.to_str().ok()?.to_string())))
+        .collect()
 }
 
 /// The request body, gunzipped when the SDK compressed it (CloudWatch's `@requestCompression`
@@ -402,15 +376,39 @@ async fn forward(
     body: Bytes,
 ) -> Response {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let signature = if shared.resign_forwarded.load(Ordering::Relaxed) {
+        let header = |n: &'static str| Some((n, headers.get(n)?.to_str().ok()?));
+        let host = header("host").map_or("localhost", |(_, h)| h);
+        let request = sign::ToSign {
+            method: method.as_str(),
+            url: format!("http://{host}{path}"),
+            headers: [
+                header("host"),
+                header("content-type"),
+                header("x-amz-target"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            body: &body,
+        };
+        new_signature(shared, headers, request)
+    } else {
+        None
+    };
     let mut req = shared
         .client
-        .request(method, format!("{}{path}", shared.upstream))
-        .body(body);
+        .request(method.clone(), format!("{}{path}", shared.upstream));
     for (k, v) in headers {
-        if k != "content-length" && k != "transfer-encoding" {
+        let replaced = signature.is_some() && sign::SIGNATURE_HEADERS.contains(&k.as_str());
+        if k != "content-length" && k != "transfer-encoding" && !replaced {
             req = req.header(k, v);
         }
     }
+    for (k, v) in signature.into_iter().flatten() {
+        req = req.header(k, v);
+    }
+    let req = req.body(body);
     match req.send().await {
         Ok(answer) => {
             let status = answer.status();

@@ -17,6 +17,7 @@
 //! IAM enforcement is on); only answers are. Calls to `/moto-api/…` pass straight through.
 
 pub mod alarms;
+pub mod denied;
 pub mod lambda;
 pub mod paging;
 pub mod propagation;
@@ -335,6 +336,9 @@ async fn handle(
         Ok(up) => up,
         Err(e) => return (StatusCode::BAD_GATEWAY, e).into_response(),
     };
+    if let Some(refused) = denied::rewrite(&call, &up) {
+        return refused;
+    }
     let up = after(&shared, &call, up);
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
     up.into_response()
