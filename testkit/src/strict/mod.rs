@@ -18,6 +18,7 @@
 
 pub mod alarms;
 pub mod lambda;
+pub mod lambda_async;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
@@ -327,6 +328,9 @@ async fn handle(
         }
     }
     record(&shared, &method, &uri, &headers, &body);
+    if let Some(resp) = lambda_async::handle(&shared, &call, &method, &uri, &headers, &body).await {
+        return resp;
+    }
     if let Some(resp) = before(&shared, &call) {
         return resp;
     }
