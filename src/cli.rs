@@ -89,6 +89,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Remove everything elb-watch created for the environment
     Down(DownArgs),
+    /// Re-send the alerts the notifier could not deliver (kept on the env's queue) through the
+    /// deployed notifier, oldest first, marked as late; each is removed once delivered
+    Replay(ReplayArgs),
     /// Print the IAM policy the identity running elb-watch needs (JSON, to stdout)
     Policy,
 }
@@ -150,6 +153,17 @@ pub struct UpArgs {
     #[arg(long, value_name = "PATH")]
     pub notifier_bootstrap: Option<PathBuf>,
 
+    /// Reserved concurrency of the notifier: at most N alerts are posted at once (Slack takes
+    /// about one message per second per webhook); alerts beyond wait in Lambda's queue. Not
+    /// reserved, with a warning, when the account cannot spare it (AWS keeps 100 unreserved)
+    #[arg(
+        long,
+        default_value_t = crate::state::desired::DEFAULT_CONCURRENCY,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    pub notifier_concurrency: u32,
+
     /// Print the plan (create / update / unchanged per resource) and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -207,8 +221,20 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// List the queued alerts, oldest first, and change nothing (they stay queued)
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DownArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal)
     #[arg(long, short)]
     pub yes: bool,
+
+    /// Delete the undelivered-alerts queue even though it still holds alerts (without this,
+    /// `down` refuses and deletes nothing; `elb-watch replay` delivers them first)
+    #[arg(long)]
+    pub discard_undelivered: bool,
 }

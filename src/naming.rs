@@ -74,6 +74,11 @@ impl Names {
         format!("/aws/lambda/{}", self.function())
     }
 
+    /// The SQS queue holding alerts the notifier could not deliver (its on-failure destination).
+    pub fn queue(&self) -> String {
+        format!("{}-undelivered", self.prefix())
+    }
+
     /// Statement id of the permission that lets the topic invoke the function.
     pub fn invoke_permission_sid(&self) -> String {
         format!("{}-sns-invoke", self.prefix())
@@ -141,6 +146,7 @@ mod tests {
         // Target group names are at most 32 characters.
         assert!(n.alarm(&"t".repeat(32)).len() <= 255);
         assert!(n.invoke_permission_sid().len() <= 100);
+        assert!(n.queue().len() <= 80, "SQS queue name limit");
     }
 
     #[test]
@@ -150,6 +156,7 @@ mod tests {
         assert_eq!(n.topic(), "elb-watch-prod-alarms");
         assert_eq!(n.function(), "elb-watch-prod-notifier");
         assert_eq!(n.log_group(), "/aws/lambda/elb-watch-prod-notifier");
+        assert_eq!(n.queue(), "elb-watch-prod-undelivered");
         // The sample events in tests/fixtures were produced by this scheme.
         assert_eq!(n.alarm("web-tg"), "elb-watch-prod-web-tg-HealthyHostCount");
     }

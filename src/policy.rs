@@ -35,9 +35,18 @@ pub fn decrypt_only_policy(key_arn: &str, function: &str) -> Value {
     })
 }
 
-/// The role's inline policy: write its own logs, and the one read call the notifier makes
-/// (DescribeTargetHealth, which supports no resource-level scoping).
-pub fn runtime_policy(partition: &str, region: &str, account_id: &str, log_group: &str) -> Value {
+/// The role's inline policy: write its own logs, the one read call the notifier makes
+/// (DescribeTargetHealth, which supports no resource-level scoping), and `sqs:SendMessage` on the
+/// env's undelivered-alerts queue only: Lambda sends a failed asynchronous invocation's record
+/// to an SQS on-failure destination with the function's execution role
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
+pub fn runtime_policy(
+    partition: &str,
+    region: &str,
+    account_id: &str,
+    log_group: &str,
+    queue_arn: &str,
+) -> Value {
     let group = format!("arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}");
     json!({
         "Version": "2012-10-17",
@@ -53,6 +62,12 @@ pub fn runtime_policy(partition: &str, region: &str, account_id: &str, log_group
                 "Effect": "Allow",
                 "Action": "elasticloadbalancing:DescribeTargetHealth",
                 "Resource": "*"
+            },
+            {
+                "Sid": "KeepUndeliveredAlerts",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn
             }
         ]
     })
@@ -163,15 +178,19 @@ mod tests {
 
     #[test]
     fn runtime_policy_is_scoped_to_own_log_group() {
-        let doc = runtime_policy("aws", "eu-west-1", "1", "/aws/lambda/f");
+        let queue = "arn:aws:sqs:eu-west-1:1:elb-watch-prod-undelivered";
+        let doc = runtime_policy("aws", "eu-west-1", "1", "/aws/lambda/f", queue);
         assert_eq!(
             allowed_actions(&doc),
             vec![
                 "elasticloadbalancing:DescribeTargetHealth",
                 "logs:CreateLogStream",
-                "logs:PutLogEvents"
+                "logs:PutLogEvents",
+                "sqs:SendMessage"
             ]
         );
+        // The on-failure destination: that one queue, no wildcard.
+        assert_eq!(doc["Statement"][2]["Resource"], queue);
         assert_eq!(
             doc["Statement"][0]["Resource"],
             "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*"

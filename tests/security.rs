@@ -313,6 +313,10 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
         ("logs:CreateLogStream", logs),
         ("logs:PutLogEvents", logs),
         ("elasticloadbalancing:DescribeTargetHealth", "*"),
+        (
+            "sqs:SendMessage",
+            "arn:aws:sqs:us-east-1:123456789012:elb-watch-lp-undelivered",
+        ),
     ]
     .into_iter()
     .map(|(a, r)| (a.to_string(), r.to_string()))

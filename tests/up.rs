@@ -534,7 +534,7 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
 
 /// Every step `up` reports, in the order a fresh `up` finishes them is not fixed (they overlap),
 /// so each is tried on its own.
-const STEPS: [&str; 10] = [
+const STEPS: [&str; 12] = [
     "IAM role",
     "SNS topic",
     "log group",
@@ -545,6 +545,8 @@ const STEPS: [&str; 10] = [
     "notifier function",
     "invoke permission",
     "SNS subscription",
+    "SQS queue",
+    "async invoke config",
 ];
 
 #[tokio::test(flavor = "multi_thread")]

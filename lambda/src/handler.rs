@@ -214,6 +214,8 @@ impl Notifier {
             diagnostic(ERR_EVENT, e)
         })?;
 
+        // `elb-watch replay` re-sends an alert Lambda could not deliver: it is marked as late.
+        let replay = crate::replay::parse(&payload);
         let total = event.records.len();
         let mut delivered = 0usize;
         let mut skipped = 0usize;
@@ -241,7 +243,12 @@ impl Notifier {
                 continue;
             }
             let targets = self.targets_for(&notification, deadline).await;
-            let payload = render::render(&notification, &targets, self.settings.channel.as_deref());
+            let mut payload =
+                render::render(&notification, &targets, self.settings.channel.as_deref());
+            if let Some(r) = &replay {
+                let first = crate::replay::first_fired(&notification, r);
+                crate::replay::mark_late(&mut payload, first.as_deref());
+            }
             let body = serde_json::to_vec(&payload).expect("a serde_json::Value always serialises");
 
             let (kind, name, state) = match &notification {
@@ -259,6 +266,7 @@ impl Notifier {
                         alarm = name,
                         state,
                         outcome = "delivered",
+                        replayed = replay.is_some(),
                         attempts = ok.attempts,
                         status = ok.status,
                         elapsed_ms = started.elapsed().as_millis() as u64,

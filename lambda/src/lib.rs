@@ -15,6 +15,7 @@ pub mod escape;
 pub mod handler;
 pub mod logging;
 pub mod render;
+pub mod replay;
 
 #[cfg(test)]
 mod fuzz;

@@ -145,7 +145,7 @@ const BUSY_ATTEMPTS: u32 = 10;
 
 /// Run `op`; while Lambda refuses it as busy (a window the state read can race), wait for the
 /// function to be ready and try again, a bounded number of times.
-async fn while_busy<T, F, Fut>(clients: &Clients, name: &str, mut op: F) -> Result<T>
+pub(crate) async fn while_busy<T, F, Fut>(clients: &Clients, name: &str, mut op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,

@@ -3,7 +3,8 @@
 //! ```text
 //! role ──► KMS key ──► alias, decrypt policy + attachment, encrypt URL ──► function ──► permission ──► subscription
 //! topic ─────────────────────────────────────────────────────────────────┘   └──► alarms (as soon as the topic exists)
-//! log group ─────────────────────────────────────────────────────────────┘
+//! log group ─────────────────────────────────────────────────────────────┘        └──► async invoke config, reserved concurrency
+//! SQS queue ─────────────────────────────────────────────────────────────┘
 //! ```
 //! Every step is idempotent and keyed by name, so a run killed anywhere is completed by the
 //! next `up`. A step whose change is `unchanged` makes no call.
@@ -14,6 +15,8 @@ pub mod function;
 pub mod iam;
 pub mod kms;
 pub mod logs;
+pub mod queue;
+pub mod replay;
 pub mod retry;
 pub mod sns;
 
@@ -24,6 +27,7 @@ use crate::secret::Secret;
 use crate::state::desired::Desired;
 use crate::state::observed::Observed;
 use crate::state::plan::{Action, Change, Plan};
+use crate::state::warnings::Warning;
 use anyhow::Result;
 use std::future::Future;
 
@@ -84,8 +88,8 @@ pub async fn apply(
     hook: Option<&Secret>,
     bundle: &Bundle,
     progress: &Progress,
-) -> Result<()> {
-    let (_, topic_arn, _) = tokio::try_join!(
+) -> Result<Vec<Warning>> {
+    let (_, topic_arn, _, _) = tokio::try_join!(
         step(
             progress,
             "IAM role",
@@ -103,6 +107,12 @@ pub async fn apply(
             "log group",
             outcome(&[&plan.log_group]),
             logs::ensure_log_group(clients, desired, plan)
+        ),
+        step(
+            progress,
+            "SQS queue",
+            outcome(&[&plan.queue]),
+            queue::ensure_queue(clients, desired, observed, plan)
         ),
     )?;
 
@@ -171,8 +181,23 @@ pub async fn apply(
             outcome(&[&plan.subscription]),
             sns::ensure_subscription(clients, plan, &topic_arn, &function_arn),
         )
-        .await
+        .await?;
+        let (_, warning) = tokio::try_join!(
+            step(
+                progress,
+                "async invoke config",
+                outcome(&[&plan.async_invoke]),
+                queue::ensure_async_config(clients, desired, plan)
+            ),
+            step(
+                progress,
+                "reserved concurrency",
+                outcome(&[&plan.concurrency]),
+                queue::ensure_concurrency(clients, desired, plan)
+            ),
+        )?;
+        Ok::<_, anyhow::Error>(warning)
     };
-    tokio::try_join!(alarms, notifier)?;
-    Ok(())
+    let (_, warning) = tokio::try_join!(alarms, notifier)?;
+    Ok(warning.into_iter().collect())
 }

@@ -87,6 +87,9 @@ pub async fn run(global: &GlobalOpts, args: &DownArgs) -> Result<u8> {
     let identity = identity(&clients).await?;
     let found = teardown::collect::collect(&clients, &names, &identity).await?;
     let plan = teardown::plan(&names, &found);
+    if let Some(why) = teardown::undelivered_refusal(&global.env, &plan, args.discard_undelivered) {
+        bail!(why);
+    }
 
     if !plan.is_empty() && !args.yes {
         let text = prompt(&global.env, &identity.region, &identity.account_id, &plan);

@@ -2,6 +2,7 @@
 
 pub mod down;
 pub mod policy;
+pub mod replay;
 pub mod status;
 pub mod up;
 
@@ -14,6 +15,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Up(args) => up::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Down(args) => down::run(&cli.global, args).await,
+        Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Policy => policy::run(),
     }
 }

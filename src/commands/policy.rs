@@ -70,6 +70,7 @@ mod tests {
             "CloudWatch" => "cloudwatch",
             "Tagging" => "tag",
             "STS" => "sts",
+            "SQS" => "sqs",
             _ => "",
         };
         let allowed = allowed_actions();
@@ -175,7 +176,19 @@ mod tests {
                 "arn:aws:cloudwatch:{region}:{acct}:alarm:{}",
                 n.alarm("web-tg")
             );
-            let by_resource: [(&str, &[&str]); 9] = [
+            let queue = format!("arn:aws:sqs:{region}:{acct}:{}", n.queue());
+            let by_resource: [(&str, &[&str]); 10] = [
+                (
+                    &queue,
+                    &[
+                        "sqs:CreateQueue",
+                        "sqs:TagQueue",
+                        "sqs:SetQueueAttributes",
+                        "sqs:DeleteQueue",
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                    ],
+                ),
                 (
                     &role,
                     &[
@@ -229,6 +242,9 @@ mod tests {
                         "lambda:AddPermission",
                         "lambda:ListTags",
                         "lambda:DeleteFunction",
+                        "lambda:PutFunctionEventInvokeConfig",
+                        "lambda:PutFunctionConcurrency",
+                        "lambda:InvokeFunction",
                     ],
                 ),
                 (
@@ -272,6 +288,8 @@ mod tests {
             ),
             ("kms:DeleteAlias", "arn:aws:kms:eu-west-1:1:alias/payments"),
             ("sns:DeleteTopic", "arn:aws:sns:eu-west-1:1:payments-alerts"),
+            ("sqs:DeleteQueue", "arn:aws:sqs:eu-west-1:1:payments-dlq"),
+            ("sqs:ReceiveMessage", "arn:aws:sqs:eu-west-1:1:orders"),
             (
                 "lambda:UpdateFunctionCode",
                 "arn:aws:lambda:eu-west-1:1:function:payments",

@@ -16,6 +16,7 @@ use crate::state::desired::{Inputs, desired, inputs_from_settings};
 use crate::state::health::{self, AlarmState, TargetGroupHealth, TargetHealth};
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use crate::state::plan::drift;
+use crate::state::undelivered::UndeliveredStatus;
 use crate::state::warnings::{Warning, target_group_warnings};
 use crate::{bundle, exit, output};
 use anyhow::{Context, Result};
@@ -59,6 +60,8 @@ pub struct StatusReport {
     /// What `up` was last asked for; null when the topic or its tags are missing.
     pub settings: Option<RecordedSettings>,
     pub webhook: WebhookStatus,
+    /// Alerts the notifier could not deliver, kept on the env's queue (null: no queue).
+    pub undelivered: Option<UndeliveredStatus>,
     pub resources: Vec<ResourceStatus>,
     pub alarms: Vec<AlarmState>,
     pub target_groups: Vec<TargetGroupHealth>,
@@ -113,6 +116,7 @@ fn placeholder_inputs(env: &str) -> Inputs {
         code_sha256: bundle::code_sha256(),
         arch: bundle::EMBEDDED_ARCH,
         prebuilt_code: false,
+        notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
     }
 }
 
@@ -164,7 +168,36 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
     );
     let alarms: Vec<AlarmState> = observed.alarms.iter().map(health::alarm_state).collect();
     let states: Vec<&str> = alarms.iter().map(|a| a.state.as_str()).collect();
-    let (verdict, in_sync) = assess::verdict(env, &identity.region, exists, &resources, &states);
+    let (mut verdict, mut in_sync) =
+        assess::verdict(env, &identity.region, exists, &resources, &states);
+    let undelivered = match &observed.queue {
+        None => None,
+        Some(q) => {
+            let oldest = if q.messages > 0 {
+                crate::state::queue::peek_oldest_sent_ms(clients, &q.url).await?
+            } else {
+                None
+            };
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as i64;
+            Some(UndeliveredStatus::new(q.messages, oldest, now_ms))
+        }
+    };
+    // Undelivered alerts are not "in sync": a CI gate must see them (exit 1).
+    if let Some(u) = undelivered.as_ref().filter(|u| u.count > 0) {
+        verdict = if in_sync {
+            format!(
+                "env {env} is in place, but {} alert(s) were not delivered: run `elb-watch \
+                 --env {env} replay`",
+                u.count
+            )
+        } else {
+            format!("{verdict}; and {} alert(s) were not delivered", u.count)
+        };
+        in_sync = false;
+    }
     Ok(StatusReport {
         env: env.to_string(),
         region: identity.region.clone(),
@@ -174,6 +207,7 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         verdict,
         settings: recorded.as_ref().map(RecordedSettings::from),
         webhook: assess::webhook(&observed),
+        undelivered,
         resources,
         alarms,
         target_groups,

@@ -10,7 +10,7 @@ use crate::progress::{Progress, StepTiming};
 use crate::secret::{self, Secret};
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
-use crate::state::plan::{Change, plan};
+use crate::state::plan::{Action, Change, plan};
 use crate::state::settings;
 use crate::state::warnings::Warning;
 use crate::{apply, discovery, exit};
@@ -117,11 +117,29 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         code_sha256: bundle.code_sha256(),
         arch: bundle.arch,
         prebuilt_code: bundle.source != bundle::Source::Embedded,
+        notifier_concurrency: args.notifier_concurrency,
     };
     let want = desired(&inputs, &identity, &found.target_groups);
     settings::check_fits(&want.settings, names.tags().len())?;
     let have = observe(&clients, &names, &identity).await?;
-    let plan = plan(&want, &have, hook.as_ref())?;
+    let mut plan = plan(&want, &have, hook.as_ref())?;
+    let mut warnings = want.warnings.clone();
+    // Reserving concurrency the account cannot spare (Lambda keeps 100 unreserved; new accounts
+    // may have a limit of 10) is a warning, not a failed `up`: the notifier then runs unbounded.
+    if plan.concurrency.action != Action::Unchanged {
+        let unreserved = apply::queue::unreserved_concurrency(&clients).await?;
+        if let Some(unreserved) = unreserved
+            && !apply::queue::can_reserve(unreserved, have.concurrency, want.concurrency)
+        {
+            warnings.push(apply::queue::concurrency_warning(
+                &want.function.name,
+                want.concurrency,
+                unreserved,
+            ));
+            plan.concurrency.action = Action::Unchanged;
+            plan.concurrency.reasons = vec!["not reserved: see the warning".to_string()];
+        }
+    }
     // Before any code reaches Lambda (and for --dry-run, before saying it would): a bootstrap
     // Lambda cannot run would fail every invocation, losing every alert, while `up` succeeded.
     if plan.function.code {
@@ -133,7 +151,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let hook = hook.or_else(|| have.function.as_ref().and_then(|f| f.hook.clone()));
     let applying = Instant::now();
     if !args.dry_run && !plan.is_noop() {
-        apply::apply(
+        let more = apply::apply(
             &clients,
             &want,
             &have,
@@ -143,6 +161,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
             &progress,
         )
         .await?;
+        warnings.extend(more);
     }
     let apply_ms = applying.elapsed().as_millis();
     let report = UpReport {
@@ -153,7 +172,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         in_sync: plan.is_noop(),
         changes: plan.changes().into_iter().cloned().collect(),
         target_groups: found.target_groups,
-        warnings: want.warnings.clone(),
+        warnings,
         api_calls: clients.ledger.stats(),
         duration_ms: started.elapsed().as_millis(),
         apply_ms,

@@ -3,11 +3,13 @@
 
 mod discovery;
 mod down;
+mod replay;
 mod status;
 mod up;
 
 pub use discovery::discovery_table;
 pub use down::down_table;
+pub use replay::replay_table;
 pub use status::{alb_status_table, status_table};
 pub use up::up_table;
 

@@ -95,6 +95,9 @@ pub fn status_table(r: &StatusReport) -> String {
         })));
     }
     out.push_str(&format!("\nwebhook URL: {}", r.webhook.describe()));
+    if let Some(u) = &r.undelivered {
+        out.push_str(&format!("\nundelivered alerts: {}", u.describe(&r.env)));
+    }
     if let Some(s) = &r.settings {
         out.push_str(&format!(
             "\nsettings: --alb {} --min-healthy {}{}{} --log-retention-days {}",

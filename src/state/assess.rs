@@ -96,6 +96,7 @@ pub fn env_exists(observed: &Observed, keys: &[TaggedKey]) -> bool {
         || observed.topic.is_some()
         || observed.log_group.is_some()
         || observed.function.is_some()
+        || observed.queue.is_some()
         || !observed.alarms.is_empty()
         || keys.iter().any(|k| !k.pending_deletion)
 }
@@ -137,6 +138,7 @@ fn row(
         "kms-key" => observed.key.as_ref().is_some_and(|k| !k.owned),
         "sns-topic" => observed.topic.as_ref().is_some_and(|t| !t.owned),
         "lambda-function" => observed.function.as_ref().is_some_and(|f| !f.owned),
+        "sqs-queue" => observed.queue.as_ref().is_some_and(|q| !q.owned),
         "alarm" => observed.foreign_alarms.contains(&c.name),
         _ => false,
     };
@@ -314,6 +316,7 @@ mod tests {
             code_sha256: "sha".into(),
             arch: crate::bundle::Arch::X86_64,
             prebuilt_code: false,
+            notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
         };
         let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
         desired(&inputs, &id, &[tg()])

@@ -36,6 +36,48 @@ pub const DATAPOINTS_TO_ALARM: i32 = 2;
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html>
 pub const TREAT_MISSING_DATA: &str = "breaching";
 
+/// Undelivered alerts (issue 13): a failed asynchronous invocation is retried twice by Lambda
+/// (the most it allows), then its record goes to the env's SQS queue instead of being dropped.
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>
+pub const MAX_RETRY_ATTEMPTS: i32 = 2;
+/// How long Lambda keeps an event it could not yet run (throttled by the reserved concurrency,
+/// or waiting between retries) before giving up on it and sending it to the queue. AWS allows
+/// 60 s–6 h (default 6 h). One hour: the two retries take ~3 minutes (Lambda waits about 1 then
+/// 2 minutes) and a storm of 100 alarms drains through 2 concurrent notifiers at Slack's ~1 post
+/// per second in a few minutes, so live alerts are not cut short; but an alert still sitting in
+/// Lambda's internal queue after an hour is invisible to everyone, while in the env's queue
+/// `status` counts it, the depth alarm pages, and `replay` delivers it marked as late.
+pub const MAX_EVENT_AGE_S: i32 = 3600;
+/// How long the queue keeps an undelivered alert: 14 days, the most SQS allows
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html>).
+pub const QUEUE_RETENTION_S: i32 = 1_209_600;
+/// Default reserved concurrency of the notifier: Slack accepts about one message per second
+/// per webhook (<https://api.slack.com/docs/rate-limits>), so two notifiers keep it busy while
+/// a storm of alarms neither races one webhook 100-fold nor eats the account's concurrency.
+pub const DEFAULT_CONCURRENCY: u32 = 2;
+/// Lambda keeps at least this much of the account's concurrency unreserved
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html>).
+pub const MIN_UNRESERVED: i32 = 100;
+
+/// The undelivered-alerts queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueSpec {
+    pub name: String,
+    pub arn: String,
+    pub retention_s: i32,
+    /// Server-side encryption with SQS-owned keys (`SqsManagedSseEnabled`).
+    pub sse: bool,
+}
+
+/// The function's asynchronous invocation configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AsyncSpec {
+    pub max_retry_attempts: i32,
+    pub max_event_age_s: i32,
+    /// ARN of the on-failure destination (the queue).
+    pub on_failure: String,
+}
+
 /// The account, partition and region `up` works in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Identity {
@@ -111,6 +153,10 @@ pub struct Desired {
     pub log_retention_days: i32,
     pub function: FunctionSpec,
     pub permission_sid: String,
+    pub queue: QueueSpec,
+    pub async_invoke: AsyncSpec,
+    /// Reserved concurrency of the notifier.
+    pub concurrency: u32,
     pub alarms: Vec<AlarmSpec>,
     /// Target groups behind the ALBs that get no alarm, and why (shown by `up` and `status`).
     pub warnings: Vec<Warning>,
@@ -135,6 +181,8 @@ pub struct Inputs {
     /// Whether the package is a prebuilt one (`--notifier-bootstrap`) rather than the embedded
     /// one: then its sha is recorded, so `status` knows what `up` deployed.
     pub prebuilt_code: bool,
+    /// `--notifier-concurrency`: the notifier's reserved concurrency.
+    pub notifier_concurrency: u32,
 }
 
 pub use super::settings::is_setting_key;
@@ -154,6 +202,8 @@ fn settings_of(inputs: &Inputs) -> Settings {
         permissions_boundary: inputs.permissions_boundary.clone(),
         arch: (inputs.arch != Arch::X86_64).then(|| inputs.arch.lambda_name().to_string()),
         notifier_sha256: inputs.prebuilt_code.then(|| inputs.code_sha256.clone()),
+        notifier_concurrency: (inputs.notifier_concurrency != DEFAULT_CONCURRENCY)
+            .then_some(inputs.notifier_concurrency),
     }
 }
 
@@ -200,6 +250,7 @@ pub fn inputs_from_settings(
             None => Arch::X86_64,
         },
         prebuilt_code: s.notifier_sha256.is_some(),
+        notifier_concurrency: s.notifier_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     })
 }
 
@@ -226,6 +277,10 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         "arn:{partition}:iam::{account_id}:role{}{}",
         crate::naming::IAM_PATH,
         names.role()
+    );
+    let queue_arn = format!(
+        "arn:{partition}:sqs:{region}:{account_id}:{}",
+        names.queue()
     );
     let mut alarm_names = BTreeMap::new();
     let alarms = target_groups
@@ -259,7 +314,13 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         identity: identity.clone(),
         trust_policy: policy::lambda_trust_policy(account_id),
         runtime_policy_name: "notifier-runtime".to_string(),
-        runtime_policy: policy::runtime_policy(partition, region, account_id, &names.log_group()),
+        runtime_policy: policy::runtime_policy(
+            partition,
+            region,
+            account_id,
+            &names.log_group(),
+            &queue_arn,
+        ),
         decrypt_policy_name: names.decrypt_policy(),
         decrypt_policy_arn: format!(
             "arn:{partition}:iam::{account_id}:policy{}{}",
@@ -289,6 +350,18 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             channel: inputs.channel.clone(),
         },
         permission_sid: names.invoke_permission_sid(),
+        queue: QueueSpec {
+            name: names.queue(),
+            arn: queue_arn.clone(),
+            retention_s: QUEUE_RETENTION_S,
+            sse: true,
+        },
+        async_invoke: AsyncSpec {
+            max_retry_attempts: MAX_RETRY_ATTEMPTS,
+            max_event_age_s: MAX_EVENT_AGE_S,
+            on_failure: queue_arn,
+        },
+        concurrency: inputs.notifier_concurrency,
         role_name: names.role(),
         role_arn,
         permissions_boundary: inputs.permissions_boundary.clone(),
@@ -328,6 +401,7 @@ mod tests {
             code_sha256: "sha".into(),
             arch: Arch::X86_64,
             prebuilt_code: false,
+            notifier_concurrency: DEFAULT_CONCURRENCY,
         }
     }
 

@@ -6,5 +6,8 @@ pub mod desired;
 pub mod health;
 pub mod observed;
 pub mod plan;
+pub mod queue;
+pub mod queue_plan;
 pub mod settings;
+pub mod undelivered;
 pub mod warnings;

@@ -134,6 +134,31 @@ pub struct AlarmObs {
     pub state_since: Option<String>,
 }
 
+/// The undelivered-alerts queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueObs {
+    pub url: String,
+    pub arn: String,
+    /// `SqsManagedSseEnabled`.
+    pub sse: bool,
+    /// `KmsMasterKeyId`: SSE-KMS instead of SQS-managed keys (also encrypted, but not ours).
+    pub kms_key: Option<String>,
+    pub retention_s: Option<i32>,
+    pub owned: bool,
+    /// `ApproximateNumberOfMessages` + `ApproximateNumberOfMessagesNotVisible` +
+    /// `ApproximateNumberOfMessagesDelayed`: undelivered alerts held.
+    pub messages: u64,
+}
+
+/// The function's asynchronous invocation configuration (`GetFunctionEventInvokeConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AsyncObs {
+    pub max_retry_attempts: Option<i32>,
+    pub max_event_age_s: Option<i32>,
+    pub on_failure: Option<String>,
+    pub on_success: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
     pub key: Option<KeyObs>,
@@ -145,6 +170,11 @@ pub struct Observed {
     pub log_group: Option<LogGroupObs>,
     pub function: Option<FunctionObs>,
     pub permission: Option<PermissionObs>,
+    pub queue: Option<QueueObs>,
+    /// Read only when the function exists.
+    pub async_invoke: Option<AsyncObs>,
+    /// The function's reserved concurrency (`GetFunctionConcurrency`), when set.
+    pub concurrency: Option<i32>,
     /// Alarms proven to be this env's.
     pub alarms: Vec<AlarmObs>,
     /// Alarms with this env's name prefix that belong to someone else.
@@ -186,6 +216,8 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
         log_group,
         (function, permission),
         alarms,
+        queue,
+        (async_invoke, concurrency),
     ) = tokio::try_join!(
         observe_key(clients, names),
         observe_policy(clients, names, &policy_arn),
@@ -194,6 +226,8 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
         observe_log_group(clients, names),
         observe_function(clients, names),
         observe_alarms(clients, names, &topic_arn),
+        crate::state::queue::observe_queue(clients, names),
+        crate::state::queue::observe_invoke_settings(clients, names),
     )?;
     let (alarms, foreign_alarms) = alarms;
     Ok(Observed {
@@ -205,6 +239,9 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
         log_group,
         function,
         permission,
+        queue,
+        async_invoke,
+        concurrency,
         alarms,
         foreign_alarms,
     })

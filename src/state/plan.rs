@@ -53,7 +53,7 @@ pub struct Change {
 }
 
 impl Change {
-    fn new(kind: &'static str, name: impl Into<String>, action: Action) -> Self {
+    pub(crate) fn new(kind: &'static str, name: impl Into<String>, action: Action) -> Self {
         Change {
             kind,
             name: name.into(),
@@ -63,7 +63,7 @@ impl Change {
     }
 
     /// Create when absent; update with `reasons` when present and differing; else unchanged.
-    fn diff(
+    pub(crate) fn diff(
         kind: &'static str,
         name: impl Into<String>,
         exists: bool,
@@ -113,6 +113,12 @@ pub struct Plan {
     pub function: FunctionChange,
     pub subscription: Change,
     pub permission: Change,
+    /// The undelivered-alerts queue.
+    pub queue: Change,
+    /// The function's asynchronous invocation config (retries, event age, on-failure queue).
+    pub async_invoke: Change,
+    /// The function's reserved concurrency.
+    pub concurrency: Change,
     pub alarms: Vec<Change>,
     /// Policies elb-watch attached to the role that it no longer wants there (detached by `up`;
     /// policies others attached are left alone).
@@ -136,9 +142,12 @@ impl Plan {
             &self.topic,
             &self.email,
             &self.log_group,
+            &self.queue,
             &self.function.change,
             &self.subscription,
             &self.permission,
+            &self.async_invoke,
+            &self.concurrency,
         ];
         all.extend(self.alarms.iter());
         all.retain(|c| !(c.kind == "email-subscription" && c.name.is_empty()));
@@ -447,6 +456,8 @@ fn diff(
         }
     };
 
+    let (queue, async_invoke, concurrency) = super::queue_plan::plan_queue(desired, observed);
+
     let mut alarms: Vec<Change> = desired
         .alarms
         .iter()
@@ -497,6 +508,9 @@ fn diff(
         function,
         subscription,
         permission,
+        queue,
+        async_invoke,
+        concurrency,
         alarms,
         detach,
         remove_inline,
@@ -654,6 +668,9 @@ fn refuse_foreign(desired: &Desired, observed: &Observed) -> Result<()> {
     if observed.function.as_ref().is_some_and(|f| !f.owned) {
         foreign.push(format!("Lambda function {}", desired.function.name));
     }
+    if observed.queue.as_ref().is_some_and(|q| !q.owned) {
+        foreign.push(format!("SQS queue {}", desired.queue.name));
+    }
     for name in &observed.foreign_alarms {
         if desired.alarms.iter().any(|a| a.name == *name) {
             foreign.push(format!("CloudWatch alarm {name}"));
@@ -694,6 +711,7 @@ mod tests {
             code_sha256: "sha".into(),
             arch,
             prebuilt_code: false,
+            notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
         }
     }
 

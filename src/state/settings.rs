@@ -39,6 +39,8 @@ pub const KEY_DIGEST: &str = "elb-watch:settings-digest";
 pub const KEY_ARCH: &str = "elb-watch:arch";
 /// The `CodeSha256` of a prebuilt notifier (`--notifier-bootstrap`); absent for the embedded one.
 pub const KEY_CODE: &str = "elb-watch:notifier-sha256";
+/// `--notifier-concurrency`, recorded only when not the default (so earlier envs keep their tags).
+pub const KEY_CONCURRENCY: &str = "elb-watch:notifier-concurrency";
 /// Written by earlier versions (the address itself); read, and removed by the next `up`.
 pub const LEGACY_KEY_EMAIL: &str = "elb-watch:email";
 
@@ -51,8 +53,9 @@ pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
 const MULTIPART: [&str; 3] = [KEY_ALBS, KEY_CHANNEL, KEY_BOUNDARY];
-const SINGLE: [&str; 7] = [
+const SINGLE: [&str; 8] = [
     KEY_MIN_HEALTHY,
+    KEY_CONCURRENCY,
     KEY_ARCH,
     KEY_CODE,
     KEY_RETENTION,
@@ -75,6 +78,8 @@ pub struct Settings {
     pub arch: Option<String>,
     /// `CodeSha256` of a prebuilt notifier package.
     pub notifier_sha256: Option<String>,
+    /// The notifier's reserved concurrency when not the default.
+    pub notifier_concurrency: Option<u32>,
 }
 
 /// The settings read back, with what older versions recorded.
@@ -245,6 +250,9 @@ pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
     if let Some(sha) = &s.notifier_sha256 {
         m.insert(KEY_CODE.to_string(), encode(sha));
     }
+    if let Some(n) = s.notifier_concurrency {
+        m.insert(KEY_CONCURRENCY.to_string(), n.to_string());
+    }
     let d = digest(&m);
     m.insert(KEY_DIGEST.to_string(), d);
     m
@@ -286,6 +294,10 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
             permissions_boundary: text(KEY_BOUNDARY)?,
             arch: text(KEY_ARCH)?,
             notifier_sha256: text(KEY_CODE)?,
+            notifier_concurrency: match tags.get(KEY_CONCURRENCY) {
+                None => None,
+                Some(_) => Some(number(tags, KEY_CONCURRENCY)?),
+            },
         },
         legacy_email: None,
     })
@@ -319,6 +331,7 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
             permissions_boundary: None,
             arch: None,
             notifier_sha256: None,
+            notifier_concurrency: None,
         },
         legacy_email,
     })
@@ -378,6 +391,7 @@ mod tests {
             permissions_boundary: Some("arn:aws:iam::1:policy/org/Boundary,v2".into()),
             arch: Some("arm64".into()),
             notifier_sha256: Some("n0tAr3alSha+/=".into()),
+            notifier_concurrency: Some(5),
         }
     }
 
@@ -451,6 +465,7 @@ mod tests {
                 permissions_boundary: None,
                 arch: None,
                 notifier_sha256: None,
+                notifier_concurrency: None,
                 ..settings()
             }
         );
@@ -500,6 +515,7 @@ mod tests {
                 permissions_boundary: boundary,
                 arch: None,
                 notifier_sha256: None,
+                notifier_concurrency: None,
             };
             let tags = to_tags(&s);
             for (k, v) in &tags {

@@ -109,12 +109,19 @@ pub async fn execute(clients: &Clients, t: &Teardown, progress: &Progress) -> Re
             )
             .await?,
         );
-        let (logs, iam) = tokio::try_join!(
+        let (logs, queue, iam) = tokio::try_join!(
             step(
                 progress,
                 "log group",
                 t.log_group.is_some(),
                 delete_log_group(clients, t)
+            ),
+            // After the function: nothing puts records on the queue any more.
+            step(
+                progress,
+                "SQS queue",
+                t.queue.is_some(),
+                delete_queue(clients, t)
             ),
             async {
                 let mut iam = step(
@@ -137,6 +144,7 @@ pub async fn execute(clients: &Clients, t: &Teardown, progress: &Progress) -> Re
             }
         )?;
         done.extend(logs);
+        done.extend(queue);
         done.extend(iam);
         Ok(done)
     };
@@ -234,6 +242,29 @@ async fn delete_function(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>
         .await;
     let done = deleted(r, &["ResourceNotFoundException"], "Lambda DeleteFunction")?;
     Ok(vec![Deleted::new("lambda-function", name, done)])
+}
+
+async fn delete_queue(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> {
+    let Some((name, url)) = &t.queue else {
+        return Ok(Vec::new());
+    };
+    let r = clients.sqs.delete_queue().queue_url(url).send().await;
+    let done = deleted(
+        r,
+        &[
+            "QueueDoesNotExist",
+            "AWS.SimpleQueueService.NonExistentQueue",
+        ],
+        "SQS DeleteQueue",
+    )?;
+    let mut d = Deleted::new("sqs-queue", name, done);
+    if t.undelivered > 0 {
+        d.note = Some(format!(
+            "{} undelivered alert(s) discarded (--discard-undelivered)",
+            t.undelivered
+        ));
+    }
+    Ok(vec![d])
 }
 
 async fn delete_log_group(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> {

@@ -6,7 +6,7 @@
 //! ```text
 //! subscriptions ─┐
 //! alarms ────────┴──► topic
-//! permission ──► function ──► log group
+//! permission ──► function ──► log group, SQS queue (refused while it holds alerts)
 //!                         └─► role (detach, inline, delete) ──► decrypt policy (versions, delete)
 //! alias ──► KMS keys (scheduled for deletion, 7-day minimum)
 //! ```
@@ -58,6 +58,10 @@ pub struct Teardown {
     /// Statement id of the topic's invoke permission on the function.
     pub permission: Option<String>,
     pub log_group: Option<String>,
+    /// The undelivered-alerts queue: its name and URL.
+    pub queue: Option<(String, String)>,
+    /// Alerts the queue still holds (`down` refuses unless told to discard them).
+    pub undelivered: u64,
     pub role: Option<String>,
     pub policy_arn: Option<String>,
     pub alias: Option<String>,
@@ -86,6 +90,7 @@ impl Teardown {
         );
         out.extend(self.function.iter().map(|f| ("lambda-function", f.clone())));
         out.extend(self.log_group.iter().map(|g| ("log-group", g.clone())));
+        out.extend(self.queue.iter().map(|(n, _)| ("sqs-queue", n.clone())));
         out.extend(self.alarms.iter().map(|a| ("alarm", a.clone())));
         out.extend(self.topic_arn.iter().map(|t| ("sns-topic", t.clone())));
         out.extend(self.role.iter().map(|r| ("iam-role", r.clone())));
@@ -94,6 +99,22 @@ impl Teardown {
         out.extend(self.keys.iter().map(|k| ("kms-key", k.clone())));
         out
     }
+}
+
+/// Why `down` refuses to run: the env's queue still holds undelivered alerts and deleting it
+/// would lose them (SQS deletes a queue with its messages:
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html>).
+pub fn undelivered_refusal(env: &str, t: &Teardown, discard: bool) -> Option<String> {
+    let (name, _) = t.queue.as_ref()?;
+    if discard || t.undelivered == 0 {
+        return None;
+    }
+    Some(format!(
+        "refusing to delete env {env}: its queue {name} still holds {} undelivered alert(s). \
+         Deliver them with `elb-watch --env {env} replay`, or delete them with the env: \
+         `elb-watch --env {env} down --discard-undelivered`. Nothing was deleted",
+        t.undelivered
+    ))
 }
 
 fn skip(kind: &str, name: &str, env: &str) -> Skipped {
@@ -153,6 +174,14 @@ pub fn plan(names: &Names, found: &Found) -> Teardown {
             t.alarms.push(a.name.clone());
         } else {
             t.skipped.push(skip("alarm", &a.name, env));
+        }
+    }
+    if let Some(q) = &o.queue {
+        if q.owned {
+            t.queue = Some((names.queue(), q.url.clone()));
+            t.undelivered = q.messages;
+        } else {
+            t.skipped.push(skip("sqs-queue", &names.queue(), env));
         }
     }
     if let Some(r) = &o.role {
@@ -222,7 +251,7 @@ impl Deleted {
 mod tests {
     use super::*;
     use crate::state::observed::{
-        AlarmObs, FunctionObs, KeyObs, LogGroupObs, PermissionObs, PolicyObs, RoleObs,
+        AlarmObs, FunctionObs, KeyObs, LogGroupObs, PermissionObs, PolicyObs, QueueObs, RoleObs,
         SubscriptionObs, TopicObs,
     };
 
@@ -282,6 +311,14 @@ mod tests {
                     ..Default::default()
                 }),
                 permission: Some(PermissionObs::default()),
+                queue: Some(QueueObs {
+                    url: "https://sqs/q".into(),
+                    owned: true,
+                    messages: 3,
+                    ..Default::default()
+                }),
+                async_invoke: None,
+                concurrency: None,
                 alarms: vec![
                     AlarmObs {
                         name: names.alarm("web-tg"),
@@ -327,7 +364,31 @@ mod tests {
         );
         assert_eq!(t.role.as_deref(), Some("elb-watch-prod-notifier"));
         assert_eq!(t.policy_arn.as_deref(), Some("arn:policy"));
-        assert_eq!(t.items().len(), 11);
+        assert_eq!(t.items().len(), 12);
+    }
+
+    #[test]
+    fn a_queue_holding_alerts_stops_down_unless_told_to_discard() {
+        let names = Names::new("prod");
+        let mut f = whole_env();
+        let t = plan(&names, &f);
+        assert_eq!(
+            t.queue,
+            Some(("elb-watch-prod-undelivered".into(), "https://sqs/q".into()))
+        );
+        let why = undelivered_refusal("prod", &t, false).expect("refused");
+        assert!(why.contains("3 undelivered alert(s)"), "{why}");
+        assert!(why.contains("replay") && why.contains("--discard-undelivered"));
+        assert_eq!(undelivered_refusal("prod", &t, true), None);
+        f.observed.queue.as_mut().unwrap().messages = 0;
+        assert_eq!(undelivered_refusal("prod", &plan(&names, &f), false), None);
+        // Someone else's queue with our name is left alone, and does not stop `down`.
+        f.observed.queue.as_mut().unwrap().owned = false;
+        f.observed.queue.as_mut().unwrap().messages = 9;
+        let t = plan(&names, &f);
+        assert_eq!(t.queue, None);
+        assert_eq!(undelivered_refusal("prod", &t, false), None);
+        assert!(t.skipped.iter().any(|s| s.kind == "sqs-queue"));
     }
 
     #[test]

@@ -19,6 +19,7 @@
 pub mod alarms;
 pub mod denied;
 pub mod lambda;
+pub mod lambda_async;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
@@ -328,6 +329,9 @@ async fn handle(
         }
     }
     record(&shared, &method, &uri, &headers, &body);
+    if let Some(resp) = lambda_async::handle(&shared, &call, &method, &uri, &headers, &body).await {
+        return resp;
+    }
     if let Some(resp) = before(&shared, &call) {
         return resp;
     }

@@ -1,0 +1,169 @@
+//! Replayed alerts (`elb-watch replay`, issue 13): an event Lambda could not deliver was kept in
+//! the env's SQS queue and is sent again, later, through this same function. `elb-watch replay`
+//! invokes it with the original SNS event plus a marker:
+//!
+//! ```json
+//! {"Records": [...], "elbWatchReplay": {"firstFiredAt": "2026-11-20T03:15:42.118Z",
+//!                                       "queuedAt": "2026-11-20T03:19:01.000Z"}}
+//! ```
+//!
+//! A replayed message must not read as news: it says it is late and when it first fired (the
+//! alarm's `StateChangeTime`, else the marker's `firstFiredAt`, the SNS publish time). Pure.
+
+use serde_json::{Value, json};
+
+use crate::alarm::Notification;
+use crate::escape::{escape, truncate};
+use crate::render::{CONTEXT_MAX, FALLBACK_MAX, MAX_BLOCKS, format_time};
+
+/// Top-level member of the invocation payload that marks a replay.
+pub const FIELD: &str = "elbWatchReplay";
+
+/// What the marker says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Replay {
+    /// When the alert was first published (SNS `Timestamp` of the original event).
+    pub first_fired_at: Option<String>,
+    /// When Lambda gave up on it and put it on the queue.
+    pub queued_at: Option<String>,
+}
+
+/// The marker, if the payload carries one (any object under [`FIELD`]; its members optional).
+pub fn parse(payload: &Value) -> Option<Replay> {
+    let marker = payload.get(FIELD)?.as_object()?;
+    let text = |k: &str| marker.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some(Replay {
+        first_fired_at: text("firstFiredAt"),
+        queued_at: text("queuedAt"),
+    })
+}
+
+/// When the alert first fired: the alarm's own state-change time, else the marker's.
+pub fn first_fired(notification: &Notification, replay: &Replay) -> Option<String> {
+    let from_alarm = match notification {
+        Notification::Alarm(a) => a.state_change_time.clone(),
+        Notification::Other { .. } => None,
+    };
+    from_alarm
+        .or_else(|| replay.first_fired_at.clone())
+        .map(|t| format_time(&t))
+}
+
+/// The words a late message leads with.
+pub fn late_line(first_fired: Option<&str>) -> String {
+    match first_fired {
+        Some(t) => format!("Delivered late — first fired at {}", escape(t)),
+        None => "Delivered late — first fired earlier (time unknown)".to_owned(),
+    }
+}
+
+/// Marks a rendered Slack payload as late: the fallback text leads with it, and a context block
+/// at the top of the attachment says it, so both notifications and the message show it.
+pub fn mark_late(payload: &mut Value, first_fired: Option<&str>) {
+    let line = late_line(first_fired);
+    let lead = |old: &str| truncate(&format!(":hourglass: {line}. {old}"), FALLBACK_MAX);
+    if let Some(text) = payload.get("text").and_then(Value::as_str) {
+        payload["text"] = json!(lead(text));
+    }
+    if let Some(att) = payload
+        .get_mut("attachments")
+        .and_then(|a| a.get_mut(0))
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(fb) = att.get("fallback").and_then(Value::as_str) {
+            let fb = lead(fb);
+            att.insert("fallback".into(), json!(fb));
+        }
+        if let Some(blocks) = att.get_mut("blocks").and_then(Value::as_array_mut) {
+            let text = truncate(
+                &format!(
+                    ":hourglass: *{line}* (replayed from the undelivered-alerts queue by \
+                     `elb-watch replay`)"
+                ),
+                CONTEXT_MAX,
+            );
+            blocks.insert(
+                0,
+                json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}),
+            );
+            blocks.truncate(MAX_BLOCKS);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarm::parse_notification;
+    use crate::enrich::Targets;
+    use crate::render::render;
+
+    const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
+        "NewStateValue":"ALARM","OldStateValue":"OK",
+        "StateChangeTime":"2026-11-20T03:15:42.118+0000","NewStateReason":"r"}"#;
+
+    #[test]
+    fn only_a_marked_payload_is_a_replay() {
+        assert_eq!(parse(&json!({"Records": []})), None);
+        assert_eq!(parse(&json!({"Records": [], FIELD: "yes"})), None);
+        let r = parse(&json!({"Records": [], FIELD: {"firstFiredAt": "2026-11-20T03:15:42Z"}}))
+            .unwrap();
+        assert_eq!(r.first_fired_at.as_deref(), Some("2026-11-20T03:15:42Z"));
+        assert_eq!(r.queued_at, None);
+    }
+
+    #[test]
+    fn a_replayed_alarm_says_it_is_late_and_when_it_first_fired() {
+        let n = parse_notification(Some("ALARM"), ALARM);
+        let replay = Replay {
+            first_fired_at: Some("2026-11-20T03:16:00.000Z".into()),
+            queued_at: None,
+        };
+        // The alarm's own time wins over the SNS publish time.
+        let when = first_fired(&n, &replay);
+        assert_eq!(when.as_deref(), Some("2026-11-20 03:15:42 UTC"));
+        let mut payload = render(&n, &Targets::NotApplicable, None);
+        let before = payload["attachments"][0]["blocks"]
+            .as_array()
+            .unwrap()
+            .len();
+        mark_late(&mut payload, when.as_deref());
+        let text = payload["text"].as_str().unwrap();
+        assert!(
+            text.starts_with(
+                ":hourglass: Delivered late — first fired at 2026-11-20 03:15:42 UTC. "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("ALARM"),
+            "the alert itself is still there: {text}"
+        );
+        let blocks = payload["attachments"][0]["blocks"].as_array().unwrap();
+        assert_eq!(blocks.len(), before + 1);
+        assert_eq!(blocks[0]["type"], "context");
+        assert!(
+            blocks[0]["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("*Delivered late — first fired at 2026-11-20 03:15:42 UTC*")
+        );
+    }
+
+    #[test]
+    fn a_plain_message_uses_the_marker_time_or_says_it_is_unknown() {
+        let n = parse_notification(Some("hello"), "plain text");
+        let r = Replay {
+            first_fired_at: Some("2026-11-20T03:16:00Z".into()),
+            queued_at: None,
+        };
+        assert_eq!(
+            first_fired(&n, &r).as_deref(),
+            Some("2026-11-20 03:16:00 UTC")
+        );
+        assert_eq!(first_fired(&n, &Replay::default()), None);
+        assert!(late_line(None).contains("time unknown"));
+        // Hostile text in the marker is escaped.
+        assert!(late_line(Some("<!channel>")).contains("&lt;!channel&gt;"));
+    }
+}

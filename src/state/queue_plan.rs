@@ -1,0 +1,218 @@
+//! The plan for the undelivered-alerts queue and the notifier's invocation settings. Pure; part
+//! of [`super::plan`] (which `up` applies and `status` reports as drift).
+
+use super::desired::Desired;
+use super::observed::Observed;
+use super::plan::Change;
+
+/// (queue, asynchronous invocation config, reserved concurrency).
+pub fn plan_queue(desired: &Desired, observed: &Observed) -> (Change, Change, Change) {
+    let spec = &desired.queue;
+    let queue = Change::diff(
+        "sqs-queue",
+        &spec.name,
+        observed.queue.is_some(),
+        match &observed.queue {
+            None => vec![],
+            Some(q) => {
+                let mut r = Vec::new();
+                if q.sse != spec.sse || q.kms_key.is_some() {
+                    r.push("encryption (SQS-managed SSE)".to_string());
+                }
+                if q.retention_s != Some(spec.retention_s) {
+                    r.push("message retention".to_string());
+                }
+                r
+            }
+        },
+    );
+
+    let want = &desired.async_invoke;
+    let function = &desired.function.name;
+    // Without a function there is no config to read: both are created with it.
+    let present = observed.function.is_some();
+    let async_invoke = Change::diff(
+        "lambda-async-config",
+        function,
+        present && observed.async_invoke.is_some(),
+        match (&observed.async_invoke, present) {
+            (Some(a), true) => {
+                let mut r = Vec::new();
+                if a.max_retry_attempts != Some(want.max_retry_attempts) {
+                    r.push(format!(
+                        "retry attempts ({} → {})",
+                        shown(a.max_retry_attempts),
+                        want.max_retry_attempts
+                    ));
+                }
+                if a.max_event_age_s != Some(want.max_event_age_s) {
+                    r.push(format!(
+                        "maximum event age ({} → {} s)",
+                        shown(a.max_event_age_s),
+                        want.max_event_age_s
+                    ));
+                }
+                if a.on_failure.as_deref() != Some(want.on_failure.as_str()) {
+                    r.push("on-failure destination".to_string());
+                }
+                if a.on_success.is_some() {
+                    r.push("on-success destination (none wanted)".to_string());
+                }
+                r
+            }
+            _ => vec![],
+        },
+    );
+
+    let concurrency = Change::diff(
+        "lambda-concurrency",
+        function,
+        present && observed.concurrency.is_some(),
+        match (observed.concurrency, present) {
+            (Some(n), true) if i64::from(n) != i64::from(desired.concurrency) => {
+                vec![format!(
+                    "reserved concurrency ({n} → {})",
+                    desired.concurrency
+                )]
+            }
+            _ => vec![],
+        },
+    );
+    (queue, async_invoke, concurrency)
+}
+
+fn shown(v: Option<i32>) -> String {
+    v.map_or_else(|| "default".to_string(), |n| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Arch;
+    use crate::state::desired::{DEFAULT_CONCURRENCY, Identity, Inputs, desired};
+    use crate::state::observed::{AsyncObs, FunctionObs, QueueObs};
+    use crate::state::plan::Action;
+
+    fn want(concurrency: u32) -> Desired {
+        let inputs = Inputs {
+            env: "prod".into(),
+            albs: vec!["web-alb".into()],
+            channel: None,
+            min_healthy: 1,
+            email: None,
+            log_retention_days: 30,
+            permissions_boundary: None,
+            code_sha256: "sha".into(),
+            arch: Arch::X86_64,
+            prebuilt_code: false,
+            notifier_concurrency: concurrency,
+        };
+        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
+        desired(&inputs, &id, &[])
+    }
+
+    fn in_sync(d: &Desired) -> Observed {
+        Observed {
+            function: Some(FunctionObs::default()),
+            queue: Some(QueueObs {
+                url: "u".into(),
+                arn: d.queue.arn.clone(),
+                sse: true,
+                kms_key: None,
+                retention_s: Some(d.queue.retention_s),
+                owned: true,
+                messages: 0,
+            }),
+            async_invoke: Some(AsyncObs {
+                max_retry_attempts: Some(2),
+                max_event_age_s: Some(3600),
+                on_failure: Some(d.queue.arn.clone()),
+                on_success: None,
+            }),
+            concurrency: Some(DEFAULT_CONCURRENCY as i32),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_queue_is_the_on_failure_destination_with_two_retries_and_an_hour() {
+        let d = want(DEFAULT_CONCURRENCY);
+        assert_eq!(d.queue.name, "elb-watch-prod-undelivered");
+        assert_eq!(
+            d.queue.arn,
+            "arn:aws:sqs:us-east-1:1:elb-watch-prod-undelivered"
+        );
+        assert!(d.queue.sse);
+        assert_eq!(d.async_invoke.on_failure, d.queue.arn);
+        assert_eq!(d.async_invoke.max_retry_attempts, 2);
+        assert_eq!(d.async_invoke.max_event_age_s, 3600);
+        assert_eq!(d.concurrency, 2);
+        // The role may send to that queue only.
+        let doc = d.runtime_policy.to_string();
+        assert!(doc.contains("\"sqs:SendMessage\""), "{doc}");
+        assert!(doc.contains(&d.queue.arn), "{doc}");
+    }
+
+    #[test]
+    fn in_sync_is_unchanged_and_an_env_made_before_gets_everything_created() {
+        let d = want(DEFAULT_CONCURRENCY);
+        let (q, a, c) = plan_queue(&d, &in_sync(&d));
+        assert_eq!(
+            (q.action, a.action, c.action),
+            (Action::Unchanged, Action::Unchanged, Action::Unchanged)
+        );
+        // An env created before this change: the function exists, nothing else does.
+        let old = Observed {
+            function: Some(FunctionObs::default()),
+            ..Default::default()
+        };
+        let (q, a, c) = plan_queue(&d, &old);
+        assert_eq!(
+            (q.action, a.action, c.action),
+            (Action::Create, Action::Create, Action::Create)
+        );
+    }
+
+    #[test]
+    fn drift_says_what_differs() {
+        let d = want(5);
+        let mut o = in_sync(&d);
+        if let Some(q) = o.queue.as_mut() {
+            q.sse = false;
+            q.retention_s = Some(345_600);
+        }
+        o.async_invoke = Some(AsyncObs {
+            max_retry_attempts: None,
+            max_event_age_s: Some(21_600),
+            on_failure: None,
+            on_success: Some("arn:aws:sqs:us-east-1:1:other".into()),
+        });
+        let (q, a, c) = plan_queue(&d, &o);
+        assert_eq!(q.action, Action::Update);
+        assert_eq!(
+            q.reasons,
+            ["encryption (SQS-managed SSE)", "message retention"]
+        );
+        assert_eq!(a.action, Action::Update);
+        assert_eq!(
+            a.reasons,
+            [
+                "retry attempts (default → 2)",
+                "maximum event age (21600 → 3600 s)",
+                "on-failure destination",
+                "on-success destination (none wanted)"
+            ]
+        );
+        assert_eq!(c.reasons, ["reserved concurrency (2 → 5)"]);
+    }
+
+    #[test]
+    fn without_a_function_the_invoke_settings_are_created_with_it() {
+        let d = want(DEFAULT_CONCURRENCY);
+        let mut o = in_sync(&d);
+        o.function = None;
+        let (q, a, c) = plan_queue(&d, &o);
+        assert_eq!(q.action, Action::Unchanged);
+        assert_eq!((a.action, c.action), (Action::Create, Action::Create));
+    }
+}
