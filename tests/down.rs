@@ -81,6 +81,15 @@ async fn remains_by_name(cfg: &aws_config::SdkConfig, env: &str) -> Vec<String> 
     {
         left.push("role".to_string());
     }
+    if aws_sdk_sqs::Client::new(cfg)
+        .get_queue_url()
+        .queue_name(format!("{prefix}-undelivered"))
+        .send()
+        .await
+        .is_ok()
+    {
+        left.push("queue".to_string());
+    }
     let policies = iam
         .list_policies()
         .path_prefix("/elb-watch/")
@@ -245,7 +254,8 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
             "log-group",
             "sns-subscription",
             "sns-subscription",
-            "sns-topic"
+            "sns-topic",
+            "sqs-queue"
         ],
         "{v:#}"
     );
