@@ -287,7 +287,9 @@ async fn moto_get(shared: &Shared, headers: &HeaderMap, path: &str) -> Option<(b
     }
     let resp = req.send().await.ok()?;
     let ok = resp.status().is_success();
-    Some((ok, resp.json().await.unwrap_or(Value::Null)))
+    // Not `Response::json`: testkit's reqwest has no `json` feature of its own.
+    let body = resp.bytes().await.unwrap_or_default();
+    Some((ok, serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
 async fn function_config(
@@ -543,7 +545,11 @@ async fn send_to_queue(shared: &Shared, headers: &HeaderMap, arn: &str, record: 
     let Ok(resp) = sqs("GetQueueUrl", json!({"QueueName": queue_name})).await else {
         return false;
     };
-    let Ok(v) = resp.json::<Value>().await else {
+    let Ok(v) = resp
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null))
+    else {
         return false;
     };
     let Some(url) = v["QueueUrl"].as_str() else {
