@@ -28,6 +28,17 @@ fn status(emu: &Emulator, env: &str) -> (i32, Value) {
     (r.code, r.json())
 }
 
+/// The function's reserved concurrency, as Lambda reports it.
+async fn reserved(lambda: &aws_sdk_lambda::Client, function: &str) -> Option<i32> {
+    lambda
+        .get_function_concurrency()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .reserved_concurrent_executions()
+}
+
 async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
     sqs.get_queue_url()
         .queue_name(name)
@@ -94,13 +105,7 @@ async fn up_keeps_undelivered_alerts_status_counts_them_and_down_refuses_to_drop
             .and_then(|d| d.destination()),
         Some(QUEUE_ARN)
     );
-    let reserved = lambda
-        .get_function_concurrency()
-        .function_name("elb-watch-q-notifier")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reserved.reserved_concurrent_executions(), Some(2));
+    assert_eq!(reserved(&lambda, "elb-watch-q-notifier").await, Some(2));
 
     // Idempotent.
     let second = up(&emu, "q", CANARY, &[]);
@@ -250,16 +255,7 @@ async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() 
             .contains("10 unreserved"),
         "{warning}"
     );
-    assert_eq!(
-        lambda
-            .get_function_concurrency()
-            .function_name("elb-watch-old-notifier")
-            .send()
-            .await
-            .unwrap()
-            .reserved_concurrent_executions(),
-        None
-    );
+    assert_eq!(reserved(&lambda, "elb-watch-old-notifier").await, None);
 
     // Quota raised: the next `up` reserves, the one after changes nothing.
     emu.strict().unwrap().set_account_concurrency(1000);
@@ -272,16 +268,7 @@ async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() 
     );
     let again = up(&emu, "old", CANARY, &["--notifier-concurrency", "3"]);
     assert_eq!(again.json()["api_calls"]["mutating"], 0, "{}", again.stdout);
-    assert_eq!(
-        lambda
-            .get_function_concurrency()
-            .function_name("elb-watch-old-notifier")
-            .send()
-            .await
-            .unwrap()
-            .reserved_concurrent_executions(),
-        Some(3)
-    );
+    assert_eq!(reserved(&lambda, "elb-watch-old-notifier").await, Some(3));
     // status knows the recorded --notifier-concurrency: in sync.
     assert_eq!(status(&emu, "old").0, 0);
 }

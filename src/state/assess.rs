@@ -286,7 +286,7 @@ pub fn verdict(
 mod tests {
     use super::*;
     use crate::discovery::TargetGroup;
-    use crate::state::desired::{Identity, Inputs, desired};
+    use crate::state::desired::desired;
     use crate::state::observed::{AlarmObs, FunctionObs, TopicObs};
     use crate::state::plan::drift;
 
@@ -305,20 +305,10 @@ mod tests {
     }
 
     fn want() -> Desired {
-        let inputs = Inputs {
-            env: "prod".into(),
-            albs: vec!["web-alb".into()],
-            channel: None,
-            min_healthy: 1,
-            email: None,
-            permissions_boundary: None,
-            log_retention_days: 30,
-            code_sha256: "sha".into(),
-            arch: crate::bundle::Arch::X86_64,
-            prebuilt_code: false,
-            notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
-        };
-        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
+        let (inputs, id) = (
+            crate::state::fixtures::inputs(),
+            crate::state::fixtures::identity(),
+        );
         desired(&inputs, &id, &[tg()])
     }
 

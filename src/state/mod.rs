@@ -3,6 +3,8 @@
 
 pub mod assess;
 pub mod desired;
+#[cfg(test)]
+mod fixtures;
 pub mod health;
 pub mod observed;
 pub mod plan;

@@ -694,30 +694,19 @@ mod tests {
     use crate::bundle::Arch;
     use crate::discovery::TargetGroup;
     use crate::secret::Secret;
-    use crate::state::desired::{Identity, Inputs, desired};
+    use crate::state::desired::{Inputs, desired};
     use crate::state::observed::{FunctionObs, KeyObs};
 
     const URL: &str = "https://hooks.slack.com/services/T0/B0/SECRET";
 
     fn inputs(arch: Arch) -> Inputs {
         Inputs {
-            env: "prod".into(),
-            albs: vec!["web-alb".into()],
-            channel: None,
-            min_healthy: 1,
-            email: None,
-            log_retention_days: 30,
-            permissions_boundary: None,
-            code_sha256: "sha".into(),
             arch,
-            prebuilt_code: false,
-            notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
+            ..crate::state::fixtures::inputs()
         }
     }
 
-    fn identity() -> Identity {
-        Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1")
-    }
+    use crate::state::fixtures::identity;
 
     fn want_arch(arch: Arch) -> Desired {
         desired(&inputs(arch), &identity(), &[])

@@ -88,27 +88,17 @@ fn shown(v: Option<i32>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::Arch;
-    use crate::state::desired::{DEFAULT_CONCURRENCY, Identity, Inputs, desired};
+    use crate::state::desired::{DEFAULT_CONCURRENCY, Inputs, desired};
+    use crate::state::fixtures;
     use crate::state::observed::{AsyncObs, FunctionObs, QueueObs};
     use crate::state::plan::Action;
 
     fn want(concurrency: u32) -> Desired {
         let inputs = Inputs {
-            env: "prod".into(),
-            albs: vec!["web-alb".into()],
-            channel: None,
-            min_healthy: 1,
-            email: None,
-            log_retention_days: 30,
-            permissions_boundary: None,
-            code_sha256: "sha".into(),
-            arch: Arch::X86_64,
-            prebuilt_code: false,
             notifier_concurrency: concurrency,
+            ..fixtures::inputs()
         };
-        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
-        desired(&inputs, &id, &[])
+        desired(&inputs, &fixtures::identity(), &[])
     }
 
     fn in_sync(d: &Desired) -> Observed {

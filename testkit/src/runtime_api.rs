@@ -545,30 +545,14 @@ impl FunctionProcess {
         pred: impl Fn(&Value) -> bool,
         timeout: Duration,
     ) -> Option<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(line) = self.json_logs().into_iter().find(&pred) {
-                return Some(line);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        poll(timeout, || self.json_logs().into_iter().find(&pred)).await
     }
 
     /// Waits until the logs contain `needle`; false on timeout.
     pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.logs().contains(needle) {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        poll(timeout, || self.logs().contains(needle).then_some(()))
+            .await
+            .is_some()
     }
 
     pub fn pid(&self) -> u32 {
@@ -640,6 +624,20 @@ fn capture(stream: impl Read + Send + 'static, logs: Arc<Mutex<String>>, echo: b
             }
         }
     });
+}
+
+/// `check()`'s first `Some`, trying every 20 ms until `timeout`; `None` then.
+async fn poll<T>(timeout: Duration, check: impl Fn() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check() {
+            return Some(found);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[cfg(test)]
