@@ -2,7 +2,7 @@
 //!
 //! Layout: `cli` parses; `commands` orchestrate one subcommand each; `discovery` finds ALBs and
 //! target groups; `naming` is the naming and tagging scheme; `output` renders tables and JSON;
-//! `aws` is the thin SDK layer.
+//! `aws` is the thin SDK layer; `report` holds what commands report and `output` renders.
 
 pub mod apply;
 pub mod aws;
@@ -15,6 +15,7 @@ pub mod naming;
 pub mod output;
 pub mod policy;
 pub mod progress;
+pub mod report;
 pub mod secret;
 pub mod state;
 pub mod teardown;

@@ -3,32 +3,15 @@
 
 use super::connect;
 use super::up::identity;
-use crate::aws::CallStats;
 use crate::cli::{DownArgs, GlobalOpts};
 use crate::naming::Names;
 use crate::progress::Progress;
-use crate::teardown::{self, Deleted, Skipped, Teardown};
+use crate::report::DownReport;
+use crate::teardown::{self, Teardown};
 use crate::{exit, output};
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
-
-#[derive(Debug, Serialize)]
-pub struct DownReport {
-    pub env: String,
-    pub region: String,
-    pub account_id: String,
-    /// Nothing of the env was found (e.g. a second `down`).
-    pub nothing_to_do: bool,
-    pub deleted: Vec<Deleted>,
-    /// Resources with the env's names that its tags do not prove are its own.
-    pub skipped: Vec<Skipped>,
-    /// Days KMS waits before deleting a scheduled key.
-    pub key_pending_window_days: i32,
-    pub api_calls: CallStats,
-    pub duration_ms: u128,
-}
 
 /// Why `down` will not run without `--yes` here.
 pub fn refusal(env: &str) -> String {
@@ -127,6 +110,7 @@ pub async fn run(global: &GlobalOpts, args: &DownArgs) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::teardown::Skipped;
 
     #[test]
     fn the_prompt_lists_what_goes_and_what_stays() {

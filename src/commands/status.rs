@@ -9,85 +9,18 @@ use super::connect;
 use super::up::identity;
 use crate::aws::Clients;
 use crate::cli::{GlobalOpts, StatusArgs};
-use crate::discovery::{self, Discovery, LoadBalancer, TargetGroup};
+use crate::discovery::{self, Discovery, TargetGroup};
 use crate::naming::Names;
-use crate::state::assess::{self, ResourceStatus, WebhookStatus};
+use crate::report::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+use crate::state::assess::{self};
 use crate::state::desired::{Inputs, desired, inputs_from_settings};
-use crate::state::health::{self, AlarmState, TargetGroupHealth, TargetHealth};
+use crate::state::health::{self, AlarmState};
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use crate::state::plan::drift;
 use crate::state::undelivered::UndeliveredStatus;
-use crate::state::warnings::{Warning, target_group_warnings};
+use crate::state::warnings::target_group_warnings;
 use crate::{bundle, exit, output};
 use anyhow::{Context, Result};
-use serde::Serialize;
-
-/// The inputs `up` recorded on the topic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RecordedSettings {
-    pub albs: Vec<String>,
-    pub min_healthy: u32,
-    pub slack_channel: Option<String>,
-    /// Learnt from the topic's e-mail subscriptions: the address is not recorded in tags.
-    pub email: Option<String>,
-    pub log_retention_days: i32,
-    pub permissions_boundary: Option<String>,
-}
-
-impl From<&Inputs> for RecordedSettings {
-    fn from(i: &Inputs) -> Self {
-        RecordedSettings {
-            albs: i.albs.clone(),
-            min_healthy: i.min_healthy,
-            slack_channel: i.channel.clone(),
-            email: i.email.clone(),
-            log_retention_days: i.log_retention_days,
-            permissions_boundary: i.permissions_boundary.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct StatusReport {
-    pub env: String,
-    pub region: String,
-    pub account_id: String,
-    /// Anything of the env exists (keys pending deletion aside).
-    pub exists: bool,
-    /// Everything present and in sync: exit code 0.
-    pub in_sync: bool,
-    pub verdict: String,
-    /// What `up` was last asked for; null when the topic or its tags are missing.
-    pub settings: Option<RecordedSettings>,
-    pub webhook: WebhookStatus,
-    /// Alerts the notifier could not deliver, kept on the env's queue (null: no queue).
-    pub undelivered: Option<UndeliveredStatus>,
-    pub resources: Vec<ResourceStatus>,
-    pub alarms: Vec<AlarmState>,
-    pub target_groups: Vec<TargetGroupHealth>,
-    /// Target groups of the watched ALBs that get no alarm, and why.
-    pub warnings: Vec<Warning>,
-}
-
-/// `status --alb`: discovery's target groups with health.
-#[derive(Debug, Serialize)]
-pub struct AlbReport {
-    pub env: String,
-    pub load_balancers: Vec<LoadBalancer>,
-    pub target_groups: Vec<AlbTargetGroup>,
-    pub warnings: Vec<Warning>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct AlbTargetGroup {
-    #[serde(flatten)]
-    pub target_group: TargetGroup,
-    /// The env's alarm on this target group, if any (matched by its metric dimensions).
-    pub alarm: Option<String>,
-    pub alarm_state: Option<String>,
-    pub healthy: usize,
-    pub targets: Vec<TargetHealth>,
-}
 
 pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
     let clients = connect(global).await?;

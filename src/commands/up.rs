@@ -1,42 +1,21 @@
 //! `elb-watch up`: discover, read what exists, plan, apply (or print the plan with --dry-run).
 
 use super::connect;
-use crate::aws::{AwsResultExt, CallStats, Clients};
+use crate::aws::{AwsResultExt, Clients};
 use crate::bundle::{self, Bundle};
 use crate::cli::{GlobalOpts, UpArgs};
 use crate::naming::Names;
 use crate::output;
-use crate::progress::{Progress, StepTiming};
+use crate::progress::Progress;
+use crate::report::UpReport;
 use crate::secret::{self, Secret};
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
-use crate::state::plan::{Action, Change, plan};
+use crate::state::plan::{Action, plan};
 use crate::state::settings;
-use crate::state::warnings::Warning;
 use crate::{apply, discovery, exit};
 use anyhow::{Result, bail};
-use serde::Serialize;
 use std::time::Instant;
-
-#[derive(Debug, Serialize)]
-pub struct UpReport {
-    pub env: String,
-    pub region: String,
-    pub account_id: String,
-    pub dry_run: bool,
-    /// True when nothing needed to change.
-    pub in_sync: bool,
-    pub changes: Vec<Change>,
-    pub target_groups: Vec<discovery::TargetGroup>,
-    /// Target groups that get no alarm, and why.
-    pub warnings: Vec<Warning>,
-    pub api_calls: CallStats,
-    /// Wall time of the whole command.
-    pub duration_ms: u128,
-    /// Wall time of applying the plan, and of each step: steps overlap, so their sum exceeds it.
-    pub apply_ms: u128,
-    pub steps: Vec<StepTiming>,
-}
 
 /// The webhook URL from --slack-url-file, --slack-url or ELB_WATCH_SLACK_URL, validated.
 fn webhook(args: &UpArgs) -> Result<Option<Secret>> {

@@ -1,5 +1,5 @@
 use super::table;
-use crate::commands::down::DownReport;
+use crate::report::DownReport;
 
 pub fn down_table(r: &DownReport) -> String {
     if r.nothing_to_do && r.skipped.is_empty() {

@@ -1,6 +1,6 @@
 use super::{discovery_table, table, warning_lines};
-use crate::commands::status::{AlbReport, StatusReport};
 use crate::discovery::Discovery;
+use crate::report::{AlbReport, StatusReport};
 use crate::state::health::TargetHealth;
 
 fn target_cells(t: &TargetHealth) -> [String; 4] {

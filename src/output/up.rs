@@ -1,5 +1,5 @@
 use super::{table, warning_lines};
-use crate::commands::up::UpReport;
+use crate::report::UpReport;
 
 pub fn up_table(r: &UpReport) -> String {
     let mut t = table(&["resource", "name", "action", "details"]);

@@ -1,0 +1,10 @@
+//! What each command reports: plain data that `commands/` fills and `output/` renders as a table
+//! or JSON. Below both, so data flows one way (commands → report → output).
+
+pub mod down;
+pub mod status;
+pub mod up;
+
+pub use down::DownReport;
+pub use status::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+pub use up::UpReport;

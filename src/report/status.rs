@@ -1,0 +1,76 @@
+//! `elb-watch status`'s reports: the env's, and `status --alb`'s view of some ALBs.
+
+use crate::discovery::{LoadBalancer, TargetGroup};
+use crate::state::assess::{ResourceStatus, WebhookStatus};
+use crate::state::desired::Inputs;
+use crate::state::health::{AlarmState, TargetGroupHealth, TargetHealth};
+use crate::state::undelivered::UndeliveredStatus;
+use crate::state::warnings::Warning;
+use serde::Serialize;
+
+/// The inputs `up` recorded on the topic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedSettings {
+    pub albs: Vec<String>,
+    pub min_healthy: u32,
+    pub slack_channel: Option<String>,
+    /// Learnt from the topic's e-mail subscriptions: the address is not recorded in tags.
+    pub email: Option<String>,
+    pub log_retention_days: i32,
+    pub permissions_boundary: Option<String>,
+}
+
+impl From<&Inputs> for RecordedSettings {
+    fn from(i: &Inputs) -> Self {
+        RecordedSettings {
+            albs: i.albs.clone(),
+            min_healthy: i.min_healthy,
+            slack_channel: i.channel.clone(),
+            email: i.email.clone(),
+            log_retention_days: i.log_retention_days,
+            permissions_boundary: i.permissions_boundary.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub env: String,
+    pub region: String,
+    pub account_id: String,
+    /// Anything of the env exists (keys pending deletion aside).
+    pub exists: bool,
+    /// Everything present and in sync: exit code 0.
+    pub in_sync: bool,
+    pub verdict: String,
+    /// What `up` was last asked for; null when the topic or its tags are missing.
+    pub settings: Option<RecordedSettings>,
+    pub webhook: WebhookStatus,
+    /// Alerts the notifier could not deliver, kept on the env's queue (null: no queue).
+    pub undelivered: Option<UndeliveredStatus>,
+    pub resources: Vec<ResourceStatus>,
+    pub alarms: Vec<AlarmState>,
+    pub target_groups: Vec<TargetGroupHealth>,
+    /// Target groups of the watched ALBs that get no alarm, and why.
+    pub warnings: Vec<Warning>,
+}
+
+/// `status --alb`: discovery's target groups with health.
+#[derive(Debug, Serialize)]
+pub struct AlbReport {
+    pub env: String,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub target_groups: Vec<AlbTargetGroup>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlbTargetGroup {
+    #[serde(flatten)]
+    pub target_group: TargetGroup,
+    /// The env's alarm on this target group, if any (matched by its metric dimensions).
+    pub alarm: Option<String>,
+    pub alarm_state: Option<String>,
+    pub healthy: usize,
+    pub targets: Vec<TargetHealth>,
+}

@@ -1,0 +1,28 @@
+//! `elb-watch up`'s report.
+
+use crate::aws::CallStats;
+use crate::discovery;
+use crate::progress::StepTiming;
+use crate::state::plan::Change;
+use crate::state::warnings::Warning;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct UpReport {
+    pub env: String,
+    pub region: String,
+    pub account_id: String,
+    pub dry_run: bool,
+    /// True when nothing needed to change.
+    pub in_sync: bool,
+    pub changes: Vec<Change>,
+    pub target_groups: Vec<discovery::TargetGroup>,
+    /// Target groups that get no alarm, and why.
+    pub warnings: Vec<Warning>,
+    pub api_calls: CallStats,
+    /// Wall time of the whole command.
+    pub duration_ms: u128,
+    /// Wall time of applying the plan, and of each step: steps overlap, so their sum exceeds it.
+    pub apply_ms: u128,
+    pub steps: Vec<StepTiming>,
+}
