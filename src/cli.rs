@@ -125,7 +125,8 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_healthy: u32,
 
-    /// Also subscribe this e-mail address to the alarm topic (AWS sends a confirmation mail)
+    /// Also subscribe this e-mail address to the alarm topic (AWS sends a confirmation mail): it
+    /// gets every alarm, including those on the notifier itself when it cannot post to Slack
     #[arg(long, value_name = "ADDR")]
     pub email: Option<String>,
 

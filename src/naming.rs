@@ -94,6 +94,24 @@ impl Names {
         format!("{}{tg_name}{ALARM_SUFFIX}", self.alarm_prefix())
     }
 
+    /// Alarm on the notifier's errors (the alerting path watched, issue 13).
+    pub fn notifier_errors_alarm(&self) -> String {
+        format!("{}-notifier-errors", self.prefix())
+    }
+
+    /// Alarm on undelivered alerts waiting on the env's queue.
+    pub fn undelivered_alarm(&self) -> String {
+        format!("{}-undelivered-alerts", self.prefix())
+    }
+
+    /// Whether `name` is one `up` gives this env's alarms: a target group's (by its suffix) or
+    /// one of the two on the alerting path.
+    pub fn is_alarm_name(&self, name: &str) -> bool {
+        (name.starts_with(&self.alarm_prefix()) && name.ends_with(ALARM_SUFFIX))
+            || name == self.notifier_errors_alarm()
+            || name == self.undelivered_alarm()
+    }
+
     /// The tags every resource gets, as (key, value) pairs.
     pub fn tags(&self) -> Vec<(String, String)> {
         vec![

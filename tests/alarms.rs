@@ -94,17 +94,19 @@ async fn an_empty_target_group_reaches_alarm_and_posts_while_a_new_alarm_posts_n
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let v = r.json();
 
-    // fn-tg: a warning, no alarm.
+    // fn-tg: a warning, no alarm (and, with no --email, one about the alerting path).
     let warnings = v["warnings"].as_array().unwrap();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert_eq!(warnings[0]["kind"], "health-checks-disabled");
     assert_eq!(warnings[0]["target_group"], "fn-tg");
+    assert_eq!(warnings[1]["kind"], "alerting-path-without-email");
     let alarms: Vec<&str> = v["changes"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["kind"] == "alarm")
         .map(|c| c["name"].as_str().unwrap())
+        .filter(|n| n.ends_with("-HealthyHostCount"))
         .collect();
     assert_eq!(
         alarms,

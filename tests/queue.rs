@@ -5,8 +5,10 @@
 mod common;
 
 use common::{CANARY, aws::sdk, elb_watch, run, spec, up};
+use elb_watch_testkit::strict::StrictConfig;
 use elb_watch_testkit::{emulator::Emulator, topology};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:elb-watch-q-undelivered";
 
@@ -212,7 +214,13 @@ async fn up_keeps_undelivered_alerts_status_counts_them_and_down_refuses_to_drop
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() {
-    let emu = Emulator::start().unwrap();
+    // SQS refuses a deleted queue's name for 60 s (strict rule 11): long enough here that the
+    // `up` below, re-creating the queue this test deletes, must wait it out.
+    let emu = Emulator::start_with(StrictConfig {
+        queue_name_reuse: Duration::from_secs(15),
+        ..StrictConfig::from_env()
+    })
+    .unwrap();
     topology::create(&emu, &spec()).unwrap();
     let cfg = sdk(&emu).await;
     let sqs = aws_sdk_sqs::Client::new(&cfg);
@@ -256,6 +264,22 @@ async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() 
         "{warning}"
     );
     assert_eq!(reserved(&lambda, "elb-watch-old-notifier").await, None);
+    let refused = emu.strict().unwrap().stats();
+    assert!(
+        refused.get("queue-deleted-recently:CreateQueue").is_some(),
+        "up never met SQS's name-reuse wait: {refused:?}"
+    );
+    // status: the same warning, not drift (exit 0), for as long as the account cannot spare it.
+    let (code, s) = status(&emu, "old");
+    assert_eq!(code, 0, "{s:#}");
+    assert!(
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == "concurrency-not-reserved"),
+        "{s:#}"
+    );
 
     // Quota raised: the next `up` reserves, the one after changes nothing.
     emu.strict().unwrap().set_account_concurrency(1000);

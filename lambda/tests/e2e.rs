@@ -46,8 +46,14 @@ async fn a_plain_webhook_alarm_fixture_delivers_one_message_with_alb_and_tg() {
     // DescribeTargetHealth could not be reached: the alert went out anyway, with a note.
     assert!(text.contains("Target health unavailable"), "{text}");
 
-    let logs = function.logs();
-    assert!(logs.contains("DescribeTargetHealth failed"), "{logs}");
+    // The log reader may not have the line yet when the response is in: wait for it.
+    assert!(
+        function
+            .wait_for_log("DescribeTargetHealth failed", Duration::from_secs(5))
+            .await,
+        "{}",
+        function.logs()
+    );
     let delivered = function
         .json_log_where(
             |l| l["fields"]["outcome"] == "delivered",

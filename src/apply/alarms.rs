@@ -1,10 +1,10 @@
-//! One HealthyHostCount alarm per target group, with ALARM and OK actions to the topic; alarms of
-//! target groups no longer behind the ALBs are deleted.
+//! The env's alarms (one HealthyHostCount alarm per target group, two on the alerting path),
+//! with ALARM and OK actions to the topic; alarms no longer wanted are deleted.
 
 use crate::apply::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
-use crate::state::desired::{AlarmSpec, COMPARISON, Desired, METRIC, NAMESPACE, STATISTIC};
+use crate::state::desired::{AlarmSpec, Desired};
 use crate::state::plan::{Action, Plan};
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
@@ -58,26 +58,21 @@ async fn put_alarm(clients: &Clients, env: &str, spec: &AlarmSpec, topic_arn: &s
         .put_metric_alarm()
         .alarm_name(&spec.name)
         .alarm_description(&spec.description)
-        .namespace(NAMESPACE)
-        .metric_name(METRIC)
-        .dimensions(
-            Dimension::builder()
-                .name("TargetGroup")
-                .value(&spec.tg_dimension)
-                .build(),
-        )
-        .dimensions(
-            Dimension::builder()
-                .name("LoadBalancer")
-                .value(&spec.lb_dimension)
-                .build(),
-        )
-        .statistic(Statistic::from(STATISTIC))
+        .namespace(&spec.metric.namespace)
+        .metric_name(&spec.metric.name)
+        .set_dimensions(Some(
+            spec.metric
+                .dimensions
+                .iter()
+                .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+                .collect(),
+        ))
+        .statistic(Statistic::from(spec.metric.statistic.as_str()))
         .period(spec.period_s)
         .evaluation_periods(spec.evaluation_periods)
         .datapoints_to_alarm(spec.datapoints_to_alarm)
         .threshold(spec.threshold)
-        .comparison_operator(ComparisonOperator::from(COMPARISON))
+        .comparison_operator(ComparisonOperator::from(spec.metric.comparison.as_str()))
         .treat_missing_data(&spec.treat_missing_data)
         .actions_enabled(true)
         .alarm_actions(topic_arn)

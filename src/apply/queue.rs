@@ -5,7 +5,7 @@
 use super::{function, retry};
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
-use crate::state::desired::{Desired, MIN_UNRESERVED};
+use crate::state::desired::Desired;
 use crate::state::observed::Observed;
 use crate::state::plan::{Action, Plan};
 use crate::state::warnings::Warning;
@@ -15,8 +15,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Kind of the warning `up` gives when the account cannot spare the reserved concurrency.
-pub const CONCURRENCY_NOT_RESERVED: &str = "concurrency-not-reserved";
+pub use crate::state::queue_plan::{CONCURRENCY_NOT_RESERVED, concurrency_warning};
 
 fn attributes(desired: &Desired) -> HashMap<QueueAttributeName, String> {
     HashMap::from([
@@ -139,30 +138,6 @@ pub async fn ensure_async_config(clients: &Clients, desired: &Desired, plan: &Pl
     Ok(())
 }
 
-/// The warning for an account that cannot spare `wanted` reserved executions.
-pub fn concurrency_warning(function: &str, wanted: u32, unreserved: i32) -> Warning {
-    Warning {
-        kind: CONCURRENCY_NOT_RESERVED,
-        load_balancer: String::new(),
-        target_group: String::new(),
-        target_group_arn: String::new(),
-        message: format!(
-            "reserved concurrency {wanted} not set on {function}: the account has {unreserved} \
-             unreserved concurrent executions and Lambda keeps at least {MIN_UNRESERVED} \
-             unreserved (new accounts often have a limit of 10); the notifier runs unbounded. \
-             Ask AWS for a higher concurrency quota and run `up` again"
-        ),
-    }
-}
-
-/// Whether the account can reserve `wanted` for the function: Lambda refuses a reservation that
-/// leaves fewer than 100 unreserved executions. `current` is what the function already holds
-/// (it is returned to the pool when the reservation changes).
-pub fn can_reserve(unreserved: i32, current: Option<i32>, wanted: u32) -> bool {
-    i64::from(unreserved) + i64::from(current.unwrap_or(0)) - i64::from(wanted)
-        >= i64::from(MIN_UNRESERVED)
-}
-
 /// The account's unreserved concurrency (`GetAccountSettings`).
 pub async fn unreserved_concurrency(clients: &Clients) -> Result<Option<i32>> {
     let out = clients
@@ -221,27 +196,6 @@ pub async fn ensure_concurrency(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn aws_keeps_one_hundred_unreserved() {
-        // A new account: limit 10, nothing reserved.
-        assert!(!can_reserve(10, None, 2));
-        // The default account: 1000.
-        assert!(can_reserve(1000, None, 2));
-        assert!(can_reserve(102, None, 2));
-        assert!(!can_reserve(101, None, 2));
-        // Changing 2 → 5 with 100 unreserved: the 2 come back first.
-        assert!(!can_reserve(100, Some(2), 5));
-        assert!(can_reserve(103, Some(2), 5));
-    }
-
-    #[test]
-    fn the_warning_says_what_and_what_to_do() {
-        let w = concurrency_warning("elb-watch-prod-notifier", 2, 10);
-        assert_eq!(w.kind, CONCURRENCY_NOT_RESERVED);
-        assert!(w.message.contains("10 unreserved"), "{}", w.message);
-        assert!(w.message.contains("run `up` again"), "{}", w.message);
-    }
 
     #[test]
     fn refusals_are_told_apart() {

@@ -16,10 +16,11 @@ use crate::state::assess::{self};
 use crate::state::desired::{Inputs, desired, inputs_from_settings};
 use crate::state::health::{self, AlarmState};
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
-use crate::state::plan::drift;
+use crate::state::plan::{Action, drift};
+use crate::state::queue_plan::waive_concurrency;
 use crate::state::undelivered::UndeliveredStatus;
 use crate::state::warnings::target_group_warnings;
-use crate::{bundle, exit, output};
+use crate::{apply, bundle, exit, output};
 use anyhow::{Context, Result};
 
 pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
@@ -83,7 +84,13 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
             })?
     };
     let want = desired(&inputs, &identity, &found.target_groups);
-    let plan = drift(&want, &observed);
+    let mut plan = drift(&want, &observed);
+    let mut warnings = want.warnings.clone();
+    // An account that cannot spare the reservation is told so, not sent into drift forever.
+    if plan.concurrency.action != Action::Unchanged {
+        let unreserved = apply::queue::unreserved_concurrency(clients).await?;
+        warnings.extend(waive_concurrency(&mut plan, &want, &observed, unreserved));
+    }
     let exists = assess::env_exists(&observed, &keys);
     let resources = assess::resources(&want, &observed, &plan, &keys, recorded.is_some());
 
@@ -94,7 +101,7 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         |tg| {
             want.alarms
                 .iter()
-                .find(|a| a.target_group == tg.name && a.load_balancer == tg.load_balancer)
+                .find(|a| a.target_group() == Some((tg.load_balancer.as_str(), tg.name.as_str())))
                 .map(|a| a.name.clone())
         },
         &observed.alarms,
@@ -144,15 +151,15 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         resources,
         alarms,
         target_groups,
-        warnings: want.warnings.clone(),
+        warnings,
     })
 }
 
 /// The env's alarm on a target group: the one whose metric dimensions are the group's.
 fn alarm_on<'a>(alarms: &'a [AlarmObs], tg: &TargetGroup) -> Option<&'a AlarmObs> {
     alarms.iter().find(|a| {
-        a.tg_dimension.as_deref() == Some(tg.dimension.as_str())
-            && a.lb_dimension.as_deref() == Some(tg.load_balancer_dimension.as_str())
+        a.dimension("TargetGroup") == Some(tg.dimension.as_str())
+            && a.dimension("LoadBalancer") == Some(tg.load_balancer_dimension.as_str())
     })
 }
 

@@ -12,6 +12,7 @@ use crate::secret::{self, Secret};
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
 use crate::state::plan::{Action, plan};
+use crate::state::queue_plan::waive_concurrency;
 use crate::state::settings;
 use crate::{apply, discovery, exit};
 use anyhow::{Result, bail};
@@ -103,21 +104,9 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let have = observe(&clients, &names, &identity).await?;
     let mut plan = plan(&want, &have, hook.as_ref())?;
     let mut warnings = want.warnings.clone();
-    // Reserving concurrency the account cannot spare (Lambda keeps 100 unreserved; new accounts
-    // may have a limit of 10) is a warning, not a failed `up`: the notifier then runs unbounded.
     if plan.concurrency.action != Action::Unchanged {
         let unreserved = apply::queue::unreserved_concurrency(&clients).await?;
-        if let Some(unreserved) = unreserved
-            && !apply::queue::can_reserve(unreserved, have.concurrency, want.concurrency)
-        {
-            warnings.push(apply::queue::concurrency_warning(
-                &want.function.name,
-                want.concurrency,
-                unreserved,
-            ));
-            plan.concurrency.action = Action::Unchanged;
-            plan.concurrency.reasons = vec!["not reserved: see the warning".to_string()];
-        }
+        warnings.extend(waive_concurrency(&mut plan, &want, &have, unreserved));
     }
     // Before any code reaches Lambda (and for --dry-run, before saying it would): a bootstrap
     // Lambda cannot run would fail every invocation, losing every alert, while `up` succeeded.

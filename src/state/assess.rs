@@ -185,15 +185,12 @@ fn row(
         state = Presence::Foreign;
         details = vec![NOT_OURS.to_string()];
     }
-    // An alarm the plan knows only by name also deserves its target group.
+    // An alarm the plan knows only by name also deserves what it watches.
     if c.kind == "alarm"
         && let Some(spec) = desired.alarms.iter().find(|a| a.name == c.name)
         && state == Presence::Missing
     {
-        details.push(format!(
-            "for {} behind {}",
-            spec.target_group, spec.load_balancer
-        ));
+        details.push(spec.subject());
     }
     ResourceStatus {
         kind: c.kind.to_string(),

@@ -5,7 +5,7 @@ use crate::bundle::Arch;
 use crate::discovery::TargetGroup;
 use crate::naming::Names;
 use crate::policy;
-use crate::state::warnings::{Warning, is_watchable, target_group_warnings};
+use crate::state::warnings::{Warning, target_group_warnings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -19,22 +19,10 @@ pub const TIMEOUT_S: i32 = 30;
 pub const ENV_HOOK: &str = "kmsEncryptedHookUrl";
 pub const ENV_CHANNEL: &str = "slackChannel";
 
-/// Alarm settings (README "From a failing target to Slack" has the detection arithmetic).
-pub const METRIC: &str = "HealthyHostCount";
-pub const NAMESPACE: &str = "AWS/ApplicationELB";
-pub const PERIOD_S: i32 = 60;
-pub const STATISTIC: &str = "Minimum";
-pub const COMPARISON: &str = "LessThanThreshold";
-/// ALARM when 2 of the last 3 one-minute periods breach ("M out of N"): one late or missing
-/// datapoint (1 of 3) never pages, two bad minutes do.
-/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation>
-pub const EVALUATION_PERIODS: i32 = 3;
-pub const DATAPOINTS_TO_ALARM: i32 = 2;
-/// A target group with no registered targets publishes no `HealthyHostCount` at all; with the
-/// default `missing` its alarm would sit in INSUFFICIENT_DATA and say nothing about the biggest
-/// outage there is. `breaching` counts a missing minute as a bad one, so no data reaches ALARM.
-/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html>
-pub const TREAT_MISSING_DATA: &str = "breaching";
+pub use super::alarms::{
+    AlarmSpec, COMPARISON, DATAPOINTS_TO_ALARM, EVALUATION_PERIODS, METRIC, MetricSpec, NAMESPACE,
+    PERIOD_S, STATISTIC, TREAT_MISSING_DATA, Watched, alarm_description,
+};
 
 /// Undelivered alerts (issue 13): a failed asynchronous invocation is retried twice by Lambda
 /// (the most it allows), then its record goes to the env's SQS queue instead of being dropped.
@@ -99,22 +87,6 @@ impl Identity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AlarmSpec {
-    pub name: String,
-    pub description: String,
-    pub load_balancer: String,
-    pub target_group: String,
-    /// `LoadBalancer` and `TargetGroup` dimension values.
-    pub lb_dimension: String,
-    pub tg_dimension: String,
-    pub threshold: f64,
-    pub period_s: i32,
-    pub evaluation_periods: i32,
-    pub datapoints_to_alarm: i32,
-    pub treat_missing_data: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FunctionSpec {
     pub name: String,
     pub role_arn: String,
@@ -157,8 +129,10 @@ pub struct Desired {
     pub async_invoke: AsyncSpec,
     /// Reserved concurrency of the notifier.
     pub concurrency: u32,
+    /// The target groups' alarms, then the two on the alerting path.
     pub alarms: Vec<AlarmSpec>,
-    /// Target groups behind the ALBs that get no alarm, and why (shown by `up` and `status`).
+    /// Target groups behind the ALBs that get no alarm, and why; and an alerting path that
+    /// reaches nobody while the notifier fails (shown by `up` and `status`).
     pub warnings: Vec<Warning>,
     /// The inputs, recorded as tags on the topic so `status` knows what `up` asked for.
     pub settings: BTreeMap<String, String>,
@@ -254,18 +228,6 @@ pub fn inputs_from_settings(
     })
 }
 
-pub fn alarm_description(env: &str, tg: &TargetGroup, min_healthy: u32) -> String {
-    let what = if min_healthy == 1 {
-        "no healthy targets".to_string()
-    } else {
-        format!("fewer than {min_healthy} healthy targets")
-    };
-    format!(
-        "elb-watch {env}: ALB {} target group {} has {what}",
-        tg.load_balancer, tg.name
-    )
-}
-
 pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGroup]) -> Desired {
     let names = Names::new(&inputs.env);
     let Identity {
@@ -282,33 +244,12 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         "arn:{partition}:sqs:{region}:{account_id}:{}",
         names.queue()
     );
-    let mut alarm_names = BTreeMap::new();
-    let alarms = target_groups
-        .iter()
-        .filter(|tg| is_watchable(tg))
-        .map(|tg| {
-            // A target group name is unique in a region; should one serve two ALBs, the
-            // second alarm is told apart by its ALB.
-            let mut name = names.alarm(&tg.name);
-            if alarm_names.contains_key(&name) {
-                name = names.alarm(&format!("{}-{}", tg.load_balancer, tg.name));
-            }
-            alarm_names.insert(name.clone(), ());
-            AlarmSpec {
-                name,
-                description: alarm_description(&inputs.env, tg, inputs.min_healthy),
-                load_balancer: tg.load_balancer.clone(),
-                target_group: tg.name.clone(),
-                lb_dimension: tg.load_balancer_dimension.clone(),
-                tg_dimension: tg.dimension.clone(),
-                threshold: f64::from(inputs.min_healthy),
-                period_s: PERIOD_S,
-                evaluation_periods: EVALUATION_PERIODS,
-                datapoints_to_alarm: DATAPOINTS_TO_ALARM,
-                treat_missing_data: TREAT_MISSING_DATA.to_string(),
-            }
-        })
-        .collect();
+    let mut alarms = super::alarms::target_group_alarms(&names, inputs.min_healthy, target_groups);
+    alarms.extend(super::alarms::watcher_alarms(&names));
+    let mut warnings = target_group_warnings(target_groups);
+    if inputs.email.is_none() {
+        warnings.push(super::warnings::no_email_for_the_alerting_path(&inputs.env));
+    }
     Desired {
         env: inputs.env.clone(),
         identity: identity.clone(),
@@ -366,7 +307,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         role_arn,
         permissions_boundary: inputs.permissions_boundary.clone(),
         alarms,
-        warnings: target_group_warnings(target_groups),
+        warnings,
         settings: settings_tags(inputs),
     }
 }
@@ -417,7 +358,9 @@ mod tests {
             &id,
             &[tg("web-alb", "web-tg"), tg("web-alb", "api-tg")],
         );
-        assert_eq!(d.alarms.len(), 2);
+        // Two target groups, then the two alarms on the alerting path.
+        assert_eq!(d.alarms.len(), 4);
+        assert_eq!(d.alarms[2].name, "elb-watch-prod-notifier-errors");
         let a = &d.alarms[0];
         assert_eq!(a.name, "elb-watch-prod-web-tg-HealthyHostCount");
         assert_eq!(a.threshold, 2.0);
@@ -425,8 +368,19 @@ mod tests {
         assert_eq!(a.treat_missing_data, "breaching");
         assert_eq!((a.datapoints_to_alarm, a.evaluation_periods), (2, 3));
         assert_eq!(a.period_s, 60);
-        assert_eq!(a.lb_dimension, "app/web-alb/def");
-        assert_eq!(a.tg_dimension, "targetgroup/web-tg/abc");
+        assert_eq!(
+            (a.metric.namespace.as_str(), a.metric.name.as_str()),
+            ("AWS/ApplicationELB", "HealthyHostCount")
+        );
+        assert_eq!(
+            a.metric.dimension_value("LoadBalancer"),
+            Some("app/web-alb/def")
+        );
+        assert_eq!(
+            a.metric.dimension_value("TargetGroup"),
+            Some("targetgroup/web-tg/abc")
+        );
+        assert_eq!(a.target_group(), Some(("web-alb", "web-tg")));
         assert_eq!(
             a.description,
             "elb-watch prod: ALB web-alb target group web-tg has fewer than 2 healthy targets"
@@ -465,10 +419,29 @@ mod tests {
         lambda.target_type = "lambda".into();
         lambda.health_check_enabled = false;
         let d = desired(&inputs(), &id, &[tg("web-alb", "web-tg"), lambda]);
-        assert_eq!(d.alarms.len(), 1);
-        assert_eq!(d.alarms[0].target_group, "web-tg");
-        assert_eq!(d.warnings.len(), 1);
+        let watched: Vec<_> = d.alarms.iter().filter_map(|a| a.target_group()).collect();
+        assert_eq!(watched, [("web-alb", "web-tg")]);
+        // The target group's warning, then the one about no e-mail subscriber.
+        assert_eq!(d.warnings.len(), 2);
+        assert_eq!(d.warnings[1].kind, crate::state::warnings::NO_EMAIL);
         assert_eq!(d.warnings[0].target_group, "fn-tg");
+    }
+
+    #[test]
+    fn an_email_subscriber_is_what_the_alerting_path_alarms_need() {
+        let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
+        let with = Inputs {
+            email: Some("ops@example.com".into()),
+            ..inputs()
+        };
+        assert!(desired(&with, &id, &[]).warnings.is_empty());
+        let without = Inputs {
+            email: None,
+            ..inputs()
+        };
+        let w = desired(&without, &id, &[]).warnings;
+        assert_eq!(w.len(), 1);
+        assert!(w[0].message.contains("--email"), "{}", w[0].message);
     }
 
     #[test]

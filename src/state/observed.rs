@@ -115,8 +115,8 @@ pub struct AlarmObs {
     pub arn: String,
     pub namespace: String,
     pub metric: String,
-    pub lb_dimension: Option<String>,
-    pub tg_dimension: Option<String>,
+    /// (name, value), sorted by name.
+    pub dimensions: Vec<(String, String)>,
     pub statistic: String,
     pub period: i32,
     pub evaluation_periods: i32,
@@ -132,6 +132,16 @@ pub struct AlarmObs {
     pub state: String,
     pub state_reason: String,
     pub state_since: Option<String>,
+}
+
+impl AlarmObs {
+    /// The value of one metric dimension.
+    pub fn dimension(&self, name: &str) -> Option<&str> {
+        self.dimensions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The undelivered-alerts queue.
@@ -703,19 +713,23 @@ async fn observe_permission(clients: &Clients, names: &Names) -> Result<Option<P
 }
 
 fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
-    let dim = |name: &str| {
-        a.dimensions()
-            .iter()
-            .find(|d| d.name() == Some(name))
-            .and_then(|d| d.value().map(String::from))
-    };
+    let mut dimensions: Vec<(String, String)> = a
+        .dimensions()
+        .iter()
+        .map(|d| {
+            (
+                d.name().unwrap_or_default().to_string(),
+                d.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    dimensions.sort();
     AlarmObs {
         name: a.alarm_name().unwrap_or_default().to_string(),
         arn: a.alarm_arn().unwrap_or_default().to_string(),
         namespace: a.namespace().unwrap_or_default().to_string(),
         metric: a.metric_name().unwrap_or_default().to_string(),
-        lb_dimension: dim("LoadBalancer"),
-        tg_dimension: dim("TargetGroup"),
+        dimensions,
         statistic: a
             .statistic()
             .map(|s| s.as_str().to_string())
@@ -776,8 +790,7 @@ async fn observe_alarms(
     let checks = found.iter().map(|a| async move {
         // An alarm named the way `up` names them and wired to this env's topic is one `up`
         // made (it tagged it then); anything else must prove it by its tags.
-        if a.name.ends_with(naming::ALARM_SUFFIX) && a.alarm_actions.iter().any(|x| x == topic_arn)
-        {
+        if names.is_alarm_name(&a.name) && a.alarm_actions.iter().any(|x| x == topic_arn) {
             return Ok::<bool, anyhow::Error>(true);
         }
         let tags = clients

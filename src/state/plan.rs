@@ -1,9 +1,7 @@
 //! The difference between what should be and what is: one [`Change`] per resource. Pure.
 //! `up` applies it, `up --dry-run` prints it, `status` reports it as drift.
 
-use super::desired::{
-    AlarmSpec, COMPARISON, Desired, ENV_CHANNEL, ENV_HOOK, METRIC, NAMESPACE, STATISTIC,
-};
+use super::desired::{AlarmSpec, Desired, ENV_CHANNEL, ENV_HOOK};
 use super::observed::{AlarmObs, Observed};
 use crate::policy::same_document;
 use crate::secret::{Secret, is_stored_form, stored_form};
@@ -171,15 +169,15 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
             r.push(field.to_string());
         }
     };
-    check("metric", obs.metric == METRIC && obs.namespace == NAMESPACE);
+    let m = &spec.metric;
     check(
-        "dimensions",
-        obs.lb_dimension.as_deref() == Some(spec.lb_dimension.as_str())
-            && obs.tg_dimension.as_deref() == Some(spec.tg_dimension.as_str()),
+        "metric",
+        obs.metric == m.name && obs.namespace == m.namespace,
     );
+    check("dimensions", obs.dimensions == m.dimensions);
     check("threshold", (obs.threshold - spec.threshold).abs() < 1e-9);
-    check("comparison", obs.comparison == COMPARISON);
-    check("statistic", obs.statistic == STATISTIC);
+    check("comparison", obs.comparison == m.comparison);
+    check("statistic", obs.statistic == m.statistic);
     check("period", obs.period == spec.period_s);
     if (obs.datapoints_to_alarm, obs.evaluation_periods)
         != (spec.datapoints_to_alarm, spec.evaluation_periods)
@@ -479,8 +477,7 @@ fn diff(
             .filter(|a| !desired.alarms.iter().any(|s| s.name == a.name))
             .map(|a| {
                 let unwatchable = desired.warnings.iter().any(|w| {
-                    a.tg_dimension
-                        .as_deref()
+                    a.dimension("TargetGroup")
                         .is_some_and(|d| w.is_about_dimension(d))
                 });
                 let reason = if unwatchable {
@@ -755,16 +752,15 @@ mod tests {
     fn observed_alarm(d: &Desired, spec: &AlarmSpec) -> AlarmObs {
         AlarmObs {
             name: spec.name.clone(),
-            namespace: NAMESPACE.into(),
-            metric: METRIC.into(),
-            lb_dimension: Some(spec.lb_dimension.clone()),
-            tg_dimension: Some(spec.tg_dimension.clone()),
-            statistic: STATISTIC.into(),
+            namespace: spec.metric.namespace.clone(),
+            metric: spec.metric.name.clone(),
+            dimensions: spec.metric.dimensions.clone(),
+            statistic: spec.metric.statistic.clone(),
             period: spec.period_s,
             evaluation_periods: spec.evaluation_periods,
             datapoints_to_alarm: spec.datapoints_to_alarm,
             threshold: spec.threshold,
-            comparison: COMPARISON.into(),
+            comparison: spec.metric.comparison.clone(),
             treat_missing: spec.treat_missing_data.clone(),
             description: spec.description.clone(),
             actions_enabled: true,
@@ -803,12 +799,20 @@ mod tests {
     #[test]
     fn the_alarm_of_a_target_group_without_health_checks_is_deleted_saying_why() {
         let d = want(&[tg("web-tg", true), tg("fn-tg", false)]);
-        assert_eq!(d.alarms.len(), 1);
+        assert_eq!(
+            d.alarms
+                .iter()
+                .filter(|a| a.target_group().is_some())
+                .count(),
+            1
+        );
         let mut fn_alarm = observed_alarm(&d, &d.alarms[0]);
         fn_alarm.name = "elb-watch-prod-fn-tg-HealthyHostCount".into();
-        fn_alarm.tg_dimension = Some("targetgroup/fn-tg/abc".into());
+        fn_alarm.dimensions[1].1 = "targetgroup/fn-tg/abc".into();
+        let mut alarms: Vec<AlarmObs> = d.alarms.iter().map(|a| observed_alarm(&d, a)).collect();
+        alarms.push(fn_alarm);
         let o = Observed {
-            alarms: vec![observed_alarm(&d, &d.alarms[0]), fn_alarm],
+            alarms,
             ..Default::default()
         };
         let p = drift(&d, &o);

@@ -1,9 +1,13 @@
 //! The plan for the undelivered-alerts queue and the notifier's invocation settings. Pure; part
 //! of [`super::plan`] (which `up` applies and `status` reports as drift).
 
-use super::desired::Desired;
+use super::desired::{Desired, MIN_UNRESERVED};
 use super::observed::Observed;
-use super::plan::Change;
+use super::plan::{Action, Change, Plan};
+use super::warnings::Warning;
+
+/// Kind of the warning for an account that cannot spare the reserved concurrency.
+pub const CONCURRENCY_NOT_RESERVED: &str = "concurrency-not-reserved";
 
 /// (queue, asynchronous invocation config, reserved concurrency).
 pub fn plan_queue(desired: &Desired, observed: &Observed) -> (Change, Change, Change) {
@@ -79,6 +83,55 @@ pub fn plan_queue(desired: &Desired, observed: &Observed) -> (Change, Change, Ch
         },
     );
     (queue, async_invoke, concurrency)
+}
+
+/// The warning for an account that cannot spare `wanted` reserved executions.
+pub fn concurrency_warning(function: &str, wanted: u32, unreserved: i32) -> Warning {
+    Warning {
+        kind: CONCURRENCY_NOT_RESERVED,
+        load_balancer: String::new(),
+        target_group: String::new(),
+        target_group_arn: String::new(),
+        message: format!(
+            "reserved concurrency {wanted} not set on {function}: the account has {unreserved} \
+             unreserved concurrent executions and Lambda keeps at least {MIN_UNRESERVED} \
+             unreserved (new accounts often have a limit of 10); the notifier runs unbounded. \
+             Ask AWS for a higher concurrency quota and run `up` again"
+        ),
+    }
+}
+
+/// Whether the account can reserve `wanted` for the function: Lambda refuses a reservation that
+/// leaves fewer than 100 unreserved executions. `current` is what the function already holds
+/// (it is returned to the pool when the reservation changes).
+pub fn can_reserve(unreserved: i32, current: Option<i32>, wanted: u32) -> bool {
+    i64::from(unreserved) + i64::from(current.unwrap_or(0)) - i64::from(wanted)
+        >= i64::from(MIN_UNRESERVED)
+}
+
+/// Reserving concurrency the account cannot spare (Lambda keeps 100 unreserved; new accounts
+/// may have a limit of 10) is a warning, not a failed `up` nor drift in `status`: the notifier
+/// then runs unbounded. Given the account's unreserved concurrency (`GetAccountSettings`),
+/// takes the reservation out of `plan` when it cannot be made and says so.
+pub fn waive_concurrency(
+    plan: &mut Plan,
+    desired: &Desired,
+    observed: &Observed,
+    unreserved: Option<i32>,
+) -> Option<Warning> {
+    let unreserved = unreserved?;
+    if plan.concurrency.action == Action::Unchanged
+        || can_reserve(unreserved, observed.concurrency, desired.concurrency)
+    {
+        return None;
+    }
+    plan.concurrency.action = Action::Unchanged;
+    plan.concurrency.reasons = vec!["not reserved: see the warning".to_string()];
+    Some(concurrency_warning(
+        &desired.function.name,
+        desired.concurrency,
+        unreserved,
+    ))
 }
 
 fn shown(v: Option<i32>) -> String {
@@ -194,6 +247,48 @@ mod tests {
             ]
         );
         assert_eq!(c.reasons, ["reserved concurrency (2 → 5)"]);
+    }
+
+    #[test]
+    fn aws_keeps_one_hundred_unreserved() {
+        // A new account: limit 10, nothing reserved.
+        assert!(!can_reserve(10, None, 2));
+        // The default account: 1000.
+        assert!(can_reserve(1000, None, 2));
+        assert!(can_reserve(102, None, 2));
+        assert!(!can_reserve(101, None, 2));
+        // Changing 2 → 5 with 100 unreserved: the 2 come back first.
+        assert!(!can_reserve(100, Some(2), 5));
+        assert!(can_reserve(103, Some(2), 5));
+    }
+
+    #[test]
+    fn the_warning_says_what_and_what_to_do() {
+        let w = concurrency_warning("elb-watch-prod-notifier", 2, 10);
+        assert_eq!(w.kind, CONCURRENCY_NOT_RESERVED);
+        assert!(w.message.contains("10 unreserved"), "{}", w.message);
+        assert!(w.message.contains("run `up` again"), "{}", w.message);
+    }
+
+    #[test]
+    fn a_reservation_the_account_cannot_spare_is_waived_with_a_warning() {
+        let d = want(DEFAULT_CONCURRENCY);
+        let o = Observed {
+            concurrency: None,
+            ..in_sync(&d)
+        };
+        let mut p = crate::state::plan::drift(&d, &o);
+        assert_eq!(p.concurrency.action, Action::Create);
+        // Plenty to spare: nothing waived.
+        assert_eq!(waive_concurrency(&mut p, &d, &o, Some(1000)), None);
+        assert_eq!(p.concurrency.action, Action::Create);
+        // Unknown (no answer): nothing waived.
+        assert_eq!(waive_concurrency(&mut p, &d, &o, None), None);
+        // A new account's 10: waived, so `status` is in sync and `up` makes no call.
+        let w = waive_concurrency(&mut p, &d, &o, Some(10)).unwrap();
+        assert_eq!(w.kind, CONCURRENCY_NOT_RESERVED);
+        assert_eq!(p.concurrency.action, Action::Unchanged);
+        assert!(p.concurrency.is_noop());
     }
 
     #[test]

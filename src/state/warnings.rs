@@ -6,6 +6,8 @@ use serde::Serialize;
 
 /// Kind of a [`Warning`].
 pub const HEALTH_CHECKS_DISABLED: &str = "health-checks-disabled";
+/// Kind of the warning for an env whose topic has no e-mail subscriber.
+pub const NO_EMAIL: &str = "alerting-path-without-email";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
@@ -37,6 +39,21 @@ impl Warning {
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html>).
 pub fn is_watchable(tg: &TargetGroup) -> bool {
     tg.health_check_enabled
+}
+
+/// The alarms on the alerting path (notifier errors, undelivered alerts) fire exactly when the
+/// notifier cannot post to Slack: without an e-mail subscriber on the topic, they reach nobody
+/// until it can again.
+pub fn no_email_for_the_alerting_path(env: &str) -> Warning {
+    Warning {
+        kind: NO_EMAIL,
+        load_balancer: String::new(),
+        target_group: String::new(),
+        target_group_arn: String::new(),
+        message: format!(
+            "env {env} has no e-mail subscriber: while the notifier cannot post to Slack, the              alarms on its errors and on undelivered alerts reach nobody. Add one with              `elb-watch --env {env} up ... --email ADDRESS`"
+        ),
+    }
 }
 
 pub fn target_group_warnings(groups: &[TargetGroup]) -> Vec<Warning> {

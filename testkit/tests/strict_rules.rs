@@ -791,3 +791,83 @@ async fn the_emulator_is_behind_the_layer_by_default_and_moto_is_reachable_direc
     assert_eq!(off.endpoint_url(), off.cbor_bridge().unwrap().url());
     assert_ne!(emu.endpoint_url(), emu.strict().unwrap().endpoint_url());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_queues_name_is_refused_for_a_while_and_queue_tags_are_checked() {
+    let reuse = Duration::from_secs(2);
+    let emu = start(StrictConfig {
+        queue_name_reuse: reuse,
+        tags: true,
+        ..StrictConfig::none()
+    });
+    let sqs = aws_sdk_sqs::Client::new(&sdk(&emu.endpoint_url()).await);
+    let url = sqs
+        .create_queue()
+        .queue_name("q-reuse")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    sqs.delete_queue().queue_url(&url).send().await.unwrap();
+    let deleted = Instant::now();
+    let again = sqs.create_queue().queue_name("q-reuse").send().await;
+    let e = again.expect_err("a just-deleted name must be refused");
+    assert!(
+        e.as_service_error()
+            .is_some_and(|s| s.is_queue_deleted_recently()),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.code(),
+        Some("AWS.SimpleQueueService.QueueDeletedRecently")
+    );
+    // Another name is not affected; the same name is accepted once the wait is over.
+    sqs.create_queue()
+        .queue_name("q-other")
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(reuse.saturating_sub(deleted.elapsed()) + Duration::from_millis(100)).await;
+    sqs.create_queue()
+        .queue_name("q-reuse")
+        .send()
+        .await
+        .unwrap();
+
+    // Tags: CreateQueue's `tags` and TagQueue's `Tags` against the documented pattern.
+    let bad = sqs
+        .create_queue()
+        .queue_name("q-tags")
+        .tags("elb-watch:slack-channel", "#ops")
+        .send()
+        .await;
+    assert_eq!(code(bad), "InvalidParameterValue");
+    let bad = sqs
+        .tag_queue()
+        .queue_url(&url)
+        .tags("aws:reserved", "x")
+        .send()
+        .await;
+    assert_eq!(code(bad), "InvalidParameterValue");
+
+    // moto alone re-creates at once: the rule is what refuses.
+    let plain = start(StrictConfig::off());
+    let sqs = aws_sdk_sqs::Client::new(&sdk(&plain.endpoint_url()).await);
+    let url = sqs
+        .create_queue()
+        .queue_name("q-reuse")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    sqs.delete_queue().queue_url(&url).send().await.unwrap();
+    sqs.create_queue()
+        .queue_name("q-reuse")
+        .send()
+        .await
+        .unwrap();
+}

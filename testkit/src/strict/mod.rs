@@ -6,7 +6,8 @@
 //!  SDK ──► StrictProxy ──► moto
 //!          1. throttling (token buckets at AWS's default quotas)        throttle.rs
 //!          2. answer a page from the proxy's own pagination stash        paging.rs
-//!          3. refuse: invalid tags, function busy, role not yet visible  tags.rs, lambda.rs, propagation.rs
+//!          3. refuse: invalid tags, function busy, role not yet visible,  tags.rs, lambda.rs, propagation.rs,
+//!             a just-deleted queue's name                                sqs.rs
 //!          4. forward unchanged (signature, Host and body as sent)
 //!          5. record (created roles/functions/tagged ARNs) and rewrite the answer:
 //!             function state, GetFunction without Tags, Tagging API lag, small pages,
@@ -23,6 +24,7 @@ pub mod lambda_async;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
+pub mod sqs;
 pub mod stale_tag;
 pub mod tagging;
 pub mod tags;
@@ -73,6 +75,9 @@ pub struct StrictConfig {
     pub strip_function_tags: bool,
     /// A new alarm starts in INSUFFICIENT_DATA; an updated one keeps its state. Default on.
     pub alarm_initial_state: bool,
+    /// How long a deleted SQS queue's name cannot be re-created (sqs.rs). AWS: 60 s.
+    /// Default 3 s (`ELB_WATCH_STRICT_QUEUE_REUSE_MS`); zero switches the rule off.
+    pub queue_name_reuse: Duration,
 }
 
 impl Default for StrictConfig {
@@ -89,6 +94,7 @@ impl Default for StrictConfig {
             rate_scale: 1.0,
             strip_function_tags: true,
             alarm_initial_state: true,
+            queue_name_reuse: Duration::from_secs(3),
         }
     }
 }
@@ -108,6 +114,7 @@ impl StrictConfig {
             rate_scale: 0.0,
             strip_function_tags: false,
             alarm_initial_state: false,
+            queue_name_reuse: Duration::ZERO,
         }
     }
 
@@ -133,6 +140,12 @@ impl StrictConfig {
         {
             c.rate_scale = scale;
         }
+        if let Some(ms) = std::env::var("ELB_WATCH_STRICT_QUEUE_REUSE_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            c.queue_name_reuse = Duration::from_millis(ms);
+        }
         c
     }
 }
@@ -147,6 +160,8 @@ pub(crate) struct Inner {
     pub(crate) tagging: tagging::Changes,
     /// Deleted SNS topics (stale_tag.rs, added by the `aws` branch).
     pub(crate) stale_tags: stale_tag::Deleted,
+    /// Deleted SQS queues (sqs.rs).
+    pub(crate) deleted_queues: sqs::Deleted,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -386,6 +401,9 @@ fn before(shared: &Shared, call: &Call) -> Option<Response> {
     if let Some(resp) = stale_tag::check(&mut inner, call) {
         return Some(resp);
     }
+    if let Some(resp) = sqs::check(&mut inner, c, call) {
+        return Some(resp);
+    }
     if let Some(resp) = lambda::check(&mut inner, c, call) {
         return Some(resp);
     }
@@ -403,6 +421,7 @@ fn after(shared: &Shared, call: &Call, mut up: Upstream) -> Upstream {
         propagation::record(&mut inner, c, call, &up);
         tagging::record(&mut inner, c, call, &up);
         stale_tag::record(&mut inner, call);
+        sqs::record(&mut inner, call);
         lambda::record(&mut inner, c, call, &up);
         up = lambda::rewrite(&mut inner, c, call, up);
         up = tagging::rewrite(&mut inner, c, call, up);

@@ -248,7 +248,7 @@ pub fn error(call: &Call, status: StatusCode, code: &str, message: &str) -> Resp
         Protocol::Json { content_type } => {
             let mut type_name = code.to_string();
             let mut extra = None;
-            if call.service == "monitoring" {
+            if call.service == "monitoring" || call.service == "sqs" {
                 // awsQueryCompatible: the shape name in __type, the query code in a header.
                 if !code.ends_with("Exception") && !code.ends_with("Fault") && code != "Throttling"
                 {

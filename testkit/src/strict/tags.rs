@@ -18,7 +18,9 @@
 //! CloudWatch Logs `InvalidParameterException` / `TooManyTagsException`
 //! (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html>),
 //! Lambda `InvalidParameterValueException`
-//! (<https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>).
+//! (<https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>), SQS
+//! `InvalidParameterValue` (SQS's tag limits: <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-tags.html>;
+//! no tag-specific error code is documented).
 
 use super::protocol::{self, Call};
 use axum::http::StatusCode;
@@ -95,6 +97,9 @@ pub fn tags_of(call: &Call) -> Option<Vec<(String, String)>> {
         "lambda" if matches!(op, "CreateFunction" | "TagResource") => {
             Some(json_tags(call.json.get("Tags"), "Key", "Value"))
         }
+        // CreateQueue's member is `tags` (lower case), TagQueue's `Tags`; both maps.
+        "sqs" if op == "CreateQueue" => Some(json_tags(call.json.get("tags"), "Key", "Value")),
+        "sqs" if op == "TagQueue" => Some(json_tags(call.json.get("Tags"), "Key", "Value")),
         _ => None,
     }
 }
@@ -148,6 +153,8 @@ fn codes(call: &Call) -> (&'static str, &'static str) {
         "kms" => ("TagException", "TagException"),
         "monitoring" => ("InvalidParameterValue", "LimitExceeded"),
         "logs" => ("InvalidParameterException", "TooManyTagsException"),
+        // SQS documents no tag-specific code; its generic validation error.
+        "sqs" => ("InvalidParameterValue", "InvalidParameterValue"),
         _ => (
             "InvalidParameterValueException",
             "InvalidParameterValueException",
