@@ -32,7 +32,8 @@ start() {
   setup
   local port="${1:-$(free_port)}"
   local log="$venv/moto-$port.log"
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  # moto with the harness's corrections (scripts/moto_server.py), same arguments as moto_server.
+  "$venv/bin/python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   echo $! >"$venv/moto-$port.pid"
   for _ in $(seq 1 100); do
     if "$venv/bin/python" - "$port" <<'PY' 2>/dev/null; then

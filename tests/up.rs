@@ -537,7 +537,8 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
         .into_iter()
         .map(|p| p.unwrap().metric_alarms().len())
         .sum();
-    assert_eq!(all, 4);
+    // Two target groups' and the alerting path's two, per env.
+    assert_eq!(all, 8);
     let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
     assert_eq!(r.json()["in_sync"], true);
     assert_wired(

@@ -62,6 +62,15 @@ pub fn moto_server_path() -> PathBuf {
         .unwrap_or_else(|| crate::repo_root().join(".venv/bin/moto_server"))
 }
 
+/// The command that starts moto's server: `scripts/moto_server.py` (moto with the harness's
+/// corrections, e.g. NLB ARNs named `net/` as on AWS) on the Python of the venv that holds
+/// `moto_server`. Takes `moto_server`'s arguments.
+pub fn moto_command() -> Command {
+    let mut cmd = Command::new(moto_server_path().with_file_name("python"));
+    cmd.arg(crate::repo_root().join("scripts/moto_server.py"));
+    cmd
+}
+
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -99,7 +108,7 @@ impl Emulator {
             let port = free_port()?;
             let recording = std::env::temp_dir().join(format!("elb-watch-moto-{port}.jsonl"));
             let _ = std::fs::remove_file(&recording);
-            let child = Command::new(&server)
+            let child = moto_command()
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_RECORDER_FILEPATH", &recording)
                 .stdin(Stdio::null())

@@ -294,7 +294,7 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let mut child = std::process::Command::new(emulator::moto_server_path())
+        let mut child = emulator::moto_command()
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
