@@ -97,10 +97,27 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("selection")
+        .required(true)
+        .multiple(true)
+        .args(["lbs", "all", "tags"])
+))]
 pub struct UpArgs {
-    /// Name of an Application Load Balancer to watch (repeat for several)
-    #[arg(long = "alb", value_name = "NAME", required = true, value_parser = parse_alb_name)]
-    pub albs: Vec<String>,
+    /// Load balancer to watch, of any kind: Application, Network, Gateway or Classic (repeat
+    /// for several; --alb is the same option)
+    #[arg(long = "lb", visible_alias = "alb", value_name = "NAME", value_parser = parse_alb_name)]
+    pub lbs: Vec<String>,
+
+    /// Watch every load balancer in the region, including those added later (each `up` and
+    /// `status` looks again)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Watch the load balancers carrying this tag (repeatable: every key given must match, any
+    /// of one key's values)
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = crate::discovery::parse_tag_filter)]
+    pub tags: Vec<(String, String)>,
 
     /// Slack incoming-webhook URL (https://hooks.slack.com/services/…). Prefer the environment
     /// variable or --slack-url-file so the secret does not sit on the command line
@@ -214,11 +231,23 @@ pub fn parse_policy_arn(s: &str) -> Result<String, String> {
     }
 }
 
+impl UpArgs {
+    /// What `up` is asked to watch.
+    pub fn selection(&self) -> crate::discovery::Selection {
+        crate::discovery::Selection {
+            names: self.lbs.clone(),
+            all: self.all,
+            tags: self.tags.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Also show these ALBs' target groups, whether or not the environment watches them
-    #[arg(long = "alb", value_name = "NAME")]
-    pub albs: Vec<String>,
+    /// Also show these load balancers' target groups, whether or not the environment watches
+    /// them (--alb is the same option)
+    #[arg(long = "lb", visible_alias = "alb", value_name = "NAME")]
+    pub lbs: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -60,7 +60,10 @@ pub fn runtime_policy(
             {
                 "Sid": "ReadTargetHealth",
                 "Effect": "Allow",
-                "Action": "elasticloadbalancing:DescribeTargetHealth",
+                "Action": [
+                    "elasticloadbalancing:DescribeTargetHealth",
+                    "elasticloadbalancing:DescribeInstanceHealth"
+                ],
                 "Resource": "*"
             },
             {
@@ -183,6 +186,7 @@ mod tests {
         assert_eq!(
             allowed_actions(&doc),
             vec![
+                "elasticloadbalancing:DescribeInstanceHealth",
                 "elasticloadbalancing:DescribeTargetHealth",
                 "logs:CreateLogStream",
                 "logs:PutLogEvents",

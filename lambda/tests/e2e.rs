@@ -32,6 +32,7 @@ async fn a_plain_webhook_alarm_fixture_delivers_one_message_with_alb_and_tg() {
         "{}",
         function.logs()
     );
+    let logs = function.logs();
 
     let received = sink.received();
     assert_eq!(received.len(), 1, "exactly one message");

@@ -9,6 +9,8 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// The Classic ELB API.
+    pub elb_classic: aws_sdk_elasticloadbalancing::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
@@ -41,6 +43,7 @@ impl Clients {
         let n = limit::max_in_flight();
         Self {
             elb: client!(aws_sdk_elasticloadbalancingv2, sdk, ledger, &http, n),
+            elb_classic: client!(aws_sdk_elasticloadbalancing, sdk, ledger, &http, n),
             cloudwatch: client!(aws_sdk_cloudwatch, sdk, ledger, &http, n),
             sns: client!(aws_sdk_sns, sdk, ledger, &http, n),
             sqs: client!(aws_sdk_sqs, sdk, ledger, &http, n),

@@ -9,9 +9,10 @@ use super::connect;
 use super::up::identity;
 use crate::aws::Clients;
 use crate::cli::{GlobalOpts, StatusArgs};
-use crate::discovery::{self, Discovery, TargetGroup};
+use crate::discovery::{self, Discovery, Selection, TargetGroup};
 use crate::naming::Names;
 use crate::report::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+use crate::state::alarms::healthy_host_count;
 use crate::state::assess::{self};
 use crate::state::desired::{Inputs, desired, inputs_from_settings};
 use crate::state::health::{self, AlarmState};
@@ -25,8 +26,8 @@ use anyhow::{Context, Result};
 
 pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
     let clients = connect(global).await?;
-    if !args.albs.is_empty() {
-        return alb_view(global, &clients, &args.albs).await;
+    if !args.lbs.is_empty() {
+        return alb_view(global, &clients, &args.lbs).await;
     }
     let report = env_report(&clients, &global.env).await?;
     output::print(global.output, &report, output::status_table(&report))?;
@@ -41,7 +42,7 @@ pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
 fn placeholder_inputs(env: &str) -> Inputs {
     Inputs {
         env: env.to_string(),
-        albs: Vec::new(),
+        selection: Selection::default(),
         channel: None,
         min_healthy: 1,
         email: None,
@@ -71,15 +72,15 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         inputs_from_settings(env, &t.tags, &emails, &bundle::code_sha256()).ok()
     });
     let inputs = recorded.clone().unwrap_or_else(|| placeholder_inputs(env));
-    let found = if inputs.albs.is_empty() {
+    let found = if inputs.selection.is_empty() {
         Discovery::default()
     } else {
-        discovery::discover(clients, &inputs.albs)
+        discovery::discover(clients, &inputs.selection)
             .await
             .with_context(|| {
                 format!(
-                    "discovering the ALBs env {env} watches ({})",
-                    inputs.albs.join(", ")
+                    "discovering the load balancers env {env} watches ({})",
+                    inputs.selection.describe()
                 )
             })?
     };
@@ -151,20 +152,21 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         resources,
         alarms,
         target_groups,
+        alert_times: want.alert_times.clone(),
         warnings,
     })
 }
 
-/// The env's alarm on a target group: the one whose metric dimensions are the group's.
+/// The env's alarm on a target group: the one on the group's own metric.
 fn alarm_on<'a>(alarms: &'a [AlarmObs], tg: &TargetGroup) -> Option<&'a AlarmObs> {
-    alarms.iter().find(|a| {
-        a.dimension("TargetGroup") == Some(tg.dimension.as_str())
-            && a.dimension("LoadBalancer") == Some(tg.load_balancer_dimension.as_str())
-    })
+    let metric = healthy_host_count(tg);
+    alarms
+        .iter()
+        .find(|a| a.namespace == metric.namespace && a.dimensions == metric.dimensions)
 }
 
 async fn alb_view(global: &GlobalOpts, clients: &Clients, albs: &[String]) -> Result<u8> {
-    let found = discovery::discover(clients, albs).await?;
+    let found = discovery::discover(clients, &Selection::named(albs)).await?;
     let names = Names::new(&global.env);
     let identity = identity(clients).await?;
     let (observed, targets) = tokio::try_join!(

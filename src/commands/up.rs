@@ -9,6 +9,7 @@ use crate::output;
 use crate::progress::Progress;
 use crate::report::UpReport;
 use crate::secret::{self, Secret};
+use crate::state::cost::alarm_cost;
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
 use crate::state::plan::{Action, plan};
@@ -74,21 +75,23 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let progress = Progress::new(global.no_progress);
     let names = Names::new(&global.env);
 
+    let selection = args.selection();
     let (identity, found) = tokio::try_join!(
         identity(&clients),
-        discovery::discover(&clients, &args.albs)
+        discovery::discover(&clients, &selection)
     )?;
     progress.note(&format!(
-        "env {}: {} target group(s) behind {} in {} (account {})",
+        "env {}: {} load balancer(s), {} target group(s) ({}) in {} (account {})",
         global.env,
+        found.load_balancers.len(),
         found.target_groups.len(),
-        args.albs.join(", "),
+        selection.describe(),
         identity.region,
         identity.account_id
     ));
     let inputs = Inputs {
         env: global.env.clone(),
-        albs: args.albs.clone(),
+        selection,
         channel: args.slack_channel.clone(),
         min_healthy: args.min_healthy,
         email: args.email.clone(),
@@ -140,6 +143,8 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         in_sync: plan.is_noop(),
         changes: plan.changes().into_iter().cloned().collect(),
         target_groups: found.target_groups,
+        cost: alarm_cost(&plan.alarms),
+        alert_times: want.alert_times.clone(),
         warnings,
         api_calls: clients.ledger.stats(),
         duration_ms: started.elapsed().as_millis(),

@@ -2,10 +2,18 @@ use super::table;
 use crate::discovery::Discovery;
 
 pub fn discovery_table(d: &Discovery) -> String {
-    let mut t = table(&["load balancer", "target group", "protocol", "port", "type"]);
+    let mut t = table(&[
+        "load balancer",
+        "kind",
+        "target group",
+        "protocol",
+        "port",
+        "type",
+    ]);
     for tg in &d.target_groups {
         t.add_row(vec![
             tg.load_balancer.clone(),
+            tg.kind.short().to_string(),
             tg.name.clone(),
             tg.protocol.clone(),
             tg.port.map(|p| p.to_string()).unwrap_or_default(),

@@ -34,6 +34,24 @@ pub fn warning_lines(warnings: &[crate::state::warnings::Warning]) -> String {
         .collect()
 }
 
+/// `\ntime to alert: …` — the slowest watched target group's worst case and how many are over
+/// the limit (empty when no health check is known).
+pub fn alert_time_line(times: &[crate::state::alert_time::AlertTime]) -> String {
+    use crate::state::alert_time::{LIMIT_S, duration};
+    let Some(slowest) = times.iter().max_by_key(|t| t.worst_case_s) else {
+        return String::new();
+    };
+    let over = times.iter().filter(|t| t.slow).count();
+    format!(
+        "\ntime from a failing target to ALARM: at most {} ({} behind {}); {over} of {} over {}",
+        duration(slowest.worst_case_s),
+        slowest.target_group,
+        slowest.load_balancer,
+        times.len(),
+        duration(LIMIT_S)
+    )
+}
+
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)

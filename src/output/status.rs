@@ -1,4 +1,4 @@
-use super::{discovery_table, table, warning_lines};
+use super::{alert_time_line, discovery_table, table, warning_lines};
 use crate::discovery::Discovery;
 use crate::report::{AlbReport, StatusReport};
 use crate::state::health::TargetHealth;
@@ -94,14 +94,20 @@ pub fn status_table(r: &StatusReport) -> String {
             )
         })));
     }
+    out.push_str(&alert_time_line(&r.alert_times));
     out.push_str(&format!("\nwebhook URL: {}", r.webhook.describe()));
     if let Some(u) = &r.undelivered {
         out.push_str(&format!("\nundelivered alerts: {}", u.describe(&r.env)));
     }
     if let Some(s) = &r.settings {
+        let mut select: Vec<String> = s.albs.iter().map(|n| format!("--lb {n}")).collect();
+        if s.all {
+            select.push("--all".to_string());
+        }
+        select.extend(s.tags.iter().map(|t| format!("--tag {t}")));
         out.push_str(&format!(
-            "\nsettings: --alb {} --min-healthy {}{}{} --log-retention-days {}",
-            s.albs.join(" --alb "),
+            "\nsettings: {} --min-healthy {}{}{} --log-retention-days {}",
+            select.join(" "),
             s.min_healthy,
             s.slack_channel
                 .as_ref()

@@ -1,4 +1,4 @@
-use super::{table, warning_lines};
+use super::{alert_time_line, table, warning_lines};
 use crate::report::UpReport;
 
 pub fn up_table(r: &UpReport) -> String {
@@ -21,7 +21,9 @@ pub fn up_table(r: &UpReport) -> String {
         (false, false) => format!("env {} is up to date", r.env),
     };
     format!(
-        "{t}{}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        "{t}\n{}{}{}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        r.cost.describe(),
+        alert_time_line(&r.alert_times),
         warning_lines(&r.warnings),
         r.api_calls.total,
         r.api_calls.mutating,

@@ -1,6 +1,7 @@
 //! `elb-watch status`'s reports: the env's, and `status --alb`'s view of some ALBs.
 
 use crate::discovery::{LoadBalancer, TargetGroup};
+use crate::state::alert_time::AlertTime;
 use crate::state::assess::{ResourceStatus, WebhookStatus};
 use crate::state::desired::Inputs;
 use crate::state::health::{AlarmState, TargetGroupHealth, TargetHealth};
@@ -11,7 +12,12 @@ use serde::Serialize;
 /// The inputs `up` recorded on the topic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordedSettings {
+    /// Load balancer names (`--lb`/`--alb`).
     pub albs: Vec<String>,
+    /// `--all`.
+    pub all: bool,
+    /// `--tag` filters, `KEY=VALUE`.
+    pub tags: Vec<String>,
     pub min_healthy: u32,
     pub slack_channel: Option<String>,
     /// Learnt from the topic's e-mail subscriptions: the address is not recorded in tags.
@@ -23,7 +29,14 @@ pub struct RecordedSettings {
 impl From<&Inputs> for RecordedSettings {
     fn from(i: &Inputs) -> Self {
         RecordedSettings {
-            albs: i.albs.clone(),
+            albs: i.selection.names.clone(),
+            all: i.selection.all,
+            tags: i
+                .selection
+                .tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
             min_healthy: i.min_healthy,
             slack_channel: i.channel.clone(),
             email: i.email.clone(),
@@ -51,7 +64,9 @@ pub struct StatusReport {
     pub resources: Vec<ResourceStatus>,
     pub alarms: Vec<AlarmState>,
     pub target_groups: Vec<TargetGroupHealth>,
-    /// Target groups of the watched ALBs that get no alarm, and why.
+    /// Each watched target group's worst case from a failing target to ALARM.
+    pub alert_times: Vec<AlertTime>,
+    /// Target groups of the watched load balancers that get no alarm, or are slow to alarm.
     pub warnings: Vec<Warning>,
 }
 

@@ -3,6 +3,8 @@
 use crate::aws::CallStats;
 use crate::discovery;
 use crate::progress::StepTiming;
+use crate::state::alert_time::AlertTime;
+use crate::state::cost::AlarmCost;
 use crate::state::plan::Change;
 use crate::state::warnings::Warning;
 use serde::Serialize;
@@ -17,7 +19,11 @@ pub struct UpReport {
     pub in_sync: bool,
     pub changes: Vec<Change>,
     pub target_groups: Vec<discovery::TargetGroup>,
-    /// Target groups that get no alarm, and why.
+    /// What the plan's alarms cost per month at the list price.
+    pub cost: AlarmCost,
+    /// Each watched target group's worst case from a failing target to ALARM.
+    pub alert_times: Vec<AlertTime>,
+    /// Target groups that get no alarm, or are slow to alarm, and why.
     pub warnings: Vec<Warning>,
     pub api_calls: CallStats,
     /// Wall time of the whole command.

@@ -13,9 +13,8 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// Target-group alarm settings (README "From a failing target to Slack" has the detection
-/// arithmetic).
+/// arithmetic). The namespace is the load balancer kind's (`LbKind::namespace`).
 pub const METRIC: &str = "HealthyHostCount";
-pub const NAMESPACE: &str = "AWS/ApplicationELB";
 pub const PERIOD_S: i32 = 60;
 pub const STATISTIC: &str = "Minimum";
 pub const COMPARISON: &str = "LessThanThreshold";
@@ -134,15 +133,41 @@ impl AlarmSpec {
 }
 
 pub fn alarm_description(env: &str, tg: &TargetGroup, min_healthy: u32) -> String {
-    let what = if min_healthy == 1 {
-        "no healthy targets".to_string()
+    let unit = if tg.is_classic() {
+        "instances"
     } else {
-        format!("fewer than {min_healthy} healthy targets")
+        "targets"
     };
-    format!(
-        "elb-watch {env}: ALB {} target group {} has {what}",
-        tg.load_balancer, tg.name
-    )
+    let what = if min_healthy == 1 {
+        format!("no healthy {unit}")
+    } else {
+        format!("fewer than {min_healthy} healthy {unit}")
+    };
+    if tg.is_classic() {
+        format!(
+            "elb-watch {env}: Classic ELB {} has {what}",
+            tg.load_balancer
+        )
+    } else {
+        format!(
+            "elb-watch {env}: {} {} target group {} has {what}",
+            tg.kind.short(),
+            tg.load_balancer,
+            tg.name
+        )
+    }
+}
+
+/// A target group's `HealthyHostCount`: in its load balancer's namespace, by `LoadBalancer` and
+/// `TargetGroup` (ALB, NLB, GWLB), or by `LoadBalancerName` for a Classic ELB.
+pub fn healthy_host_count(tg: &TargetGroup) -> MetricSpec {
+    let m = MetricSpec::new(tg.kind.namespace(), METRIC, STATISTIC, COMPARISON);
+    if tg.is_classic() {
+        m.dimension("LoadBalancerName", &tg.load_balancer_dimension)
+    } else {
+        m.dimension("LoadBalancer", &tg.load_balancer_dimension)
+            .dimension("TargetGroup", &tg.dimension)
+    }
 }
 
 /// One alarm per watchable target group.
@@ -170,9 +195,7 @@ pub fn target_group_alarms(
                     load_balancer: tg.load_balancer.clone(),
                     target_group: tg.name.clone(),
                 },
-                metric: MetricSpec::new(NAMESPACE, METRIC, STATISTIC, COMPARISON)
-                    .dimension("LoadBalancer", &tg.load_balancer_dimension)
-                    .dimension("TargetGroup", &tg.dimension),
+                metric: healthy_host_count(tg),
                 threshold: f64::from(min_healthy),
                 period_s: PERIOD_S,
                 evaluation_periods: EVALUATION_PERIODS,

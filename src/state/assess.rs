@@ -288,17 +288,7 @@ mod tests {
     use crate::state::plan::drift;
 
     fn tg() -> TargetGroup {
-        TargetGroup {
-            name: "web-tg".into(),
-            arn: "arn:tg".into(),
-            dimension: "targetgroup/web-tg/1".into(),
-            protocol: "HTTP".into(),
-            port: Some(80),
-            target_type: "instance".into(),
-            health_check_enabled: true,
-            load_balancer: "web-alb".into(),
-            load_balancer_dimension: "app/web-alb/1".into(),
-        }
+        crate::state::fixtures::target_group("web-alb", "web-tg")
     }
 
     fn want() -> Desired {

@@ -2,10 +2,11 @@
 //! Pure: no AWS calls.
 
 use crate::bundle::Arch;
-use crate::discovery::TargetGroup;
+use crate::discovery::{Selection, TargetGroup};
 use crate::naming::Names;
 use crate::policy;
-use crate::state::warnings::{Warning, target_group_warnings};
+use crate::state::alert_time::{AlertTime, alert_time, slow_warning};
+use crate::state::warnings::{Warning, is_watchable, target_group_warnings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -20,8 +21,8 @@ pub const ENV_HOOK: &str = "kmsEncryptedHookUrl";
 pub const ENV_CHANNEL: &str = "slackChannel";
 
 pub use super::alarms::{
-    AlarmSpec, COMPARISON, DATAPOINTS_TO_ALARM, EVALUATION_PERIODS, METRIC, MetricSpec, NAMESPACE,
-    PERIOD_S, STATISTIC, TREAT_MISSING_DATA, Watched, alarm_description,
+    AlarmSpec, COMPARISON, DATAPOINTS_TO_ALARM, EVALUATION_PERIODS, METRIC, MetricSpec, PERIOD_S,
+    STATISTIC, TREAT_MISSING_DATA, Watched, alarm_description,
 };
 
 /// Undelivered alerts (issue 13): a failed asynchronous invocation is retried twice by Lambda
@@ -134,6 +135,8 @@ pub struct Desired {
     /// Target groups behind the ALBs that get no alarm, and why; and an alerting path that
     /// reaches nobody while the notifier fails (shown by `up` and `status`).
     pub warnings: Vec<Warning>,
+    /// Each watched target group's worst case from a failing target to ALARM.
+    pub alert_times: Vec<AlertTime>,
     /// The inputs, recorded as tags on the topic so `status` knows what `up` asked for.
     pub settings: BTreeMap<String, String>,
 }
@@ -142,7 +145,8 @@ pub struct Desired {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
     pub env: String,
-    pub albs: Vec<String>,
+    /// What to watch: `--lb` names, `--all`, `--tag` filters.
+    pub selection: Selection,
     pub channel: Option<String>,
     pub min_healthy: u32,
     pub email: Option<String>,
@@ -168,7 +172,9 @@ pub const EMAIL_NOT_RECORDED: &str = "(address not recorded)";
 
 fn settings_of(inputs: &Inputs) -> Settings {
     Settings {
-        albs: inputs.albs.clone(),
+        albs: inputs.selection.names.clone(),
+        select_all: inputs.selection.all,
+        select_tags: inputs.selection.tags.clone(),
         min_healthy: inputs.min_healthy,
         channel: inputs.channel.clone(),
         log_retention_days: inputs.log_retention_days,
@@ -209,7 +215,11 @@ pub fn inputs_from_settings(
     };
     Ok(Inputs {
         env: env.to_string(),
-        albs: s.albs,
+        selection: Selection {
+            names: s.albs,
+            all: s.select_all,
+            tags: s.select_tags,
+        },
         channel: s.channel,
         min_healthy: s.min_healthy,
         email,
@@ -245,8 +255,20 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         names.queue()
     );
     let mut alarms = super::alarms::target_group_alarms(&names, inputs.min_healthy, target_groups);
+    let watchable: Vec<&TargetGroup> = target_groups.iter().filter(|tg| is_watchable(tg)).collect();
+    let alert_times: Vec<AlertTime> = watchable
+        .iter()
+        .zip(&alarms)
+        .filter_map(|(tg, alarm)| alert_time(tg, alarm))
+        .collect();
     alarms.extend(super::alarms::watcher_alarms(&names));
     let mut warnings = target_group_warnings(target_groups);
+    warnings.extend(alert_times.iter().filter(|t| t.slow).filter_map(|t| {
+        watchable
+            .iter()
+            .find(|tg| tg.name == t.target_group && tg.load_balancer == t.load_balancer)
+            .map(|tg| slow_warning(t, tg))
+    }));
     if inputs.email.is_none() {
         warnings.push(super::warnings::no_email_for_the_alerting_path(&inputs.env));
     }
@@ -308,6 +330,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         permissions_boundary: inputs.permissions_boundary.clone(),
         alarms,
         warnings,
+        alert_times,
         settings: settings_tags(inputs),
     }
 }
@@ -317,23 +340,13 @@ mod tests {
     use super::*;
 
     fn tg(lb: &str, name: &str) -> TargetGroup {
-        TargetGroup {
-            name: name.into(),
-            arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/abc"),
-            dimension: format!("targetgroup/{name}/abc"),
-            protocol: "HTTP".into(),
-            port: Some(80),
-            target_type: "instance".into(),
-            health_check_enabled: true,
-            load_balancer: lb.into(),
-            load_balancer_dimension: format!("app/{lb}/def"),
-        }
+        crate::state::fixtures::target_group(lb, name)
     }
 
     fn inputs() -> Inputs {
         Inputs {
             env: "prod".into(),
-            albs: vec!["web-alb".into()],
+            selection: Selection::named(&["web-alb".into()]),
             channel: Some("#ops".into()),
             min_healthy: 2,
             email: None,

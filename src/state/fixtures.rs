@@ -3,12 +3,13 @@
 //! syntax (`Inputs { arch, ..fixtures::inputs() }`).
 
 use crate::bundle::Arch;
+use crate::discovery::{HealthCheck, LbKind, TargetGroup};
 use crate::state::desired::{DEFAULT_CONCURRENCY, Identity, Inputs};
 
 pub fn inputs() -> Inputs {
     Inputs {
         env: "prod".into(),
-        albs: vec!["web-alb".into()],
+        selection: crate::discovery::Selection::named(&["web-alb".into()]),
         channel: None,
         min_healthy: 1,
         email: None,
@@ -18,6 +19,29 @@ pub fn inputs() -> Inputs {
         arch: Arch::X86_64,
         prebuilt_code: false,
         notifier_concurrency: DEFAULT_CONCURRENCY,
+    }
+}
+
+/// Target group `name` behind ALB `lb`, health-checked with the ALB defaults (every 30 s,
+/// 5 s time-out, 2 failures to be unhealthy, 5 passes to be healthy).
+pub fn target_group(lb: &str, name: &str) -> TargetGroup {
+    TargetGroup {
+        name: name.into(),
+        arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/abc"),
+        dimension: format!("targetgroup/{name}/abc"),
+        protocol: "HTTP".into(),
+        port: Some(80),
+        target_type: "instance".into(),
+        health_check_enabled: true,
+        health_check: Some(HealthCheck {
+            interval_s: 30,
+            timeout_s: 5,
+            unhealthy_threshold: 2,
+            healthy_threshold: 5,
+        }),
+        kind: LbKind::Application,
+        load_balancer: lb.into(),
+        load_balancer_dimension: format!("app/{lb}/def"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! How the watched things are doing right now: each target group's targets and their health
-//! (DescribeTargetHealth), and each alarm's state. Reads plus pure summaries; no changes.
+//! (DescribeTargetHealth; a Classic ELB's instances: DescribeInstanceHealth), and each alarm's
+//! state. Reads plus pure summaries; no changes.
 
 use crate::aws::{AwsResultExt, Clients};
 use crate::discovery::TargetGroup;
@@ -14,7 +15,8 @@ pub struct TargetHealth {
     /// Instance id, IP address or Lambda ARN.
     pub id: String,
     pub port: Option<i32>,
-    /// `healthy`, `unhealthy`, `initial`, `unused`, `draining`, `unavailable`.
+    /// `healthy`, `unhealthy`, `initial`, `unused`, `draining`, `unavailable`. A Classic ELB's
+    /// `InService` / `OutOfService` / `Unknown` read as `healthy` / `unhealthy` / `unknown`.
     pub state: String,
     /// e.g. `Target.InvalidState`, `Target.FailedHealthChecks`.
     pub reason: Option<String>,
@@ -87,12 +89,25 @@ pub fn target_group_health(
         .collect()
 }
 
-/// DescribeTargetHealth for every target group, concurrently, in the order given.
+/// A Classic ELB instance state in the words target groups use.
+pub fn classic_state(state: &str) -> &'static str {
+    match state {
+        "InService" => "healthy",
+        "OutOfService" => "unhealthy",
+        _ => "unknown",
+    }
+}
+
+/// DescribeTargetHealth (DescribeInstanceHealth for a Classic ELB) for every target group,
+/// concurrently, in the order given.
 pub async fn read_target_health(
     clients: &Clients,
     groups: &[TargetGroup],
 ) -> Result<Vec<Vec<TargetHealth>>> {
     try_join_all(groups.iter().map(|tg| async move {
+        if tg.is_classic() {
+            return read_instance_health(clients, &tg.load_balancer).await;
+        }
         let out = clients
             .elb
             .describe_target_health()
@@ -128,22 +143,35 @@ pub async fn read_target_health(
     .await
 }
 
+/// A Classic ELB's registered instances and their state
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_DescribeInstanceHealth.html>).
+async fn read_instance_health(clients: &Clients, name: &str) -> Result<Vec<TargetHealth>> {
+    let out = clients
+        .elb_classic
+        .describe_instance_health()
+        .load_balancer_name(name)
+        .send()
+        .await
+        .aws("Classic ELB DescribeInstanceHealth")?;
+    Ok(out
+        .instance_states()
+        .iter()
+        .map(|i| TargetHealth {
+            id: i.instance_id().unwrap_or_default().to_string(),
+            port: None,
+            state: classic_state(i.state().unwrap_or_default()).to_string(),
+            reason: i.reason_code().filter(|r| *r != "N/A").map(String::from),
+            description: i.description().map(String::from),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn tg(name: &str) -> TargetGroup {
-        TargetGroup {
-            name: name.into(),
-            arn: format!("arn:tg/{name}"),
-            dimension: format!("targetgroup/{name}/1"),
-            protocol: "HTTP".into(),
-            port: Some(80),
-            target_type: "instance".into(),
-            health_check_enabled: true,
-            load_balancer: "web-alb".into(),
-            load_balancer_dimension: "app/web-alb/1".into(),
-        }
+        crate::state::fixtures::target_group("web-alb", name)
     }
 
     fn target(id: &str, state: &str) -> TargetHealth {

@@ -2,7 +2,9 @@
 //! does exist (`observed`, reads only) and the difference (`plan`, pure).
 
 pub mod alarms;
+pub mod alert_time;
 pub mod assess;
+pub mod cost;
 pub mod desired;
 #[cfg(test)]
 mod fixtures;

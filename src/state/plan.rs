@@ -483,7 +483,7 @@ fn diff(
                 let reason = if unwatchable {
                     "health checks disabled on the target group: nothing to alarm on"
                 } else {
-                    "target group no longer behind the ALBs"
+                    "target group no longer behind the selected load balancers"
                 };
                 Change {
                     reasons: vec![reason.into()],
@@ -715,15 +715,9 @@ mod tests {
 
     fn tg(name: &str, health_checks: bool) -> TargetGroup {
         TargetGroup {
-            name: name.into(),
-            arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/abc"),
-            dimension: format!("targetgroup/{name}/abc"),
-            protocol: "HTTP".into(),
-            port: Some(80),
             target_type: if health_checks { "instance" } else { "lambda" }.into(),
             health_check_enabled: health_checks,
-            load_balancer: "web-alb".into(),
-            load_balancer_dimension: "app/web-alb/def".into(),
+            ..crate::state::fixtures::target_group("web-alb", name)
         }
     }
 

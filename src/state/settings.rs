@@ -26,7 +26,12 @@
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+/// Load balancer names given with `--lb`/`--alb` (any kind; the key predates the other kinds).
 pub const KEY_ALBS: &str = "elb-watch:albs";
+/// `true` with `--all`.
+pub const KEY_SELECT_ALL: &str = "elb-watch:select-all";
+/// `--tag` filters: `KEY&VALUE` items, key and value escaped, then listed like the names.
+pub const KEY_SELECT_TAGS: &str = "elb-watch:select-tags";
 pub const KEY_MIN_HEALTHY: &str = "elb-watch:min-healthy";
 pub const KEY_CHANNEL: &str = "elb-watch:slack-channel";
 pub const KEY_RETENTION: &str = "elb-watch:log-retention-days";
@@ -52,8 +57,9 @@ pub const MAX_KEY: usize = 128;
 pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
-const MULTIPART: [&str; 3] = [KEY_ALBS, KEY_CHANNEL, KEY_BOUNDARY];
-const SINGLE: [&str; 8] = [
+const MULTIPART: [&str; 4] = [KEY_ALBS, KEY_SELECT_TAGS, KEY_CHANNEL, KEY_BOUNDARY];
+const SINGLE: [&str; 9] = [
+    KEY_SELECT_ALL,
     KEY_MIN_HEALTHY,
     KEY_CONCURRENCY,
     KEY_ARCH,
@@ -68,6 +74,10 @@ const SINGLE: [&str; 8] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub albs: Vec<String>,
+    /// `--all`.
+    pub select_all: bool,
+    /// `--tag` filters as (key, value).
+    pub select_tags: Vec<(String, String)>,
     pub min_healthy: u32,
     pub channel: Option<String>,
     pub log_retention_days: i32,
@@ -233,6 +243,19 @@ fn digest(tags: &BTreeMap<String, String>) -> String {
 pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     put_parts(&mut m, KEY_ALBS, split_list(&s.albs));
+    if s.select_all {
+        m.insert(KEY_SELECT_ALL.to_string(), "true".to_string());
+    }
+    if !s.select_tags.is_empty() {
+        // Key and value escaped apart and joined by `&`, which `encode` never leaves bare: once
+        // the list is read back, the item's one `&` is the separator, whatever the key holds.
+        let items: Vec<String> = s
+            .select_tags
+            .iter()
+            .map(|(k, v)| format!("{}&{}", encode(k), encode(v)))
+            .collect();
+        put_parts(&mut m, KEY_SELECT_TAGS, split_list(&items));
+    }
     m.insert(KEY_MIN_HEALTHY.to_string(), s.min_healthy.to_string());
     m.insert(KEY_RETENTION.to_string(), s.log_retention_days.to_string());
     if let Some(c) = &s.channel {
@@ -277,16 +300,31 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
                 .ok_or(Unreadable::Inconsistent),
         }
     };
-    let albs = get_parts(tags, KEY_ALBS)
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|p| p.split(' '))
-        .filter(|s| !s.is_empty())
-        .map(|s| decode(s).ok_or(Unreadable::Inconsistent))
+    let list = |base: &str| {
+        get_parts(tags, base)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|p| p.split(' '))
+            .filter(|s| !s.is_empty())
+            .map(|s| decode(s).ok_or(Unreadable::Inconsistent))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let albs = list(KEY_ALBS)?;
+    let select_tags = list(KEY_SELECT_TAGS)?
+        .into_iter()
+        .map(|item| {
+            let (k, v) = item.split_once('&').ok_or(Unreadable::Inconsistent)?;
+            Ok((
+                decode(k).ok_or(Unreadable::Inconsistent)?,
+                decode(v).ok_or(Unreadable::Inconsistent)?,
+            ))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Recorded {
         settings: Settings {
             albs,
+            select_all: tags.get(KEY_SELECT_ALL).is_some_and(|v| v == "true"),
+            select_tags,
             min_healthy: number(tags, KEY_MIN_HEALTHY)?,
             channel: text(KEY_CHANNEL)?,
             log_retention_days: number(tags, KEY_RETENTION)?,
@@ -321,6 +359,8 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
                 .split_whitespace()
                 .map(String::from)
                 .collect(),
+            select_all: false,
+            select_tags: Vec::new(),
             min_healthy: number(tags, KEY_MIN_HEALTHY)?,
             channel: tags.get(KEY_CHANNEL).cloned(),
             log_retention_days: tags
@@ -384,6 +424,8 @@ mod tests {
     fn settings() -> Settings {
         Settings {
             albs: vec!["web-alb".into(), "api-alb".into()],
+            select_all: false,
+            select_tags: Vec::new(),
             min_healthy: 2,
             channel: Some("#ops".into()),
             log_retention_days: 14,
@@ -408,6 +450,26 @@ mod tests {
             assert_eq!(tag_problem(k, v), None, "{k}={v}");
         }
         assert_eq!(from_tags(&tags).unwrap().settings, settings());
+    }
+
+    #[test]
+    fn all_and_tag_filters_round_trip_escaped() {
+        let s = Settings {
+            albs: Vec::new(),
+            select_all: true,
+            select_tags: vec![
+                ("team".into(), "payments & risk".into()),
+                ("env".into(), "".into()),
+                ("k=1".into(), "v=2".into()),
+            ],
+            ..settings()
+        };
+        let tags = to_tags(&s);
+        assert_eq!(tags[KEY_SELECT_ALL], "true");
+        for (k, v) in &tags {
+            assert_eq!(tag_problem(k, v), None, "{k}={v}");
+        }
+        assert_eq!(from_tags(&tags).unwrap().settings, s);
     }
 
     #[test]
@@ -508,6 +570,8 @@ mod tests {
         ) {
             let s = Settings {
                 albs,
+                select_all: false,
+                select_tags: Vec::new(),
                 min_healthy,
                 channel,
                 log_retention_days: 30,

@@ -89,15 +89,9 @@ mod tests {
 
     fn tg(name: &str, target_type: &str, enabled: bool) -> TargetGroup {
         TargetGroup {
-            name: name.into(),
-            arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/{name}/abc"),
-            dimension: format!("targetgroup/{name}/abc"),
-            protocol: "HTTP".into(),
-            port: None,
             target_type: target_type.into(),
             health_check_enabled: enabled,
-            load_balancer: "web-alb".into(),
-            load_balancer_dimension: "app/web-alb/def".into(),
+            ..crate::state::fixtures::target_group("web-alb", name)
         }
     }
 

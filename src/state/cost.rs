@@ -1,0 +1,94 @@
+//! What the plan's alarms cost per month, at CloudWatch's list price. Pure.
+//!
+//! A standard-resolution metric alarm (60-second period, one metric: every elb-watch alarm) is
+//! $0.10 per month in US East (N. Virginia) (<https://aws.amazon.com/cloudwatch/pricing/>, "Alarm
+//! metrics"); other regions may differ, and the free tier's first 10 alarms are not taken off.
+//! So `up --all` on a big account says what it will add before it adds it (`--dry-run`).
+
+use super::plan::{Action, Change};
+use serde::Serialize;
+
+pub const STANDARD_ALARM_USD_PER_MONTH: f64 = 0.10;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlarmCost {
+    /// Alarms the plan creates and deletes.
+    pub added: usize,
+    pub removed: usize,
+    /// Alarms of the env once the plan is applied.
+    pub alarms: usize,
+    /// Monthly cost once applied, and its change.
+    pub monthly_usd: f64,
+    pub monthly_change_usd: f64,
+    pub price_per_alarm_usd: f64,
+}
+
+impl AlarmCost {
+    /// `+12 −3 alarms (+$0.90/month); 40 alarms, $4.00/month at $0.10 per alarm`.
+    pub fn describe(&self) -> String {
+        format!(
+            "alarms: +{} −{} ({:+.2} USD/month); {} in total, {:.2} USD/month at the list price \
+             of {:.2} USD per standard alarm (us-east-1)",
+            self.added,
+            self.removed,
+            self.monthly_change_usd,
+            self.alarms,
+            self.monthly_usd,
+            self.price_per_alarm_usd
+        )
+    }
+}
+
+/// The cost of the env's alarms under `changes` (the plan's alarm changes).
+pub fn alarm_cost(changes: &[Change]) -> AlarmCost {
+    let count = |a: Action| changes.iter().filter(|c| c.action == a).count();
+    let added = count(Action::Create);
+    let removed = count(Action::Delete);
+    let alarms = changes.len() - removed;
+    let price = STANDARD_ALARM_USD_PER_MONTH;
+    AlarmCost {
+        added,
+        removed,
+        alarms,
+        monthly_usd: round_cents(alarms as f64 * price),
+        monthly_change_usd: round_cents((added as f64 - removed as f64) * price),
+        price_per_alarm_usd: price,
+    }
+}
+
+fn round_cents(usd: f64) -> f64 {
+    (usd * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(action: Action) -> Change {
+        Change::new("alarm", "a", action)
+    }
+
+    #[test]
+    fn added_and_removed_alarms_are_priced() {
+        let mut changes: Vec<Change> = (0..12).map(|_| change(Action::Create)).collect();
+        changes.extend((0..3).map(|_| change(Action::Delete)));
+        changes.extend((0..31).map(|_| change(Action::Unchanged)));
+        let c = alarm_cost(&changes);
+        assert_eq!((c.added, c.removed, c.alarms), (12, 3, 43));
+        assert_eq!(c.monthly_change_usd, 0.9);
+        assert_eq!(c.monthly_usd, 4.3);
+        assert!(
+            c.describe()
+                .starts_with("alarms: +12 −3 (+0.90 USD/month); 43 in total, 4.30")
+        );
+    }
+
+    #[test]
+    fn a_thousand_alarms_is_a_hundred_dollars() {
+        let changes: Vec<Change> = (0..1000).map(|_| change(Action::Create)).collect();
+        let c = alarm_cost(&changes);
+        assert_eq!((c.monthly_usd, c.monthly_change_usd), (100.0, 100.0));
+        let none = alarm_cost(&[]);
+        assert_eq!((none.alarms, none.monthly_usd), (0, 0.0));
+    }
+}
