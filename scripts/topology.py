@@ -17,7 +17,11 @@ spec.json:
 
 `targets` index into the instances; a `forward` of several groups becomes a weighted forward.
 A target group may say `"target_type": "lambda"` (no targets; health checks off by default, as on
-AWS) and `"health_check_enabled": true|false`.
+AWS), `"health_check_enabled": true|false` and `"health_check": {"interval": S, "unhealthy": N}`.
+A load balancer may be `"type": "network"` (TCP listeners) or `"gateway"` (listeners without
+protocol or port) and carry `"tags": {"k": "v"}`. `"classic_load_balancers": [{"name": …,
+"instances": [0], "tags": {…}, "health_check": {"interval": S, "unhealthy": N}}]` makes Classic
+ELBs (HTTP:80, both AZs); their `load_balancers` entry is their DNS name.
 Runs on the venv that scripts/emulator.sh makes (boto3 comes with moto).
 """
 import argparse
@@ -79,6 +83,11 @@ def create(args, spec):
             }
         if "health_check_enabled" in tg:
             params["HealthCheckEnabled"] = tg["health_check_enabled"]
+        check = tg.get("health_check", {})
+        if "interval" in check:
+            params["HealthCheckIntervalSeconds"] = check["interval"]
+        if "unhealthy" in check:
+            params["UnhealthyThresholdCount"] = check["unhealthy"]
         arn = elb.create_target_group(**params)["TargetGroups"][0]["TargetGroupArn"]
         tgs[tg["name"]] = arn
         targets = [{"Id": instances[i], "Port": tg.get("port", 80)} for i in tg.get("targets", [])]
@@ -87,17 +96,21 @@ def create(args, spec):
 
     lbs = {}
     for lb in spec.get("load_balancers", []):
-        arn = elb.create_load_balancer(
-            Name=lb["name"], Subnets=subnets, Type=lb.get("type", "application"), Scheme="internal"
-        )["LoadBalancers"][0]["LoadBalancerArn"]
+        kind = lb.get("type", "application")
+        params = {"Name": lb["name"], "Subnets": subnets, "Type": kind}
+        if kind != "gateway":
+            params["Scheme"] = "internal"
+        if lb.get("tags"):
+            params["Tags"] = [{"Key": k, "Value": v} for k, v in lb["tags"].items()]
+        arn = elb.create_load_balancer(**params)["LoadBalancers"][0]["LoadBalancerArn"]
         lbs[lb["name"]] = arn
         for listener in lb.get("listeners", []):
-            larn = elb.create_listener(
-                LoadBalancerArn=arn,
-                Protocol=listener.get("protocol", "HTTP"),
-                Port=listener["port"],
-                DefaultActions=forward(tgs, listener["default"]),
-            )["Listeners"][0]["ListenerArn"]
+            lparams = {"LoadBalancerArn": arn, "DefaultActions": forward(tgs, listener["default"])}
+            if kind != "gateway":  # GWLB listeners take neither protocol nor port
+                default_protocol = "TCP" if kind == "network" else "HTTP"
+                lparams["Protocol"] = listener.get("protocol", default_protocol)
+                lparams["Port"] = listener["port"]
+            larn = elb.create_listener(**lparams)["Listeners"][0]["ListenerArn"]
             for priority, rule in enumerate(listener.get("rules", []), start=1):
                 elb.create_rule(
                     ListenerArn=larn,
@@ -105,6 +118,37 @@ def create(args, spec):
                     Conditions=[{"Field": "path-pattern", "Values": [rule["path"]]}],
                     Actions=forward(tgs, rule["forward"]),
                 )
+
+    classic = client(args, "elb") if spec.get("classic_load_balancers") else None
+    for lb in spec.get("classic_load_balancers", []):
+        port = lb.get("port", 80)
+        created = classic.create_load_balancer(
+            LoadBalancerName=lb["name"],
+            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": port, "InstancePort": port}],
+            AvailabilityZones=[f"{args.region}a", f"{args.region}b"],
+        )
+        check = lb.get("health_check", {})
+        classic.configure_health_check(
+            LoadBalancerName=lb["name"],
+            HealthCheck={
+                "Target": f"HTTP:{port}/",
+                "Interval": check.get("interval", 30),
+                "Timeout": 5,
+                "UnhealthyThreshold": check.get("unhealthy", 2),
+                "HealthyThreshold": 10,
+            },
+        )
+        if lb.get("instances"):
+            classic.register_instances_with_load_balancer(
+                LoadBalancerName=lb["name"],
+                Instances=[{"InstanceId": instances[i]} for i in lb["instances"]],
+            )
+        if lb.get("tags"):
+            classic.add_tags(
+                LoadBalancerNames=[lb["name"]],
+                Tags=[{"Key": k, "Value": v} for k, v in lb["tags"].items()],
+            )
+        lbs[lb["name"]] = created["DNSName"]
     return {
         "vpc_id": vpc,
         "subnets": subnets,

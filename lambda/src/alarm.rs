@@ -146,9 +146,12 @@ impl Alarm {
             .or_else(|| self.arn.as_deref().and_then(Arn::parse).map(|a| a.account))
     }
 
-    /// Load balancer name from the `LoadBalancer` dimension.
+    /// Load balancer name from the `LoadBalancer` dimension (`app/NAME/ID`, `net/…`, `gwy/…`),
+    /// or a Classic Load Balancer's `LoadBalancerName`.
     pub fn load_balancer_name(&self) -> Option<&str> {
-        self.dimension("LoadBalancer").map(resource_name)
+        self.dimension("LoadBalancer")
+            .map(resource_name)
+            .or_else(|| self.dimension("LoadBalancerName"))
     }
 
     /// Target group name from the `TargetGroup` dimension.

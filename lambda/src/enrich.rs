@@ -1,8 +1,10 @@
 //! Enrichment of ALARM notifications with the target group's current health
-//! (ELBv2 `DescribeTargetHealth`), so the message says *which* targets are failing and why.
+//! (ELBv2 `DescribeTargetHealth`; a Classic Load Balancer's `DescribeInstanceHealth`), so the
+//! message says *which* targets are failing and why.
 
 use std::time::Duration;
 
+use aws_sdk_elasticloadbalancing as elb;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::types::TargetHealthDescription;
 
@@ -81,6 +83,54 @@ pub fn report_from(
     }
 }
 
+/// Pure conversion of a Classic Load Balancer's DescribeInstanceHealth answer: `InService` is
+/// healthy; `OutOfService` reads as `unhealthy`, `Unknown` as `unknown`; the reason code
+/// (`ELB`, `Instance`) and description are kept unless `N/A`.
+/// <https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_InstanceState.html>
+pub fn report_from_instances(
+    load_balancer: &str,
+    states: &[elb::types::InstanceState],
+) -> TargetReport {
+    let known = |v: Option<&str>| {
+        v.filter(|s| !s.is_empty() && *s != "N/A")
+            .map(str::to_owned)
+    };
+    let unhealthy = states
+        .iter()
+        .filter(|s| s.state() != Some("InService"))
+        .map(|s| UnhealthyTarget {
+            id: s.instance_id().unwrap_or("?").to_owned(),
+            port: None,
+            availability_zone: None,
+            state: match s.state() {
+                Some("OutOfService") => "unhealthy".to_owned(),
+                _ => "unknown".to_owned(),
+            },
+            reason: known(s.reason_code()),
+            description: known(s.description()),
+        })
+        .collect();
+    TargetReport {
+        target_group_arn: load_balancer.to_owned(),
+        registered: states.len(),
+        unhealthy,
+    }
+}
+
+/// Calls DescribeInstanceHealth for a Classic Load Balancer, bounded by `timeout`.
+pub async fn describe_instance_health(
+    client: &elb::Client,
+    load_balancer: &str,
+    timeout: Duration,
+) -> Result<TargetReport, String> {
+    let call = client
+        .describe_instance_health()
+        .load_balancer_name(load_balancer)
+        .send();
+    let out = within(timeout, call).await?;
+    Ok(report_from_instances(load_balancer, out.instance_states()))
+}
+
 /// Calls DescribeTargetHealth for `target_group_arn`, bounded by `timeout`. The error is a
 /// short description fit for a log line (it never contains the webhook URL: this module never
 /// sees it).
@@ -93,20 +143,34 @@ pub async fn describe_target_health(
         .describe_target_health()
         .target_group_arn(target_group_arn)
         .send();
+    let out = within(timeout, call).await?;
+    Ok(report_from(
+        target_group_arn,
+        out.target_health_descriptions(),
+    ))
+}
+
+/// An SDK call bounded by `timeout`; its error as `Code: message` (service errors) or the
+/// error's chain of causes.
+async fn within<O, E, R>(
+    timeout: Duration,
+    call: impl std::future::Future<Output = Result<O, elbv2::error::SdkError<E, R>>>,
+) -> Result<O, String>
+where
+    E: elbv2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
     match tokio::time::timeout(timeout, call).await {
         Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
         Ok(Err(e)) => Err(match e.as_service_error() {
             Some(service) => format!(
                 "{}: {}",
-                service.meta().code().unwrap_or("ServiceError"),
-                service.meta().message().unwrap_or("")
+                service.code().unwrap_or("ServiceError"),
+                service.message().unwrap_or("")
             ),
             None => error_chain(&e),
         }),
-        Ok(Ok(out)) => Ok(report_from(
-            target_group_arn,
-            out.target_health_descriptions(),
-        )),
+        Ok(Ok(out)) => Ok(out),
     }
 }
 
@@ -124,6 +188,39 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn classic_instances_out_of_service_are_listed_with_their_reason() {
+        use aws_sdk_elasticloadbalancing::types::InstanceState;
+        let state = |id: &str, st: &str, code: &str, desc: &str| {
+            InstanceState::builder()
+                .instance_id(id)
+                .state(st)
+                .reason_code(code)
+                .description(desc)
+                .build()
+        };
+        let r = report_from_instances(
+            "legacy",
+            &[
+                state("i-1", "InService", "N/A", "N/A"),
+                state(
+                    "i-2",
+                    "OutOfService",
+                    "Instance",
+                    "Instance has failed at least the UnhealthyThreshold number of health checks consecutively.",
+                ),
+                state("i-3", "Unknown", "ELB", "A transient error occurred."),
+            ],
+        );
+        assert_eq!((r.registered, r.unhealthy.len()), (3, 2));
+        assert_eq!(r.unhealthy[0].id, "i-2");
+        assert_eq!(r.unhealthy[0].state, "unhealthy");
+        assert_eq!(r.unhealthy[0].reason.as_deref(), Some("Instance"));
+        assert_eq!(r.unhealthy[1].state, "unknown");
+        let healthy = report_from_instances("legacy", &[state("i-1", "InService", "N/A", "N/A")]);
+        assert!(healthy.unhealthy.is_empty());
+    }
+
     use super::*;
     use elbv2::types::{
         TargetDescription, TargetHealth, TargetHealthReasonEnum, TargetHealthStateEnum,

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_sdk_elasticloadbalancing as elb;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_kms as kms;
 use lambda_runtime::Diagnostic;
@@ -23,6 +24,7 @@ use crate::config::{self, HookSource, Settings, Webhook};
 use crate::decide::{self, Decision};
 use crate::deliver;
 use crate::enrich::{self, Targets};
+use crate::kind::{self, LbKind};
 use crate::render;
 
 /// Time kept in reserve before the invocation deadline, to report an error ourselves instead
@@ -167,13 +169,36 @@ impl Notifier {
         if !self.settings.enrich || alarm.new_state != AlarmState::Alarm {
             return Targets::NotApplicable;
         }
-        let (Some(arn), Some(region)) = (alarm.target_group_arn(), alarm.region()) else {
+        let Some(region) = alarm.region() else {
             return Targets::NotApplicable;
         };
         // Never let enrichment eat the time delivery needs: at most a third of what is left.
         let left = deadline.saturating_duration_since(Instant::now());
         let budget = self.settings.enrich_timeout.min(left / 3);
-        match enrich::describe_target_health(&self.elbv2_client(region).await, &arn, budget).await {
+        let classic = kind::kind_of(alarm) == Some(LbKind::Classic);
+        let answer = match (
+            classic,
+            alarm.load_balancer_name(),
+            alarm.target_group_arn(),
+        ) {
+            (true, Some(name), _) => {
+                let client = elb::Client::from_conf(
+                    elb::config::Builder::from(self.sdk().await)
+                        .region(aws_config::Region::new(region.to_owned()))
+                        .build(),
+                );
+                enrich::describe_instance_health(&client, name, budget).await
+            }
+            (false, _, Some(arn)) => {
+                enrich::describe_target_health(&self.elbv2_client(region).await, &arn, budget).await
+            }
+            _ => return Targets::NotApplicable,
+        };
+        let arn = alarm
+            .target_group_arn()
+            .or_else(|| alarm.load_balancer_name().map(String::from))
+            .unwrap_or_default();
+        match answer {
             Ok(report) => {
                 tracing::info!(
                     alarm = %alarm.name,
@@ -184,12 +209,21 @@ impl Notifier {
                 Targets::Report(report)
             }
             Err(e) => {
-                tracing::warn!(
-                    alarm = %alarm.name,
-                    target_group = %arn,
-                    error = %e,
-                    "DescribeTargetHealth failed; sending the alert without target details"
-                );
+                if classic {
+                    tracing::warn!(
+                        alarm = %alarm.name,
+                        load_balancer = %arn,
+                        error = %e,
+                        "DescribeInstanceHealth failed; sending the alert without instance details"
+                    );
+                } else {
+                    tracing::warn!(
+                        alarm = %alarm.name,
+                        target_group = %arn,
+                        error = %e,
+                        "DescribeTargetHealth failed; sending the alert without target details"
+                    );
+                }
                 Targets::Unavailable
             }
         }

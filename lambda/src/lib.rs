@@ -3,7 +3,8 @@
 //! It replaces the `cloudwatch-alarm-to-slack-python` blueprint (same environment variables).
 //!
 //! Pure parts: [`alarm`] (parse), [`decide`] (post or not: no false recoveries), [`render`] (Block Kit), [`escape`] (Slack escaping and
-//! limits). Thin I/O layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth),
+//! limits), [`kind`] (which load balancer kind, its console link). Thin I/O layers: [`config`]
+//! (env + KMS), [`enrich`] (DescribeTargetHealth; DescribeInstanceHealth for Classic),
 //! [`deliver`] (HTTP with retries). [`handler`] ties them together; `main.rs` runs it.
 
 pub mod alarm;
@@ -13,6 +14,7 @@ pub mod deliver;
 pub mod enrich;
 pub mod escape;
 pub mod handler;
+pub mod kind;
 pub mod logging;
 pub mod render;
 pub mod replay;

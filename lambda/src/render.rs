@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::alarm::{Alarm, AlarmState, Notification};
 use crate::enrich::{TargetReport, Targets};
 use crate::escape::{escape, escape_truncate, truncate};
+use crate::kind::{self, LbKind};
 
 /// Slack limits (Block Kit reference).
 pub const HEADER_MAX: usize = 150;
@@ -217,7 +218,8 @@ fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<
     };
     fields.push(field("State", transition));
     if let Some(lb) = lb {
-        fields.push(field("Load balancer", escape(lb)));
+        let title = kind::kind_of(alarm).map_or("Load balancer", LbKind::label);
+        fields.push(field(title, escape(lb)));
     }
     if let Some(tg) = tg {
         fields.push(field("Target group", escape(tg)));
@@ -250,13 +252,25 @@ fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<
     match targets {
         Targets::NotApplicable => {}
         Targets::Unavailable => blocks.push(context(
-            ":warning: Target health unavailable (DescribeTargetHealth failed).".to_owned(),
+            ":warning: Target health unavailable (the load balancer's health API did not answer)."
+                .to_owned(),
         )),
         Targets::Report(report) => blocks.push(section(targets_text(report))),
     }
 
     let footer = match console_link(alarm) {
-        Some(link) => format!("{link}{FOOTER_TAIL}"),
+        Some(link) => {
+            // The target group (or Classic ELB) in the EC2 console first, when it fits too.
+            let watched = kind::console_url(alarm)
+                .zip(kind::kind_of(alarm))
+                .map(|(url, k)| format!("<{url}|{}>  ·  ", kind::console_label(k)))
+                .filter(|w| {
+                    w.chars().count() + link.chars().count() + FOOTER_TAIL.chars().count()
+                        <= CONTEXT_MAX
+                })
+                .unwrap_or_default();
+            format!("{watched}{link}{FOOTER_TAIL}")
+        }
         None => "elb-watch".to_owned(),
     };
     blocks.push(context(footer));
@@ -414,7 +428,7 @@ mod tests {
             field_texts(&p),
             vec![
                 "*State*\nOK → *ALARM*",
-                "*Load balancer*\nweb-alb",
+                "*Application Load Balancer*\nweb-alb",
                 "*Target group*\nweb-tg",
                 "*Changed at*\n2026-11-20 03:15:42 UTC",
                 "*Condition*\nHealthyHostCount (MINIMUM, 60 s) &lt;= 0",
@@ -439,7 +453,11 @@ mod tests {
         assert_eq!(
             footer["elements"][0]["text"],
             format!(
-                "<{CONSOLE}elb-watch-prod-web-tg-HealthyHostCount|View alarm in the CloudWatch console>  ·  elb-watch"
+                "<https://ap-northeast-1.console.aws.amazon.com/ec2/home?region=ap-northeast-1\
+                 #TargetGroup:targetGroupArn=arn%3Aaws%3Aelasticloadbalancing%3Aap%2Dnortheast%2D1\
+                 %3A123456789012%3Atargetgroup%2Fweb%2Dtg%2F6d0ecf831eec9f09|View target group>  ·  \
+                 <{CONSOLE}elb-watch-prod-web-tg-HealthyHostCount|View alarm in the CloudWatch \
+                 console>  ·  elb-watch"
             )
         );
         assert_eq!(b.len(), 5);
@@ -495,7 +513,7 @@ mod tests {
         let p = render_fixture("sns-alarm-metric-math.json", &Targets::NotApplicable, None);
         let fields = field_texts(&p);
         assert!(
-            fields.contains(&"*Load balancer*\nweb-alb".to_owned()),
+            fields.contains(&"*Application Load Balancer*\nweb-alb".to_owned()),
             "{fields:?}"
         );
         assert!(fields.contains(&"*Target group*\nweb-tg".to_owned()));

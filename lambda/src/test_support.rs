@@ -103,25 +103,29 @@ pub fn assert_no_injection(payload: &Value) {
     }
 }
 
+/// `t` without the console links the renderer makes (each checked to be a console URL with no
+/// `|` or space).
 fn strip_console_link(t: &str) -> String {
     const START: &str = "<https://";
-    const LABELS: [&str; 2] = [
+    const LABELS: [&str; 4] = [
+        "|View target group>",
+        "|View load balancer>",
         "|View alarm in the CloudWatch console>",
         "|View alarms in the CloudWatch console>",
     ];
-    let Some(label) = LABELS.into_iter().find(|l| t.contains(l)) else {
-        return t.to_owned();
-    };
-    match (t.find(START), t.find(label)) {
-        (Some(s), Some(e)) if s < e => {
-            let url = &t[s + 1..e];
-            assert!(
-                url.contains(".console.") || url.starts_with("https://console."),
-                "unexpected link {url}"
-            );
-            assert!(!url.contains('|') && !url.contains(' '), "{url}");
-            format!("{}{}", &t[..s], &t[e + label.len()..])
-        }
-        _ => t.to_owned(),
+    let mut t = t.to_owned();
+    for label in LABELS {
+        let Some(e) = t.find(label) else { continue };
+        let Some(s) = t[..e].rfind(START) else {
+            continue;
+        };
+        let url = &t[s + 1..e];
+        assert!(
+            url.contains(".console.") || url.starts_with("https://console."),
+            "unexpected link {url}"
+        );
+        assert!(!url.contains('|') && !url.contains(' '), "{url}");
+        t = format!("{}{}", &t[..s], &t[e + label.len()..]);
     }
+    t
 }

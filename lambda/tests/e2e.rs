@@ -41,7 +41,10 @@ async fn a_plain_webhook_alarm_fixture_delivers_one_message_with_alb_and_tg() {
     assert_eq!(m["channel"], "#alerts");
     assert_eq!(m["attachments"][0]["color"], "danger");
     let text = all_text(m);
-    assert!(text.contains("*Load balancer*\nweb-alb"), "{text}");
+    assert!(
+        text.contains("*Application Load Balancer*\nweb-alb"),
+        "{text}"
+    );
     assert!(text.contains("*Target group*\nweb-tg"), "{text}");
     assert!(text.contains(":rotating_light: ALARM: elb-watch-prod-web-tg-HealthyHostCount"));
     // DescribeTargetHealth could not be reached: the alert went out anyway, with a note.
