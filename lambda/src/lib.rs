@@ -2,9 +2,10 @@
 //! CloudWatch alarm state changes for an Application Load Balancer to a Slack incoming webhook.
 //! It replaces the `cloudwatch-alarm-to-slack-python` blueprint (same environment variables).
 //!
-//! Pure parts: [`alarm`] (parse), [`decide`] (post or not: no false recoveries), [`render`] (Block Kit), [`escape`] (Slack escaping and
-//! limits). Thin I/O layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth),
-//! [`deliver`] (HTTP with retries). [`handler`] ties them together; `main.rs` runs it.
+//! Pure parts: [`alarm`] (parse), [`decide`] (post or not: no false recoveries), [`outage`]
+//! (how long a recovered alarm was in ALARM), [`render`] (Block Kit), [`escape`] (Slack escaping
+//! and limits). Thin I/O layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth),
+//! [`history`] (DescribeAlarmHistory), [`deliver`] (HTTP with retries). [`handler`] ties them together; `main.rs` runs it.
 
 pub mod alarm;
 pub mod config;
@@ -13,7 +14,9 @@ pub mod deliver;
 pub mod enrich;
 pub mod escape;
 pub mod handler;
+pub mod history;
 pub mod logging;
+pub mod outage;
 pub mod render;
 pub mod replay;
 
