@@ -11,6 +11,8 @@
 //!          5. record (created roles/functions/tagged ARNs) and rewrite the answer:
 //!             function state, GetFunction without Tags, Tagging API lag, small pages,
 //!             a new alarm in INSUFFICIENT_DATA                          lambda.rs, tagging.rs, paging.rs, alarms.rs
+//!          6. keep every alarm state change; answer DescribeAlarmHistory once moto
+//!             has authorised it (moto has no such operation)              history.rs
 //! ```
 //!
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
@@ -18,6 +20,7 @@
 
 pub mod alarms;
 pub mod denied;
+pub mod history;
 pub mod lambda;
 pub mod lambda_async;
 pub mod paging;
@@ -73,6 +76,9 @@ pub struct StrictConfig {
     pub strip_function_tags: bool,
     /// A new alarm starts in INSUFFICIENT_DATA; an updated one keeps its state. Default on.
     pub alarm_initial_state: bool,
+    /// Alarm state changes are kept and DescribeAlarmHistory answers them (moto has no such
+    /// operation). Default on.
+    pub alarm_history: bool,
 }
 
 impl Default for StrictConfig {
@@ -89,6 +95,7 @@ impl Default for StrictConfig {
             rate_scale: 1.0,
             strip_function_tags: true,
             alarm_initial_state: true,
+            alarm_history: true,
         }
     }
 }
@@ -108,6 +115,7 @@ impl StrictConfig {
             rate_scale: 0.0,
             strip_function_tags: false,
             alarm_initial_state: false,
+            alarm_history: false,
         }
     }
 
@@ -147,6 +155,8 @@ pub(crate) struct Inner {
     pub(crate) tagging: tagging::Changes,
     /// Deleted SNS topics (stale_tag.rs, added by the `aws` branch).
     pub(crate) stale_tags: stale_tag::Deleted,
+    /// Alarm state changes (history.rs).
+    pub(crate) history: history::Record,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -332,10 +342,14 @@ async fn handle(
     if let Some(resp) = lambda_async::handle(&shared, &call, &method, &uri, &headers, &body).await {
         return resp;
     }
+    if let Some(resp) = history::answer(&shared, &call, &method, &uri, &headers, &body).await {
+        return resp;
+    }
     if let Some(resp) = before(&shared, &call) {
         return resp;
     }
     let prior = alarms::before(&shared, &call, &headers).await;
+    let prior_state = history::before(&shared, &call, &headers).await;
     let up = match forward(&shared, &method, &uri, &headers, body).await {
         Ok(up) => up,
         Err(e) => return (StatusCode::BAD_GATEWAY, e).into_response(),
@@ -344,6 +358,7 @@ async fn handle(
         return refused;
     }
     let up = after(&shared, &call, up);
+    history::after(&shared, &call, prior_state, up.ok());
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
     up.into_response()
 }
