@@ -23,12 +23,15 @@ use crate::outage::{HistoryEntry, OWN_ITEM_TOLERANCE};
 /// rest is slack for items sharing a timestamp.
 pub const MAX_RECORDS: i32 = 10;
 
-/// The SDK's item, as [`outage`](crate::outage) reads it.
+/// The SDK's item, as [`outage`](crate::outage) reads it. CloudWatch's timestamps have
+/// millisecond precision; one that came as a floating-point number of seconds
+/// (`1795143660.118` is `…659.117999999` in binary) is rounded back to its millisecond.
 pub fn entry_from(item: &AlarmHistoryItem) -> HistoryEntry {
     HistoryEntry {
-        timestamp: item
-            .timestamp()
-            .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
+        timestamp: item.timestamp().and_then(|t| {
+            let ms = (t.as_nanos() + 500_000).div_euclid(1_000_000);
+            DateTime::<Utc>::from_timestamp_millis(i64::try_from(ms).ok()?)
+        }),
         item_type: item.history_item_type().map(|t| t.as_str().to_owned()),
         data: item.history_data().map(str::to_owned),
     }
@@ -83,6 +86,26 @@ mod tests {
             "2026-11-20T03:01:00.500+00:00"
         );
         assert_eq!(e.item_type.as_deref(), Some("StateUpdate"));
+        let float = AlarmHistoryItem::builder()
+            .timestamp(cloudwatch::primitives::DateTime::from_fractional_secs(
+                1_795_143_660,
+                0.118,
+            ))
+            .build();
+        assert_eq!(
+            entry_from(&float).timestamp.unwrap().to_rfc3339(),
+            "2026-11-20T03:01:00.118+00:00"
+        );
+        let below = AlarmHistoryItem::builder()
+            .timestamp(cloudwatch::primitives::DateTime::from_secs_and_nanos(
+                1_795_143_659,
+                999_999_999,
+            ))
+            .build();
+        assert_eq!(
+            entry_from(&below).timestamp.unwrap().to_rfc3339(),
+            "2026-11-20T03:01:00+00:00"
+        );
         assert!(matches!(
             crate::outage::read(&e),
             crate::outage::Reading::Transition(t) if t.new == crate::alarm::AlarmState::Alarm

@@ -272,6 +272,11 @@ async fn e_alarm_is_enriched_with_unhealthy_targets_from_describe_target_health(
 
 const WATCHED: &str = "elb-watch-e2e-web-tg-HealthyHostCount";
 
+/// These tests are about what a recovery says, not about time: a history read on a loaded
+/// 2-core machine (notifier → CBOR bridge → strict layer → moto) may take longer than the
+/// 1 s the fault tests allow.
+const PATIENT_ENRICHMENT: (&str, &str) = ("ELB_WATCH_ENRICH_TIMEOUT_MS", "8000");
+
 /// The alarm `up` makes for web-tg, made through the strict layer (so it starts in
 /// INSUFFICIENT_DATA, as on AWS).
 async fn put_watched_alarm(emu: &Emulator) {
@@ -345,7 +350,11 @@ async fn f_a_recovery_states_how_long_the_alarm_was_in_alarm() {
     let emu = emulator().await;
     put_watched_alarm(&emu).await;
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
-    let (api, function) = start(function_env(&emu, &[("SLACK_WEBHOOK_URL", &sink.url())])).await;
+    let (api, function) = start(function_env(
+        &emu,
+        &[("SLACK_WEBHOOK_URL", &sink.url()), PATIENT_ENRICHMENT],
+    ))
+    .await;
 
     // Two outages: the second recovery states the second outage, not the time since the first
     // ALARM (the history holds both, newest first).
@@ -423,7 +432,11 @@ async fn f_a_refused_or_slow_history_read_still_posts_the_ordinary_recovery() {
 
     // With the history readable, the same event states the outage (so the cases below differ
     // from it only by the failed read).
-    let (api, _f) = start(function_env(&emu, &[("SLACK_WEBHOOK_URL", &hook)])).await;
+    let (api, _f) = start(function_env(
+        &emu,
+        &[("SLACK_WEBHOOK_URL", &hook), PATIENT_ENRICHMENT],
+    ))
+    .await;
     assert!(
         api.invoke(ok.clone(), TIMEOUT)
             .await
