@@ -402,7 +402,7 @@ mod tests {
     fn alarm_fixture_field_by_field() {
         let p = render_fixture(
             "sns-alarm-healthyhostcount-alarm.json",
-            &Targets::NotApplicable.into(),
+            &Targets::NotApplicable,
             None,
         );
         assert!(p.get("channel").is_none(), "no channel unless configured");
@@ -463,7 +463,7 @@ mod tests {
     fn ok_fixture_is_green_and_says_recovered() {
         let p = render_fixture(
             "sns-alarm-healthyhostcount-ok.json",
-            &Targets::NotApplicable.into(),
+            &Targets::NotApplicable,
             None,
         );
         assert_eq!(p["attachments"][0]["color"], "good");
@@ -487,7 +487,7 @@ mod tests {
     fn insufficient_data_fixture_is_grey_without_description() {
         let p = render_fixture(
             "sns-alarm-insufficient-data.json",
-            &Targets::NotApplicable.into(),
+            &Targets::NotApplicable,
             None,
         );
         assert_eq!(p["attachments"][0]["color"], "#9E9E9E");
