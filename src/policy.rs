@@ -35,19 +35,31 @@ pub fn decrypt_only_policy(key_arn: &str, function: &str) -> Value {
     })
 }
 
-/// The role's inline policy: write its own logs, the one read call the notifier makes
-/// (DescribeTargetHealth, which supports no resource-level scoping), and `sqs:SendMessage` on the
+/// The role's inline policy: write its own logs; the notifier's two reads — DescribeTargetHealth
+/// (which supports no resource-level scoping) and DescribeAlarmHistory on the env's alarms only
+/// (`alarm_pattern`, e.g. `elb-watch-prod-*-HealthyHostCount`); and `sqs:SendMessage` on the
 /// env's undelivered-alerts queue only: Lambda sends a failed asynchronous invocation's record
 /// to an SQS on-failure destination with the function's execution role
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
+///
+/// DescribeAlarmHistory takes the `alarm` resource type
+/// (`arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:${AlarmName}`,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html>),
+/// and its API page says a narrower scope than `*` only costs composite alarms' history
+/// ("You can't return information about composite alarms if your
+/// cloudwatch:DescribeAlarmHistory permission has a narrower scope",
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html>);
+/// elb-watch's alarms are metric alarms.
 pub fn runtime_policy(
     partition: &str,
     region: &str,
     account_id: &str,
     log_group: &str,
+    alarm_pattern: &str,
     queue_arn: &str,
 ) -> Value {
     let group = format!("arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}");
+    let alarms = format!("arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_pattern}");
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -65,6 +77,12 @@ pub fn runtime_policy(
                     "elasticloadbalancing:DescribeInstanceHealth"
                 ],
                 "Resource": "*"
+            },
+            {
+                "Sid": "ReadOwnAlarmHistory",
+                "Effect": "Allow",
+                "Action": "cloudwatch:DescribeAlarmHistory",
+                "Resource": alarms
             },
             {
                 "Sid": "KeepUndeliveredAlerts",
@@ -182,10 +200,12 @@ mod tests {
     #[test]
     fn runtime_policy_is_scoped_to_own_log_group() {
         let queue = "arn:aws:sqs:eu-west-1:1:elb-watch-prod-undelivered";
-        let doc = runtime_policy("aws", "eu-west-1", "1", "/aws/lambda/f", queue);
+        let alarms = crate::naming::Names::new("prod").alarm("*");
+        let doc = runtime_policy("aws", "eu-west-1", "1", "/aws/lambda/f", &alarms, queue);
         assert_eq!(
             allowed_actions(&doc),
             vec![
+                "cloudwatch:DescribeAlarmHistory",
                 "elasticloadbalancing:DescribeInstanceHealth",
                 "elasticloadbalancing:DescribeTargetHealth",
                 "logs:CreateLogStream",
@@ -193,8 +213,13 @@ mod tests {
                 "sqs:SendMessage"
             ]
         );
+        // The alarm history: the env's alarms in its region, nothing else.
+        assert_eq!(
+            doc["Statement"][2]["Resource"],
+            "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch-prod-*-HealthyHostCount"
+        );
         // The on-failure destination: that one queue, no wildcard.
-        assert_eq!(doc["Statement"][2]["Resource"], queue);
+        assert_eq!(doc["Statement"][3]["Resource"], queue);
         assert_eq!(
             doc["Statement"][0]["Resource"],
             "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*"

@@ -214,7 +214,7 @@ async fn up_keeps_undelivered_alerts_status_counts_them_and_down_refuses_to_drop
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() {
-    // SQS refuses a deleted queue's name for 60 s (strict rule 11): long enough here that the
+    // SQS refuses a deleted queue's name for 60 s (strict rule 12): long enough here that the
     // `up` below, re-creating the queue this test deletes, must wait it out.
     let emu = Emulator::start_with(StrictConfig {
         queue_name_reuse: Duration::from_secs(15),
@@ -266,7 +266,7 @@ async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() 
     assert_eq!(reserved(&lambda, "elb-watch-old-notifier").await, None);
     let refused = emu.strict().unwrap().stats();
     assert!(
-        refused.get("queue-deleted-recently:CreateQueue").is_some(),
+        refused.contains_key("queue-deleted-recently:CreateQueue"),
         "up never met SQS's name-reuse wait: {refused:?}"
     );
     // status: the same warning, not drift (exit 0), for as long as the account cannot spare it.

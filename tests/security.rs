@@ -313,6 +313,11 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
         ("logs:CreateLogStream", logs),
         ("logs:PutLogEvents", logs),
         ("elasticloadbalancing:DescribeTargetHealth", "*"),
+        // The history of this env's alarms only (the recovery's outage duration).
+        (
+            "cloudwatch:DescribeAlarmHistory",
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elb-watch-lp-*-HealthyHostCount",
+        ),
         (
             "sqs:SendMessage",
             "arn:aws:sqs:us-east-1:123456789012:elb-watch-lp-undelivered",

@@ -4,6 +4,7 @@
 //! Parsing is deliberately lenient: a field of the wrong type is treated as absent rather than
 //! failing the whole message, because a malformed alert is still better than no alert.
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// One SNS record, reduced to the fields the notifier uses. All optional: a record missing
@@ -146,6 +147,11 @@ impl Alarm {
             .or_else(|| self.arn.as_deref().and_then(Arn::parse).map(|a| a.account))
     }
 
+    /// `StateChangeTime` as a UTC instant, when it parses.
+    pub fn state_changed_at(&self) -> Option<DateTime<Utc>> {
+        self.state_change_time.as_deref().and_then(parse_time)
+    }
+
     /// Load balancer name from the `LoadBalancer` dimension (`app/NAME/ID`, `net/…`, `gwy/…`),
     /// or a Classic Load Balancer's `LoadBalancerName`.
     pub fn load_balancer_name(&self) -> Option<&str> {
@@ -214,6 +220,14 @@ impl<'a> Arn<'a> {
             resource,
         })
     }
+}
+
+/// CloudWatch's message timestamps (`2026-11-20T03:15:42.118+0000`), or RFC 3339.
+pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(raw))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `app/web-alb/50dc6c495c0c9188` -> `web-alb`; `targetgroup/web-tg/6d0e...` -> `web-tg`.

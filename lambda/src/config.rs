@@ -12,8 +12,8 @@
 //! | `ELB_WATCH_BACKOFF_BASE_MS` | first retry delay (default 250) |
 //! | `ELB_WATCH_BACKOFF_MAX_MS` | cap of the retry delay (default 8000) |
 //! | `ELB_WATCH_MAX_ATTEMPTS` | attempts per message, within the invocation deadline (default 8) |
-//! | `ELB_WATCH_ENRICH` | `0`/`false`/`off` disables DescribeTargetHealth enrichment |
-//! | `ELB_WATCH_ENRICH_TIMEOUT_MS` | bound on the DescribeTargetHealth call (default 2000) |
+//! | `ELB_WATCH_ENRICH` | `0`/`false`/`off` disables enrichment: DescribeTargetHealth (ALARM) and DescribeAlarmHistory (the outage a recovery ends) |
+//! | `ELB_WATCH_ENRICH_TIMEOUT_MS` | bound on each enrichment call (default 2000; at most a third of the time left) |
 //!
 //! The webhook URL is a secret: it is never logged, never put in an error message, and its
 //! `Debug` form is redacted.

@@ -1,12 +1,16 @@
 //! Enrichment of ALARM notifications with the target group's current health
 //! (ELBv2 `DescribeTargetHealth`; a Classic Load Balancer's `DescribeInstanceHealth`), so the
-//! message says *which* targets are failing and why.
+//! message says *which* targets are failing and why; and [`Enrichment`], what every enrichment
+//! found (the outage of a recovery: outage.rs, history.rs).
 
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancing as elb;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
+use elbv2::error::{ProvideErrorMetadata, SdkError};
 use elbv2::types::TargetHealthDescription;
+
+use crate::outage::Outage;
 
 /// A registered target that is not `healthy`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +44,33 @@ pub enum Targets {
     /// DescribeTargetHealth was attempted and failed; the alert goes out without the list.
     Unavailable,
     Report(TargetReport),
+}
+
+/// Everything the enrichments found out about one notification, for the renderer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Enrichment {
+    /// ALARM: the target group's health (DescribeTargetHealth).
+    pub targets: Targets,
+    /// Recovery: how long the alarm was in ALARM (DescribeAlarmHistory).
+    pub outage: Outage,
+}
+
+impl From<Targets> for Enrichment {
+    fn from(targets: Targets) -> Self {
+        Self {
+            targets,
+            ..Self::default()
+        }
+    }
+}
+
+impl From<Outage> for Enrichment {
+    fn from(outage: Outage) -> Self {
+        Self {
+            outage,
+            ..Self::default()
+        }
+    }
 }
 
 /// Pure conversion of a DescribeTargetHealth answer.
@@ -162,15 +193,25 @@ where
 {
     match tokio::time::timeout(timeout, call).await {
         Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
-        Ok(Err(e)) => Err(match e.as_service_error() {
-            Some(service) => format!(
-                "{}: {}",
-                service.code().unwrap_or("ServiceError"),
-                service.message().unwrap_or("")
-            ),
-            None => error_chain(&e),
-        }),
+        Ok(Err(e)) => Err(sdk_error_text(&e)),
         Ok(Ok(out)) => Ok(out),
+    }
+}
+
+/// `Code: message` of a service's refusal (`AccessDenied: User: … is not authorized…`), or the
+/// whole chain of a transport error, for a log line.
+pub fn sdk_error_text<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match e.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("ServiceError"),
+            service.message().unwrap_or("")
+        ),
+        None => error_chain(e),
     }
 }
 

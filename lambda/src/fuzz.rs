@@ -15,7 +15,8 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
 use crate::alarm::{Notification, parse_event, parse_notification};
-use crate::enrich::{TargetReport, Targets, UnhealthyTarget};
+use crate::enrich::{Enrichment, TargetReport, Targets, UnhealthyTarget};
+use crate::outage::{Outage, Span};
 use crate::render::render;
 use crate::test_support::{assert_no_injection, assert_slack_limits};
 
@@ -315,7 +316,7 @@ fn render_payload(payload: &Value, targets: &Targets) {
             record.subject.as_deref(),
             record.message.as_deref().unwrap_or(""),
         );
-        assert_valid(&render(&n, targets, Some("#ops")));
+        assert_valid(&render(&n, &targets.clone().into(), Some("#ops")));
     }
 }
 
@@ -345,7 +346,7 @@ fn arbitrary_bytes_as_payload_and_as_message() {
         }
         let message = String::from_utf8_lossy(&bytes);
         let n = parse_notification(None, &message);
-        assert_valid(&render(&n, &Targets::Unavailable, None));
+        assert_valid(&render(&n, &Targets::Unavailable.into(), None));
     });
 }
 
@@ -368,11 +369,21 @@ fn arbitrary_json_as_message_subject_and_record() {
 fn arbitrary_strings_in_every_alarm_field() {
     check(
         "alarm",
-        (alarm_message(), prop::option::of(text()), targets()),
-        |(alarm, subject, targets)| {
+        (
+            alarm_message(),
+            prop::option::of(text()),
+            targets(),
+            0i64..40 * 86_400,
+        ),
+        |(alarm, subject, targets, down_s)| {
             let n = parse_notification(subject.as_deref(), &alarm.to_string());
             assert!(matches!(n, Notification::Alarm(_)), "{alarm}");
-            assert_valid(&render(&n, &targets, None));
+            let until = chrono::DateTime::from_timestamp(1_795_143_660, 0).unwrap();
+            let outage = Outage::Known(Span {
+                since: until - chrono::TimeDelta::seconds(down_s),
+                until,
+            });
+            assert_valid(&render(&n, &Enrichment { targets, outage }, None));
         },
     );
 }
@@ -383,7 +394,7 @@ fn arbitrary_strings_in_every_alarm_field() {
 fn the_checks_reject_bad_payloads() {
     let ok = render(
         &parse_notification(None, "hello"),
-        &Targets::NotApplicable,
+        &Targets::NotApplicable.into(),
         None,
     );
     assert_valid(&ok);

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_sdk_cloudwatch as cloudwatch;
 use aws_sdk_elasticloadbalancing as elb;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_kms as kms;
@@ -23,8 +24,10 @@ use crate::alarm::{self, AlarmState, Notification};
 use crate::config::{self, HookSource, Settings, Webhook};
 use crate::decide::{self, Decision};
 use crate::deliver;
-use crate::enrich::{self, Targets};
+use crate::enrich::{self, Enrichment, Targets};
+use crate::history;
 use crate::kind::{self, LbKind};
+use crate::outage::{self, Outage};
 use crate::render;
 
 /// Time kept in reserve before the invocation deadline, to report an error ourselves instead
@@ -53,6 +56,20 @@ pub struct Notifier {
     /// not pay for it before its first `/next`.
     sdk: OnceCell<SdkConfig>,
     elbv2: Mutex<HashMap<String, elbv2::Client>>,
+    cloudwatch: Mutex<HashMap<String, cloudwatch::Client>>,
+}
+
+/// The client of `region` from `clients`, made on first use (alarms name their region).
+fn regional<C: Clone>(
+    clients: &Mutex<HashMap<String, C>>,
+    region: &str,
+    make: impl FnOnce(aws_config::Region) -> C,
+) -> C {
+    let mut clients = clients.lock().unwrap_or_else(|p| p.into_inner());
+    clients
+        .entry(region.to_owned())
+        .or_insert_with(|| make(aws_config::Region::new(region.to_owned())))
+        .clone()
 }
 
 impl Notifier {
@@ -92,6 +109,7 @@ impl Notifier {
             http,
             sdk,
             elbv2: Mutex::new(HashMap::new()),
+            cloudwatch: Mutex::new(HashMap::new()),
         }
     }
 
@@ -149,16 +167,26 @@ impl Notifier {
 
     async fn elbv2_client(&self, region: &str) -> elbv2::Client {
         let sdk = self.sdk().await;
-        let mut clients = self.elbv2.lock().unwrap_or_else(|p| p.into_inner());
-        clients
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = elbv2::config::Builder::from(sdk)
-                    .region(aws_config::Region::new(region.to_owned()))
-                    .build();
-                elbv2::Client::from_conf(conf)
-            })
-            .clone()
+        regional(&self.elbv2, region, |region| {
+            elbv2::Client::from_conf(elbv2::config::Builder::from(sdk).region(region).build())
+        })
+    }
+
+    async fn cloudwatch_client(&self, region: &str) -> cloudwatch::Client {
+        let sdk = self.sdk().await;
+        regional(&self.cloudwatch, region, |region| {
+            cloudwatch::Client::from_conf(
+                cloudwatch::config::Builder::from(sdk)
+                    .region(region)
+                    .build(),
+            )
+        })
+    }
+
+    /// Never let enrichment eat the time delivery needs: at most a third of what is left.
+    fn enrich_budget(&self, deadline: Instant) -> Duration {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.settings.enrich_timeout.min(left / 3)
     }
 
     /// DescribeTargetHealth for ALARM notifications of target-group alarms.
@@ -172,9 +200,7 @@ impl Notifier {
         let Some(region) = alarm.region() else {
             return Targets::NotApplicable;
         };
-        // Never let enrichment eat the time delivery needs: at most a third of what is left.
-        let left = deadline.saturating_duration_since(Instant::now());
-        let budget = self.settings.enrich_timeout.min(left / 3);
+        let budget = self.enrich_budget(deadline);
         let classic = kind::kind_of(alarm) == Some(LbKind::Classic);
         let answer = match (
             classic,
@@ -229,6 +255,60 @@ impl Notifier {
         }
     }
 
+    /// DescribeAlarmHistory for recoveries: how long the alarm was in ALARM. Any failure —
+    /// refused, throttled, timed out, no ALARM in the history — leaves the outage unknown and
+    /// the recovery is posted as it was before outages were stated.
+    async fn outage_for(&self, notification: &Notification, deadline: Instant) -> Outage {
+        let Notification::Alarm(alarm) = notification else {
+            return Outage::NotApplicable;
+        };
+        // Only the load balancers' alarms: the role may read the history of those alone (not
+        // of the alarms on the alerting path, nor of anyone else's alarm on the topic).
+        if !self.settings.enrich || !outage::is_recovery(alarm) || kind::kind_of(alarm).is_none() {
+            return Outage::NotApplicable;
+        }
+        let (Some(region), Some(ok_at)) = (alarm.region(), alarm.state_changed_at()) else {
+            tracing::warn!(
+                alarm = %alarm.name,
+                "recovery without a region or StateChangeTime; sending it without its duration"
+            );
+            return Outage::Unknown;
+        };
+        let budget = self.enrich_budget(deadline);
+        let client = self.cloudwatch_client(region).await;
+        let entries = match history::state_updates(&client, &alarm.name, ok_at, budget).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::warn!(
+                    alarm = %alarm.name,
+                    error = %e,
+                    "DescribeAlarmHistory failed; sending the recovery without its duration"
+                );
+                return Outage::Unknown;
+            }
+        };
+        match outage::outage(&entries, ok_at) {
+            Ok(span) => {
+                tracing::info!(
+                    alarm = %alarm.name,
+                    since = %span.since.to_rfc3339(),
+                    outage_s = span.duration().num_seconds(),
+                    "outage found in the alarm history"
+                );
+                Outage::Known(span)
+            }
+            Err(why) => {
+                tracing::warn!(
+                    alarm = %alarm.name,
+                    items = entries.len(),
+                    problem = %why,
+                    "no outage in the alarm history; sending the recovery without its duration"
+                );
+                Outage::Unknown
+            }
+        }
+    }
+
     /// Handles one invocation. `deadline` is the invocation's deadline (`LambdaEvent`
     /// context).
     pub async fn handle(&self, payload: Value, deadline: SystemTime) -> Result<Value, Diagnostic> {
@@ -276,9 +356,12 @@ impl Notifier {
                 }
                 continue;
             }
-            let targets = self.targets_for(&notification, deadline).await;
+            let found = Enrichment {
+                targets: self.targets_for(&notification, deadline).await,
+                outage: self.outage_for(&notification, deadline).await,
+            };
             let mut payload =
-                render::render(&notification, &targets, self.settings.channel.as_deref());
+                render::render(&notification, &found, self.settings.channel.as_deref());
             if let Some(r) = &replay {
                 let first = crate::replay::first_fired(&notification, r);
                 crate::replay::mark_late(&mut payload, first.as_deref());

@@ -6,14 +6,14 @@
 //! documented limits, so the payload is always accepted and cannot ping or link anything the
 //! alarm's author did not intend.
 
-use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use crate::alarm::{Alarm, AlarmState, Notification};
-use crate::enrich::{TargetReport, Targets};
+use crate::alarm::{Alarm, AlarmState, Notification, parse_time};
+use crate::enrich::{Enrichment, TargetReport, Targets};
 use crate::escape::{escape, escape_truncate, truncate};
 use crate::kind::{self, LbKind};
+use crate::outage::{self, Outage};
 
 /// Slack limits (Block Kit reference).
 pub const HEADER_MAX: usize = 150;
@@ -59,10 +59,11 @@ fn style(state: &AlarmState) -> Style {
     }
 }
 
-/// Renders one notification. `channel` is the optional `slackChannel` override.
-pub fn render(notification: &Notification, targets: &Targets, channel: Option<&str>) -> Value {
+/// Renders one notification with what enrichment found out. `channel` is the optional
+/// `slackChannel` override.
+pub fn render(notification: &Notification, found: &Enrichment, channel: Option<&str>) -> Value {
     let (color, fallback, blocks) = match notification {
-        Notification::Alarm(alarm) => render_alarm(alarm, targets),
+        Notification::Alarm(alarm) => render_alarm(alarm, found),
         Notification::Other { subject, text } => render_other(subject.as_deref(), text),
     };
     let mut blocks = blocks;
@@ -101,14 +102,9 @@ fn field(title: &str, escaped_value: String) -> Value {
 /// `2026-11-20T03:15:42.118+0000` -> `2026-11-20 03:15:42 UTC`; unparsable input is returned
 /// as is (it is escaped by the caller).
 pub fn format_time(raw: &str) -> String {
-    DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(raw))
-        .map(|t| {
-            t.with_timezone(&Utc)
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| raw.to_owned())
+    parse_time(raw)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| raw.to_owned())
 }
 
 /// `LessThanOrEqualToThreshold` -> `<=` (unescaped; callers escape).
@@ -188,7 +184,18 @@ fn console_link(alarm: &Alarm) -> Option<String> {
         })
 }
 
-fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<Value>) {
+/// The recovery's outage, as a field value and in the fallback text; `None` when unknown (the
+/// message is then what it was before outages were stated).
+pub fn outage_text(outage: &Outage) -> Option<String> {
+    match outage {
+        Outage::Known(span) => Some(escape(&outage::summary(span))),
+        Outage::NotApplicable | Outage::Unknown => None,
+    }
+}
+
+fn render_alarm(alarm: &Alarm, found: &Enrichment) -> (&'static str, String, Vec<Value>) {
+    let targets = &found.targets;
+    let outage = outage_text(&found.outage);
     let st = style(&alarm.new_state);
     let state_word = match &alarm.new_state {
         AlarmState::Unknown(s) => s.as_str(),
@@ -217,6 +224,9 @@ fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<
         None => format!("*{}*", escape(alarm.new_state.as_str())),
     };
     fields.push(field("State", transition));
+    if let Some(text) = &outage {
+        fields.push(field("Outage", text.clone()));
+    }
     if let Some(lb) = lb {
         let title = kind::kind_of(alarm).map_or("Load balancer", LbKind::label);
         fields.push(field(title, escape(lb)));
@@ -285,6 +295,10 @@ fn render_alarm(alarm: &Alarm, targets: &Targets) -> (&'static str, String, Vec<
         (Some(lb), Some(tg)) => fallback.push_str(&format!(" — {} / {}", escape(lb), escape(tg))),
         (Some(x), None) | (None, Some(x)) => fallback.push_str(&format!(" — {}", escape(x))),
         (None, None) => {}
+    }
+    if let Some(text) = &outage {
+        fallback.push_str(" — ");
+        fallback.push_str(text);
     }
     if let Some(reason) = &alarm.reason {
         fallback.push_str(" — ");
@@ -371,7 +385,7 @@ mod tests {
         let (subject, message) = fixture_message(name);
         render(
             &parse_notification(subject.as_deref(), &message),
-            targets,
+            &targets.clone().into(),
             channel,
         )
     }
@@ -573,7 +587,7 @@ mod tests {
         });
         render(
             &parse_notification(Some("<!channel>"), &msg.to_string()),
-            &Targets::NotApplicable,
+            &Targets::NotApplicable.into(),
             None,
         )
     }
@@ -616,7 +630,7 @@ mod tests {
             Some("<!channel> & co"),
             "<https://evil|click> me <!everyone>",
         );
-        let p = render(&n, &Targets::NotApplicable, None);
+        let p = render(&n, &Targets::NotApplicable.into(), None);
         assert_slack_limits(&p);
         assert_no_injection(&p);
         assert_eq!(
@@ -648,7 +662,7 @@ mod tests {
         });
         let p = render(
             &parse_notification(None, &msg.to_string()),
-            &Targets::NotApplicable,
+            &Targets::NotApplicable.into(),
             None,
         );
         assert_slack_limits(&p);
@@ -668,7 +682,7 @@ mod tests {
         let text = "a&b ".repeat(20_000);
         let p = render(
             &parse_notification(None, &text),
-            &Targets::NotApplicable,
+            &Targets::NotApplicable.into(),
             None,
         );
         assert_slack_limits(&p);
@@ -690,7 +704,7 @@ mod tests {
         ] {
             let p = render(
                 &parse_notification(None, msg),
-                &Targets::NotApplicable,
+                &Targets::NotApplicable.into(),
                 None,
             );
             assert_slack_limits(&p);
@@ -709,7 +723,7 @@ mod tests {
         let msg = r#"{"AlarmName": "a", "NewStateValue": "<!channel>"}"#;
         let p = render(
             &parse_notification(None, msg),
-            &Targets::NotApplicable,
+            &Targets::NotApplicable.into(),
             None,
         );
         assert_slack_limits(&p);
@@ -772,7 +786,7 @@ mod tests {
                 "AlarmArn": "arn:aws:cloudwatch:ap-northeast-1:1:alarm:x"});
             let p = render(
                 &parse_notification(None, &msg.to_string()),
-                &Targets::NotApplicable,
+                &Targets::NotApplicable.into(),
                 None,
             );
             assert_slack_limits(&p);
@@ -903,6 +917,50 @@ mod tests {
             unhealthy: vec![big; 10],
         };
         assert!(targets_text(&report).chars().count() <= SECTION_MAX);
+    }
+
+    fn recovery(outage: Outage) -> Value {
+        let (subject, message) = fixture_message("sns-alarm-healthyhostcount-ok.json");
+        render(
+            &parse_notification(subject.as_deref(), &message),
+            &outage.into(),
+            None,
+        )
+    }
+
+    #[test]
+    fn a_recovery_states_its_outage_in_a_field_and_the_notification_text() {
+        // The fixture's OK: StateChangeTime 2026-11-20T03:22:40.561+0000.
+        let until = parse_time("2026-11-20T03:22:40.561+0000").unwrap();
+        let span = crate::outage::Span {
+            since: until - chrono::TimeDelta::seconds(252),
+            until,
+        };
+        let p = recovery(Outage::Known(span));
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+        let fields = field_texts(&p);
+        assert_eq!(fields[0], "*State*\nALARM → *OK*");
+        assert_eq!(fields[1], "*Outage*\ndown for 4 min 12 s, since 03:18 UTC");
+        assert_eq!(
+            p["text"],
+            ":white_check_mark: OK (recovered): elb-watch-prod-web-tg-HealthyHostCount — web-alb / web-tg — \
+             down for 4 min 12 s, since 03:18 UTC — Threshold Crossed: 1 out of the last 1 datapoints \
+             [1.0 (20/11/26 03:21:00)] was not less than or equal to the threshold (0.0) (minimum 1 \
+             datapoint for ALARM -&gt; OK transition)."
+        );
+    }
+
+    #[test]
+    fn a_recovery_with_an_unknown_outage_is_todays_message() {
+        let today = recovery(Outage::NotApplicable);
+        assert_eq!(recovery(Outage::Unknown), today);
+        assert!(!all_texts(&today).iter().any(|t| t.contains("down for")));
+        assert!(
+            !field_texts(&today)
+                .iter()
+                .any(|t| t.starts_with("*Outage*"))
+        );
     }
 
     #[test]

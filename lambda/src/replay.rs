@@ -122,7 +122,7 @@ mod tests {
         // The alarm's own time wins over the SNS publish time.
         let when = first_fired(&n, &replay);
         assert_eq!(when.as_deref(), Some("2026-11-20 03:15:42 UTC"));
-        let mut payload = render(&n, &Targets::NotApplicable, None);
+        let mut payload = render(&n, &Targets::NotApplicable.into(), None);
         let before = payload["attachments"][0]["blocks"]
             .as_array()
             .unwrap()

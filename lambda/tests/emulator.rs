@@ -1,5 +1,6 @@
 //! End to end against the AWS emulator (moto): KMS-encrypted webhook (the blueprint's
-//! `kmsEncryptedHookUrl`) and DescribeTargetHealth enrichment of a real target group.
+//! `kmsEncryptedHookUrl`), DescribeTargetHealth enrichment of a real target group, and the
+//! outage a recovery states, from the alarm's history (DescribeAlarmHistory: strict rule 11).
 //!
 //! Needs `moto_server` (`scripts/emulator.sh setup`, or `ELB_WATCH_MOTO_SERVER`): these tests
 //! fail, rather than skip, when it is missing.
@@ -23,16 +24,20 @@ async fn emulator() -> Emulator {
         .expect("moto_server is needed: run scripts/emulator.sh setup")
 }
 
-async fn kms_client(emu: &Emulator) -> kms::Client {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The test's own SDK configuration: the emulator's admin, through the strict layer.
+async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(emu.endpoint_url())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(kms::config::Credentials::new(
             "testing", "testing", None, None, "test",
         ))
         .load()
-        .await;
-    kms::Client::new(&conf)
+        .await
+}
+
+async fn kms_client(emu: &Emulator) -> kms::Client {
+    kms::Client::new(&sdk(emu).await)
 }
 
 /// Encrypts `plaintext` under a new key, with or without the blueprint's encryption context.
@@ -261,4 +266,269 @@ async fn e_alarm_is_enriched_with_unhealthy_targets_from_describe_target_health(
         "{}",
         function.logs()
     );
+}
+
+// ------------------------------------------------------------------ a recovery's outage
+
+const WATCHED: &str = "elb-watch-e2e-web-tg-HealthyHostCount";
+
+/// These tests are about what a recovery says, not about time: a history read on a loaded
+/// 2-core machine (notifier → CBOR bridge → strict layer → moto) may take longer than the
+/// 1 s the fault tests allow.
+const PATIENT_ENRICHMENT: (&str, &str) = ("ELB_WATCH_ENRICH_TIMEOUT_MS", "8000");
+
+/// The alarm `up` makes for web-tg, made through the strict layer (so it starts in
+/// INSUFFICIENT_DATA, as on AWS).
+async fn put_watched_alarm(emu: &Emulator) {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    let dim = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
+    aws_sdk_cloudwatch::Client::new(&sdk(emu).await)
+        .put_metric_alarm()
+        .alarm_name(WATCHED)
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HealthyHostCount")
+        .dimensions(dim("TargetGroup", "targetgroup/web-tg/6d0ecf831eec9f09"))
+        .dimensions(dim("LoadBalancer", "app/web-alb/50dc6c495c0c9188"))
+        .statistic(Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(3)
+        .datapoints_to_alarm(2)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .treat_missing_data("breaching")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// CloudWatch's stand-in changes the alarm's state (SetAlarmState, recorded in its history):
+/// the SNS event of that change.
+fn change_state(emu: &Emulator, state: &str, reason: &str) -> serde_json::Value {
+    tokio::task::block_in_place(|| topology::alarm_event(emu, WATCHED, state, reason).unwrap())
+}
+
+fn state_change_time(event: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    let message: serde_json::Value =
+        serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    chrono::DateTime::parse_from_str(
+        message["StateChangeTime"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    )
+    .unwrap()
+    .with_timezone(&chrono::Utc)
+}
+
+/// ALARM, `down` later OK: the two events.
+async fn outage(
+    emu: &Emulator,
+    down: std::time::Duration,
+) -> (serde_json::Value, serde_json::Value) {
+    let alarm = change_state(
+        emu,
+        "ALARM",
+        "Threshold Crossed: no datapoints were received",
+    );
+    tokio::time::sleep(down).await;
+    let ok = change_state(
+        emu,
+        "OK",
+        "Threshold Crossed: 1 datapoint [1.0] was not less than 1.0",
+    );
+    (alarm, ok)
+}
+
+/// What the recovery must say: "down for N s, since HH:MM UTC", from the two messages' times.
+fn expected_outage(alarm: &serde_json::Value, ok: &serde_json::Value) -> String {
+    let (since, until) = (state_change_time(alarm), state_change_time(ok));
+    let secs = (until - since).num_seconds();
+    assert!((1..60).contains(&secs), "{since} → {until}");
+    format!("down for {secs} s, since {}", since.format("%H:%M UTC"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f_a_recovery_states_how_long_the_alarm_was_in_alarm() {
+    let emu = emulator().await;
+    put_watched_alarm(&emu).await;
+    let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
+    let (api, function) = start(function_env(
+        &emu,
+        &[("SLACK_WEBHOOK_URL", &sink.url()), PATIENT_ENRICHMENT],
+    ))
+    .await;
+
+    // Two outages: the second recovery states the second outage, not the time since the first
+    // ALARM (the history holds both, newest first).
+    for (round, down_ms) in [(0, 1200), (1, 2300)] {
+        let (alarm, ok) = outage(&emu, std::time::Duration::from_millis(down_ms)).await;
+        for event in [alarm.clone(), ok.clone()] {
+            let inv = api.invoke(event, TIMEOUT).await.unwrap();
+            assert_eq!(
+                inv.outcome,
+                elb_watch_testkit::runtime_api::Outcome::Response(
+                    json!({"records": 1, "delivered": 1, "skipped": 0})
+                ),
+                "{}",
+                function.logs()
+            );
+        }
+        let received = sink.received();
+        assert_eq!(received.len(), 2 * (round + 1));
+        let (fired, recovered) = (&received[2 * round], &received[2 * round + 1]);
+        let expected = expected_outage(&alarm, &ok);
+        let text = all_text(recovered);
+        assert!(
+            text.contains(&format!("*Outage*\n{expected}")),
+            "no {expected:?} in:\n{text}\n{}",
+            function.logs()
+        );
+        assert!(
+            recovered["text"].as_str().unwrap().contains(&expected),
+            "the notification text: {}",
+            recovered["text"]
+        );
+        assert!(text.contains("OK (recovered)"), "{text}");
+        // The ALARM itself states no outage.
+        assert!(!all_text(fired).contains("down for"), "{}", all_text(fired));
+    }
+    assert!(
+        function
+            .logs()
+            .contains("outage found in the alarm history"),
+        "{}",
+        function.logs()
+    );
+    let history_reads = emu
+        .strict()
+        .unwrap()
+        .stats()
+        .get("alarm-history:DescribeAlarmHistory")
+        .copied();
+    assert_eq!(history_reads, Some(2), "one history read per recovery");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f_a_refused_or_slow_history_read_still_posts_the_ordinary_recovery() {
+    let emu = emulator().await;
+    put_watched_alarm(&emu).await;
+    let (alarm, ok) = outage(&emu, std::time::Duration::from_millis(1100)).await;
+    let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
+    let hook = sink.url();
+
+    // The ordinary recovery: what the notifier posts with enrichment off.
+    let (api, _f) = start(function_env(
+        &emu,
+        &[("SLACK_WEBHOOK_URL", &hook), ("ELB_WATCH_ENRICH", "off")],
+    ))
+    .await;
+    assert!(
+        api.invoke(ok.clone(), TIMEOUT)
+            .await
+            .unwrap()
+            .outcome
+            .is_response()
+    );
+    let ordinary = sink.received()[0].clone();
+    assert!(!all_text(&ordinary).contains("down for"));
+
+    // With the history readable, the same event states the outage (so the cases below differ
+    // from it only by the failed read).
+    let (api, _f) = start(function_env(
+        &emu,
+        &[("SLACK_WEBHOOK_URL", &hook), PATIENT_ENRICHMENT],
+    ))
+    .await;
+    assert!(
+        api.invoke(ok.clone(), TIMEOUT)
+            .await
+            .unwrap()
+            .outcome
+            .is_response()
+    );
+    assert!(all_text(&sink.received()[1]).contains(&expected_outage(&alarm, &ok)));
+
+    // A CloudWatch that never answers: the read gives up after the enrichment timeout (1 s in
+    // these tests) and the recovery goes out as ever.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let (api, function) = start(function_env(
+        &emu,
+        &[
+            ("SLACK_WEBHOOK_URL", &hook),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", &silent_url),
+        ],
+    ))
+    .await;
+    let inv = api.invoke(ok.clone(), TIMEOUT).await.unwrap();
+    assert_eq!(
+        inv.outcome,
+        elb_watch_testkit::runtime_api::Outcome::Response(
+            json!({"records": 1, "delivered": 1, "skipped": 0})
+        ),
+        "{}",
+        function.logs()
+    );
+    assert_eq!(sink.received()[2], ordinary, "{}", function.logs());
+    assert!(
+        function.logs().contains("timed out after 1000 ms"),
+        "{}",
+        function.logs()
+    );
+    assert!(
+        inv.duration < std::time::Duration::from_secs(5),
+        "{:?}",
+        inv.duration
+    );
+
+    // A role without cloudwatch:DescribeAlarmHistory (IAM enforced): refused, and the recovery
+    // goes out as ever.
+    let iam = aws_sdk_iam::Client::new(&sdk(&emu).await);
+    iam.create_user()
+        .user_name("no-history")
+        .send()
+        .await
+        .unwrap();
+    iam.put_user_policy()
+        .user_name("no-history")
+        .policy_name("notifier-without-history")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "elasticloadbalancing:DescribeTargetHealth", "Resource": "*"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("no-history")
+        .send()
+        .await
+        .unwrap()
+        .access_key
+        .unwrap();
+    emu.trust_credentials(key.access_key_id(), key.secret_access_key());
+    emu.enforce_iam(true).unwrap();
+    let (api, function) = start(function_env(
+        &emu,
+        &[
+            ("SLACK_WEBHOOK_URL", &hook),
+            ("AWS_ACCESS_KEY_ID", key.access_key_id()),
+            ("AWS_SECRET_ACCESS_KEY", key.secret_access_key()),
+        ],
+    ))
+    .await;
+    let inv = api.invoke(ok, TIMEOUT).await.unwrap();
+    assert!(
+        inv.outcome.is_response(),
+        "{:?}\n{}",
+        inv.outcome,
+        function.logs()
+    );
+    assert_eq!(sink.received()[3], ordinary, "{}", function.logs());
+    let logs = function.logs();
+    assert!(
+        logs.contains("AccessDenied") && logs.contains("cloudwatch:DescribeAlarmHistory"),
+        "{logs}"
+    );
+    assert_eq!(sink.received().len(), 4);
 }

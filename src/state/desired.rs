@@ -282,6 +282,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             region,
             account_id,
             &names.log_group(),
+            &names.alarm("*"),
             &queue_arn,
         ),
         decrypt_policy_name: names.decrypt_policy(),

@@ -100,9 +100,38 @@ pub fn set_instance_running(emu: &Emulator, instance_id: &str, running: bool) ->
 }
 
 /// Stand in for CloudWatch evaluating an alarm: `SetAlarmState`, then the Lambda event SNS would
-/// deliver for that change, in the exact format CloudWatch publishes.
+/// deliver for that change, in the exact format CloudWatch publishes. CloudWatch also records
+/// the change in the alarm's history: the strict layer, when on, is told (strict rule 11).
 pub fn alarm_event(emu: &Emulator, alarm: &str, state: &str, reason: &str) -> Result<Value> {
-    query(emu, &["alarm-event", alarm, state, reason])
+    let event = query(emu, &["alarm-event", alarm, state, reason])?;
+    if let Some(strict) = emu.strict() {
+        strict.record_state_change(state_change(&event)?);
+    }
+    Ok(event)
+}
+
+/// The state change an [`alarm_event`] event carries.
+fn state_change(event: &Value) -> Result<crate::strict::history::StateChange> {
+    let raw = event["Records"][0]["Sns"]["Message"]
+        .as_str()
+        .context("no Message in the alarm event")?;
+    let m: Value = serde_json::from_str(raw)?;
+    let text = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+    let at = text("StateChangeTime");
+    Ok(crate::strict::history::StateChange {
+        region: text("AlarmArn")
+            .split(':')
+            .nth(3)
+            .context("no region in AlarmArn")?
+            .to_string(),
+        alarm: text("AlarmName"),
+        old_state: text("OldStateValue"),
+        old_reason: String::new(),
+        new_state: text("NewStateValue"),
+        new_reason: text("NewStateReason"),
+        at_ms: crate::strict::history::epoch_ms(&at)
+            .with_context(|| format!("unreadable StateChangeTime {at:?}"))?,
+    })
 }
 
 /// A deployed function's environment variables.

@@ -766,6 +766,84 @@ async fn a_new_alarm_starts_in_insufficient_data_and_an_update_keeps_its_state()
     assert_eq!(state(&cw, "born").await.0, "OK");
 }
 
+/// Rule 11: every state change is in DescribeAlarmHistory, newest first, whether made through
+/// the layer (SetAlarmState) or reported by the stand-in for CloudWatch's evaluation; moto
+/// alone cannot answer at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn alarm_state_changes_are_in_the_alarm_history() {
+    use aws_sdk_cloudwatch::types::{HistoryItemType, ScanBy, StateValue};
+    use elb_watch_testkit::strict::history::StateChange;
+    let emu = start(StrictConfig::default());
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk(&emu.endpoint_url()).await);
+    put_alarm(&cw, "hist", 1.0).await;
+    for (value, reason) in [(StateValue::Alarm, "down"), (StateValue::Ok, "up")] {
+        cw.set_alarm_state()
+            .alarm_name("hist")
+            .state_value(value)
+            .state_reason(reason)
+            .send()
+            .await
+            .unwrap();
+    }
+    // A change made on moto directly, as topology::alarm_event does, then reported.
+    emu.strict().unwrap().record_state_change(StateChange {
+        region: emulator::REGION.to_string(),
+        alarm: "hist".into(),
+        old_state: "OK".into(),
+        old_reason: String::new(),
+        new_state: "ALARM".into(),
+        new_reason: "down again".into(),
+        at_ms: 4_102_444_800_000, // 2100-01-01: the newest
+    });
+    let history = |end: Option<i64>| {
+        let mut req = cw
+            .describe_alarm_history()
+            .alarm_name("hist")
+            .history_item_type(HistoryItemType::StateUpdate)
+            .scan_by(ScanBy::TimestampDescending);
+        if let Some(end) = end {
+            req = req.end_date(aws_sdk_cloudwatch::primitives::DateTime::from_secs(end));
+        }
+        req.send()
+    };
+    let out = history(None).await.unwrap();
+    let summaries: Vec<&str> = out
+        .alarm_history_items()
+        .iter()
+        .map(|i| i.history_summary().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "Alarm updated from OK to ALARM",
+            "Alarm updated from ALARM to OK",
+            "Alarm updated from INSUFFICIENT_DATA to ALARM",
+        ]
+    );
+    let newest = &out.alarm_history_items()[0];
+    assert_eq!(newest.timestamp().unwrap().secs(), 4_102_444_800);
+    let data: serde_json::Value =
+        serde_json::from_str(out.alarm_history_items()[2].history_data().unwrap()).unwrap();
+    assert_eq!(data["oldState"]["stateValue"], "INSUFFICIENT_DATA");
+    assert_eq!(data["newState"]["stateReason"], "down");
+    // EndDate leaves the later change out.
+    let before_2100 = history(Some(4_102_444_799)).await.unwrap();
+    assert_eq!(before_2100.alarm_history_items().len(), 2);
+    assert!(emu.strict().unwrap().count("alarm-history") >= 4);
+
+    // moto alone has no DescribeAlarmHistory.
+    let lax = start(StrictConfig::none());
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk(&lax.endpoint_url()).await);
+    put_alarm(&cw, "hist", 1.0).await;
+    assert!(
+        cw.describe_alarm_history()
+            .alarm_name("hist")
+            .send()
+            .await
+            .is_err()
+    );
+}
+
 // ------------------------------------------------------------------------ wiring
 
 #[tokio::test(flavor = "multi_thread")]

@@ -51,13 +51,19 @@ pub(crate) async fn before(shared: &Shared, call: &Call, headers: &HeaderMap) ->
         return None;
     }
     let name = alarm_name(call)?;
+    state_of(shared, headers, &name).await
+}
+
+/// The alarm's state and reason in moto (`Some(None)`: no such alarm; `None`: moto did not
+/// answer). Also read by rule 11 (history.rs) before a SetAlarmState.
+pub(crate) async fn state_of(shared: &Shared, headers: &HeaderMap, name: &str) -> Option<Prior> {
     let text = moto_query(
         shared,
         headers,
         &[
             ("Action", "DescribeAlarms"),
             ("Version", "2010-08-01"),
-            ("AlarmNames.member.1", &name),
+            ("AlarmNames.member.1", name),
         ],
     )
     .await?;

@@ -12,6 +12,8 @@
 //!          5. record (created roles/functions/tagged ARNs) and rewrite the answer:
 //!             function state, GetFunction without Tags, Tagging API lag, small pages,
 //!             a new alarm in INSUFFICIENT_DATA                          lambda.rs, tagging.rs, paging.rs, alarms.rs
+//!          6. keep every alarm state change; answer DescribeAlarmHistory once moto
+//!             has authorised it (moto has no such operation)              history.rs
 //! ```
 //!
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
@@ -19,6 +21,7 @@
 
 pub mod alarms;
 pub mod denied;
+pub mod history;
 pub mod lambda;
 pub mod lambda_async;
 pub mod paging;
@@ -78,6 +81,9 @@ pub struct StrictConfig {
     /// How long a deleted SQS queue's name cannot be re-created (sqs.rs). AWS: 60 s.
     /// Default 3 s (`ELB_WATCH_STRICT_QUEUE_REUSE_MS`); zero switches the rule off.
     pub queue_name_reuse: Duration,
+    /// Alarm state changes are kept and DescribeAlarmHistory answers them (moto has no such
+    /// operation). Default on.
+    pub alarm_history: bool,
 }
 
 impl Default for StrictConfig {
@@ -95,6 +101,7 @@ impl Default for StrictConfig {
             strip_function_tags: true,
             alarm_initial_state: true,
             queue_name_reuse: Duration::from_secs(3),
+            alarm_history: true,
         }
     }
 }
@@ -115,6 +122,7 @@ impl StrictConfig {
             strip_function_tags: false,
             alarm_initial_state: false,
             queue_name_reuse: Duration::ZERO,
+            alarm_history: false,
         }
     }
 
@@ -162,6 +170,8 @@ pub(crate) struct Inner {
     pub(crate) stale_tags: stale_tag::Deleted,
     /// Deleted SQS queues (sqs.rs).
     pub(crate) deleted_queues: sqs::Deleted,
+    /// Alarm state changes (history.rs).
+    pub(crate) history: history::Record,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -347,10 +357,14 @@ async fn handle(
     if let Some(resp) = lambda_async::handle(&shared, &call, &method, &uri, &headers, &body).await {
         return resp;
     }
+    if let Some(resp) = history::answer(&shared, &call, &method, &uri, &headers, &body).await {
+        return resp;
+    }
     if let Some(resp) = before(&shared, &call) {
         return resp;
     }
     let prior = alarms::before(&shared, &call, &headers).await;
+    let prior_state = history::before(&shared, &call, &headers).await;
     let up = match forward(&shared, &method, &uri, &headers, body).await {
         Ok(up) => up,
         Err(e) => return (StatusCode::BAD_GATEWAY, e).into_response(),
@@ -359,6 +373,7 @@ async fn handle(
         return refused;
     }
     let up = after(&shared, &call, up);
+    history::after(&shared, &call, prior_state, up.ok());
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
     up.into_response()
 }

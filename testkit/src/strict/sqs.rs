@@ -1,4 +1,4 @@
-//! Rule 11 — SQS `QueueDeletedRecently`: after DeleteQueue, CreateQueue with the same name is
+//! Rule 12 — SQS `QueueDeletedRecently`: after DeleteQueue, CreateQueue with the same name is
 //! refused with HTTP 400 `QueueDeletedRecently` ("You must wait 60 seconds after deleting a
 //! queue before you can create another queue with the same name.")
 //! <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html>
