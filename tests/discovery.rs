@@ -1,5 +1,5 @@
 //! Discovery against the emulator: several target groups, one shared by two listener rules, a
-//! weighted forward, a second listener, a missing ALB and an NLB.
+//! weighted forward, a second listener, a missing ALB and an NLB (watched like the others).
 
 mod common;
 
@@ -113,18 +113,24 @@ fn discovery_follows_listeners_and_rules_and_reports_bad_names() {
     assert_eq!(
         r.stderr.trim(),
         "error: no load balancer named nope-alb in region us-east-1 (load balancers there: \
-         empty-alb, net-lb, other-alb, web-alb); check --alb and --region"
+         empty-alb, net-lb, other-alb, web-alb); check --lb/--alb and --region"
     );
 
-    // An NLB is refused with a reason.
-    let r = run(elb_watch(&emu).args(["status", "--alb", "net-lb"]));
-    assert_eq!(r.code, 2);
+    // An NLB is a load balancer like any other (issue 14): its target group, through its
+    // listener, marked as an NLB's.
+    let r = run(elb_watch(&emu).args(["--output", "json", "status", "--lb", "net-lb"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(target_groups(&v), vec![("net-lb".into(), "net-tg".into())]);
+    assert_eq!(v["target_groups"][0]["kind"], "network", "{v:#}");
+    assert_eq!(v["load_balancers"][0]["kind"], "network", "{v:#}");
     assert!(
-        r.stderr.contains("net-lb is a network load balancer"),
-        "{}",
-        r.stderr
+        v["load_balancers"][0]["dimension"]
+            .as_str()
+            .unwrap()
+            .starts_with("net/net-lb/"),
+        "{v:#}"
     );
-    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
 }
 
 #[test]

@@ -312,6 +312,8 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
         ("kms:Decrypt", key_arn.as_str()),
         ("logs:CreateLogStream", logs),
         ("logs:PutLogEvents", logs),
+        // A Classic Load Balancer's ALARM is enriched with its instances' health.
+        ("elasticloadbalancing:DescribeInstanceHealth", "*"),
         ("elasticloadbalancing:DescribeTargetHealth", "*"),
         // The history of this env's alarms only (the recovery's outage duration).
         (
@@ -396,7 +398,12 @@ async fn throttling_is_retried_by_the_sdk() {
         );
         // PutMetricAlarm is called three times: the target group's alarm and the two on the
         // alerting path; the first call meets both refusals.
-        let calls = if op == "PutMetricAlarm" { 3 } else { 1 };
+        // DescribeLoadBalancers twice: the ELBv2 and the Classic ELB API (same operation name).
+        let calls = match op {
+            "PutMetricAlarm" => 3,
+            "DescribeLoadBalancers" => 2,
+            _ => 1,
+        };
         assert_eq!(
             seen.get(op),
             Some(&(2 + calls)),

@@ -79,11 +79,14 @@ mod tests {
         let mut seen = 0;
         for file in walk(&root) {
             let text = std::fs::read_to_string(&file).unwrap();
-            // ELB calls are labelled by operation alone, in the modules that make them.
-            let elb = file.ends_with("discovery.rs") || file.ends_with("health.rs");
+            // ELBv2 calls are labelled by operation alone, in the modules that make them;
+            // Classic ELB calls as `Classic ELB Operation` (same IAM prefix).
+            let elb = file.components().any(|c| c.as_os_str() == "discovery")
+                || file.ends_with("health.rs");
             // Labels name the operation: `.aws("IAM CreateRole")`, `"Lambda DeleteFunction"`,
             // `.aws("DescribeRules")` (ELB).
             for piece in text.split('"').skip(1) {
+                let piece = piece.strip_prefix("Classic ELB ").unwrap_or(piece);
                 let words: Vec<&str> = piece.split_whitespace().take(2).collect();
                 let is_op = |w: &str| {
                     w.len() > 3

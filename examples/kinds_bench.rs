@@ -1,0 +1,160 @@
+//! Issue 14 at full size: 200 load balancers of every kind watching 1,000 target groups — 75
+//! ALBs × 8 target groups, 55 NLBs × 6, 30 Gateway LBs × 1, 40 Classic ELBs — selected with
+//! `--all`. Runs `up`, a no-op `up`, `status` and `down` against the emulator through the strict
+//! layer (AWS's default request-rate quotas: PutMetricAlarm 3 per second, …) and prints, for
+//! each, the wall time, the API calls (mutating) and the throttled answers the layer gave.
+//!
+//!     scripts/emulator.sh setup && cargo run --release --example kinds_bench
+//!
+//! Seeding the emulator (boto3, straight to moto) is timed apart. The figures include the
+//! emulator's own latency: they are not AWS timings.
+
+use elb_watch_testkit::emulator::Emulator;
+use elb_watch_testkit::{bins, topology};
+use serde_json::{Value, json};
+use std::process::Command;
+use std::time::Instant;
+
+const HOOK: &str = "https://hooks.slack.com/services/T0BENCH/B0BENCH/bench";
+
+/// (kind, load balancers, target groups each).
+const MIX: [(&str, usize, usize); 4] = [
+    ("application", 75, 8),
+    ("network", 55, 6),
+    ("gateway", 30, 1),
+    ("classic", 40, 1),
+];
+
+fn fleet() -> Value {
+    let mut groups = Vec::new();
+    let mut lbs = Vec::new();
+    let mut classic = Vec::new();
+    for (kind, count, per_lb) in MIX {
+        for l in 0..count {
+            let name = format!("{}-{l}", &kind[..3]);
+            if kind == "classic" {
+                classic.push(json!({"name": name, "instances": [0]}));
+                continue;
+            }
+            let names: Vec<String> = (0..per_lb).map(|t| format!("{name}-tg{t}")).collect();
+            let (protocol, port) = match kind {
+                "network" => ("TCP", 443),
+                "gateway" => ("GENEVE", 6081),
+                _ => ("HTTP", 80),
+            };
+            groups.extend(
+                names.iter().map(
+                    |n| json!({"name": n, "protocol": protocol, "port": port, "targets": [0]}),
+                ),
+            );
+            let listeners: Vec<Value> = match kind {
+                // One listener, the other target groups through path rules.
+                "application" => {
+                    let rules: Vec<Value> = names[1..]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| json!({"path": format!("/r{i}/*"), "forward": [n]}))
+                        .collect();
+                    vec![json!({"port": 80, "default": [names[0]], "rules": rules})]
+                }
+                // NLB: a listener (port) per target group; GWLB: one listener.
+                "network" => names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| json!({"port": 1000 + i, "default": [n]}))
+                    .collect(),
+                _ => vec![json!({"default": [names[0]]})],
+            };
+            lbs.push(json!({"name": name, "type": kind, "listeners": listeners}));
+        }
+    }
+    json!({"instances": 1, "target_groups": groups, "load_balancers": lbs,
+           "classic_load_balancers": classic})
+}
+
+struct Figures {
+    what: &'static str,
+    ms: f64,
+    total: u64,
+    mutating: u64,
+    throttled: usize,
+}
+
+fn run(emu: &Emulator, what: &'static str, args: &[&str]) -> (Figures, Value) {
+    let strict = emu.strict().expect("strict layer on");
+    let before = strict.count("throttled");
+    let started = Instant::now();
+    let out = Command::new(bins::package_binary("elb-watch").expect("elb-watch builds"))
+        .envs(emu.aws_env())
+        .env("ELB_WATCH_SLACK_URL", HOOK)
+        .args(["--env", "kinds", "--output", "json", "--no-progress"])
+        .args(args)
+        .output()
+        .expect("elb-watch runs");
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || (what == "status" && code == 1),
+        "{what} failed ({code}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let calls = &report["api_calls"];
+    (
+        Figures {
+            what,
+            ms,
+            total: calls["total"].as_u64().unwrap_or(0),
+            mutating: calls["mutating"].as_u64().unwrap_or(0),
+            throttled: strict.count("throttled") - before,
+        },
+        report,
+    )
+}
+
+fn main() -> anyhow::Result<()> {
+    let emu = Emulator::start()?;
+    let seeded = Instant::now();
+    topology::create(&emu, &fleet())?;
+    println!(
+        "seeded 200 load balancers / 1,000 watched units in {:.1} s",
+        seeded.elapsed().as_secs_f64()
+    );
+    let mut all = Vec::new();
+    let (up, report) = run(&emu, "up --all", &["up", "--all"]);
+    let alarms = report["cost"]["alarms"].as_u64().unwrap_or(0);
+    println!(
+        "up: {} alarms, {} USD/month; kinds: {:?}",
+        alarms,
+        report["cost"]["monthly_usd"],
+        MIX.map(|(k, n, per)| (k, n, n * per))
+    );
+    assert_eq!(
+        alarms, 1_002,
+        "1,000 target-group alarms and the alerting path's 2"
+    );
+    all.push(up);
+    let (noop, report) = run(&emu, "no-op up", &["up", "--all"]);
+    assert_eq!(report["api_calls"]["mutating"], 0, "a no-op up mutated");
+    all.push(noop);
+    let (status, report) = run(&emu, "status", &["status"]);
+    assert_eq!(report["in_sync"], true, "{}", report["verdict"]);
+    all.push(status);
+    let (down, _) = run(&emu, "down", &["down", "--yes"]);
+    all.push(down);
+    println!(
+        "{:<10} {:>10} {:>8} {:>9} {:>10}",
+        "command", "wall s", "calls", "mutating", "throttled"
+    );
+    for f in &all {
+        println!(
+            "{:<10} {:>10.1} {:>8} {:>9} {:>10}",
+            f.what,
+            f.ms / 1000.0,
+            f.total,
+            f.mutating,
+            f.throttled
+        );
+    }
+    Ok(())
+}
