@@ -12,6 +12,7 @@
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::{bins, topology};
 use serde_json::{Value, json};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -80,11 +81,11 @@ struct Figures {
     throttled: usize,
 }
 
-fn run(emu: &Emulator, what: &'static str, args: &[&str]) -> (Figures, Value) {
+fn run(bin: &Path, emu: &Emulator, what: &'static str, args: &[&str]) -> (Figures, Value) {
     let strict = emu.strict().expect("strict layer on");
     let before = strict.count("throttled");
     let started = Instant::now();
-    let out = Command::new(bins::package_binary("elb-watch").expect("elb-watch builds"))
+    let out = Command::new(bin)
         .envs(emu.aws_env())
         .env("ELB_WATCH_SLACK_URL", HOOK)
         .args(["--env", "kinds", "--output", "json", "--no-progress"])
@@ -113,6 +114,8 @@ fn run(emu: &Emulator, what: &'static str, args: &[&str]) -> (Figures, Value) {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Built and located once, first: the runs below take minutes.
+    let bin = bins::package_binary("elb-watch")?;
     let emu = Emulator::start()?;
     let seeded = Instant::now();
     topology::create(&emu, &fleet())?;
@@ -121,7 +124,7 @@ fn main() -> anyhow::Result<()> {
         seeded.elapsed().as_secs_f64()
     );
     let mut all = Vec::new();
-    let (up, report) = run(&emu, "up --all", &["up", "--all"]);
+    let (up, report) = run(&bin, &emu, "up --all", &["up", "--all"]);
     let alarms = report["cost"]["alarms"].as_u64().unwrap_or(0);
     println!(
         "up: {} alarms, {} USD/month; kinds: {:?}",
@@ -134,13 +137,13 @@ fn main() -> anyhow::Result<()> {
         "1,000 target-group alarms and the alerting path's 2"
     );
     all.push(up);
-    let (noop, report) = run(&emu, "no-op up", &["up", "--all"]);
+    let (noop, report) = run(&bin, &emu, "no-op up", &["up", "--all"]);
     assert_eq!(report["api_calls"]["mutating"], 0, "a no-op up mutated");
     all.push(noop);
-    let (status, report) = run(&emu, "status", &["status"]);
+    let (status, report) = run(&bin, &emu, "status", &["status"]);
     assert_eq!(report["in_sync"], true, "{}", report["verdict"]);
     all.push(status);
-    let (down, _) = run(&emu, "down", &["down", "--yes"]);
+    let (down, _) = run(&bin, &emu, "down", &["down", "--yes"]);
     all.push(down);
     println!(
         "{:<10} {:>10} {:>8} {:>9} {:>10}",
