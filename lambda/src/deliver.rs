@@ -103,10 +103,12 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
+    // `from_secs_f64` panics past Duration::MAX: a `Retry-After: 1e300` must not crash the
+    // notifier (the caller caps the wait anyway).
     v.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
 }
 
 /// What one attempt says about the next step.
@@ -223,7 +225,7 @@ pub async fn post(
             });
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        if wait + MIN_ATTEMPT > left {
+        if wait.saturating_add(MIN_ATTEMPT) > left {
             return Err(DeliveryError {
                 attempts,
                 last_status,
@@ -247,6 +249,14 @@ pub async fn post(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_huge_retry_after_is_capped_not_a_panic() {
+        assert_eq!(parse_retry_after(Some("1e300")), Some(Duration::MAX));
+        assert_eq!(parse_retry_after(Some("2.5")), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_retry_after(Some("-1")), None);
+        assert_eq!(parse_retry_after(Some("inf")), None);
+    }
+
     use super::*;
 
     fn policy(base: u64, max: u64) -> RetryPolicy {

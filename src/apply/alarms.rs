@@ -8,7 +8,8 @@ use crate::state::desired::{AlarmSpec, Desired};
 use crate::state::plan::{Action, Plan};
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
-use futures::future::try_join_all;
+use crate::aws::limit;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 pub async fn ensure_alarms(
     clients: &Clients,
@@ -28,7 +29,13 @@ pub async fn ensure_alarms(
                 put_alarm(clients, &desired.env, spec, topic_arn)
             })
         });
-    try_join_all(puts).await?;
+    // A few at a time, each started only when it gets its turn: the retry budget is then each
+    // alarm's own wait, not its place in a queue of 1,000 (at 3 per second the last one would
+    // start after 5 minutes, past any budget).
+    stream::iter(puts)
+        .buffer_unordered(limit::max_in_flight())
+        .try_collect::<Vec<()>>()
+        .await?;
 
     let doomed: Vec<String> = plan
         .alarms
