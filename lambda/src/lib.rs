@@ -4,8 +4,9 @@
 //!
 //! Pure parts: [`alarm`] (parse), [`decide`] (post or not: no false recoveries), [`outage`]
 //! (how long a recovered alarm was in ALARM), [`render`] (Block Kit), [`escape`] (Slack escaping
-//! and limits), [`kind`] (which load balancer kind, its console link). Thin I/O layers:
-//! [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth; DescribeInstanceHealth for
+//! and limits), [`kind`] (which load balancer kind, its console link), [`slack_api`] (what a
+//! Slack Web API answer means: ok, retry after, retry, or fail with an operator hint). Thin I/O
+//! layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth; DescribeInstanceHealth for
 //! Classic), [`history`] (DescribeAlarmHistory), [`deliver`] (HTTP with retries). [`handler`]
 //! ties them together; `main.rs` runs it.
 
@@ -22,6 +23,7 @@ pub mod logging;
 pub mod outage;
 pub mod render;
 pub mod replay;
+pub mod slack_api;
 
 #[cfg(test)]
 mod fuzz;

@@ -4,6 +4,8 @@
 //! - [`topology`]: VPC, instances, ALBs and target groups created in that emulator.
 //! - [`runtime_api`]: a Lambda Runtime API that drives the real `bootstrap` binary.
 //! - [`slack_sink`]: a Slack-incoming-webhook-compatible HTTP sink with scripted faults.
+//! - [`slack_api`]: a Slack Web API stand-in (`auth.test`, `conversations.info`,
+//!   `chat.postMessage`, `chat.update`) keeping threads and edits, with scripted faults.
 //! - [`fault_run`]: many tagged alarm events through several function processes into a
 //!   faulty or rate-limited sink, with delivery / loss / duplicate figures.
 //! - [`bench`]: machine description and quantiles for the benchmark programs.
@@ -21,6 +23,7 @@ pub mod emulator;
 pub mod fault_run;
 pub mod runtime_api;
 pub mod server;
+pub mod slack_api;
 pub mod slack_sink;
 pub mod strict;
 pub mod throttle_proxy;
