@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn a_huge_retry_after_is_capped_not_a_panic() {
         assert_eq!(parse_retry_after(Some("1e300")), Some(Duration::MAX));
-        assert_eq!(parse_retry_after(Some("2.5")), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            parse_retry_after(Some("2.5")),
+            Some(Duration::from_millis(2500))
+        );
         assert_eq!(parse_retry_after(Some("-1")), None);
         assert_eq!(parse_retry_after(Some("inf")), None);
     }

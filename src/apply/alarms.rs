@@ -2,13 +2,13 @@
 //! with ALARM and OK actions to the topic; alarms no longer wanted are deleted.
 
 use crate::apply::retry;
+use crate::aws::limit;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{AlarmSpec, Desired};
 use crate::state::plan::{Action, Plan};
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
-use crate::aws::limit;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 pub async fn ensure_alarms(
