@@ -12,13 +12,12 @@ mod common;
 
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
-use common::{CANARY, assert_no_leak, aws::sdk, elb_watch, run, up};
+use common::{CANARY, assert_no_leak, aws::sdk, elb_watch, notifier, run, up};
 use elb_watch_testkit::emulator::Emulator;
-use elb_watch_testkit::runtime_api::{FunctionProcess, Outcome, RuntimeApi};
+use elb_watch_testkit::runtime_api::{Outcome, RuntimeApi};
 use elb_watch_testkit::slack_sink::{Behaviour, SlackSink};
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -67,19 +66,6 @@ async fn deployed_plaintext(emu: &Emulator, function: &str) -> String {
         .await
         .unwrap();
     String::from_utf8(out.plaintext().unwrap().as_ref().to_vec()).unwrap()
-}
-
-/// The real notifier with the deployed function's own environment.
-fn notifier(emu: &Emulator, api: &RuntimeApi, function: &str) -> FunctionProcess {
-    let mut env: Vec<(String, String)> = emu.aws_env();
-    env.extend(topology::function_env(emu, function).unwrap());
-    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.into()));
-    FunctionProcess::spawn(
-        Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")),
-        api,
-        &env,
-    )
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

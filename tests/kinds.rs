@@ -10,11 +10,10 @@ mod common;
 
 use common::{aws::sdk, elb_watch, run};
 use elb_watch_testkit::emulator::Emulator;
-use elb_watch_testkit::runtime_api::{FunctionProcess, Outcome, RuntimeApi};
+use elb_watch_testkit::runtime_api::{Outcome, RuntimeApi};
 use elb_watch_testkit::slack_sink::{Behaviour, SlackSink};
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::Duration;
 
 const FUNCTION: &str = "elb-watch-k-notifier";
@@ -156,15 +155,7 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
 
     // The notifier renders each kind's ALARM with its name and its targets' health.
     let api = RuntimeApi::start().await.unwrap();
-    let mut env: Vec<(String, String)> = emu.aws_env();
-    env.extend(topology::function_env(&emu, FUNCTION).unwrap());
-    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), FUNCTION.into()));
-    let process = FunctionProcess::spawn(
-        Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")),
-        &api,
-        &env,
-    )
-    .unwrap();
+    let process = common::notifier(&emu, &api, FUNCTION);
     for (n, (name, label, lb, health)) in [
         (
             "web-tg",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{CANARY, aws::sdk, elb_watch, run};
+use common::{CANARY, aws::sdk, elb_watch, resource_row, run};
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
@@ -45,17 +45,6 @@ fn alarm_changes(report: &Value) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
-}
-
-/// A resource row of a status report.
-fn row(v: &Value, name: &str) -> Value {
-    v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no row {name}: {v:#}"))
 }
 
 /// Team a: `web-alb` (ALB) and `legacy` (Classic); team b: `tcp-nlb`.
@@ -115,8 +104,12 @@ async fn a_tag_selection_follows_load_balancers_added_and_removed() {
 
     let (code, v) = status(&emu, "ta");
     assert_eq!(code, 1, "{v:#}");
-    assert_eq!(row(&v, &alarm("ta", "new-tg"))["state"], "missing", "{v:#}");
-    let gone = row(&v, &alarm("ta", "legacy"));
+    assert_eq!(
+        resource_row(&v, &alarm("ta", "new-tg"))["state"],
+        "missing",
+        "{v:#}"
+    );
+    let gone = resource_row(&v, &alarm("ta", "legacy"));
     assert_eq!(gone["state"], "extra", "{v:#}");
     assert!(
         gone["details"]
@@ -194,8 +187,14 @@ async fn all_watches_every_load_balancer_and_the_ones_added_next() {
     .unwrap();
     let (code, v) = status(&emu, "every");
     assert_eq!(code, 1, "{v:#}");
-    assert_eq!(row(&v, &alarm("every", "older"))["state"], "missing");
-    assert_eq!(row(&v, &alarm("every", "tcp-tg"))["state"], "extra");
+    assert_eq!(
+        resource_row(&v, &alarm("every", "older"))["state"],
+        "missing"
+    );
+    assert_eq!(
+        resource_row(&v, &alarm("every", "tcp-tg"))["state"],
+        "extra"
+    );
 
     let second = up(&emu, "every", &["--all"]);
     assert_eq!(

@@ -9,11 +9,10 @@ mod common;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use common::{aws::sdk, elb_watch, run, up};
 use elb_watch_testkit::emulator::Emulator;
-use elb_watch_testkit::runtime_api::{FunctionProcess, Outcome, RuntimeApi};
+use elb_watch_testkit::runtime_api::{Outcome, RuntimeApi};
 use elb_watch_testkit::slack_sink::{Behaviour, SlackSink};
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::Duration;
 
 const ERRORS: &str = "elb-watch-wt-notifier-errors";
@@ -139,15 +138,7 @@ async fn the_alerting_path_has_two_alarms_that_reach_email_and_slack() {
 
     // When Slack works, the notifier posts the errors alarm with what to do.
     let api = RuntimeApi::start().await.unwrap();
-    let mut env: Vec<(String, String)> = emu.aws_env();
-    env.extend(topology::function_env(&emu, FUNCTION).unwrap());
-    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), FUNCTION.into()));
-    let process = FunctionProcess::spawn(
-        Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")),
-        &api,
-        &env,
-    )
-    .unwrap();
+    let process = common::notifier(&emu, &api, FUNCTION);
     let event = topology::alarm_event(
         &emu,
         ERRORS,
@@ -224,15 +215,7 @@ async fn watcher_alarms_are_drift_and_up_converges_them_and_without_email_it_war
     let s = status(&emu);
     assert_eq!(s.code, 1, "{}\n{}", s.stdout, s.stderr);
     let v = s.json();
-    let row = |name: &str| -> Value {
-        v["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no row {name}: {v:#}"))
-    };
+    let row = |name: &str| common::resource_row(&v, name);
     assert_eq!(row(UNDELIVERED)["state"], "missing", "{v:#}");
     assert!(
         row(UNDELIVERED)["details"]

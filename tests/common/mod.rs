@@ -44,6 +44,36 @@ pub fn elb_watch(emu: &Emulator) -> Command {
 pub fn run(cmd: &mut Command) -> Run {
     cmd.output().expect("elb-watch runs").into()
 }
+
+/// The real notifier (the workspace's debug `bootstrap`) under `api`, with the deployed
+/// function's own environment and the emulator's endpoint.
+pub fn notifier(
+    emu: &Emulator,
+    api: &elb_watch_testkit::runtime_api::RuntimeApi,
+    function: &str,
+) -> elb_watch_testkit::runtime_api::FunctionProcess {
+    let mut env: Vec<(String, String)> = emu.aws_env();
+    env.extend(elb_watch_testkit::topology::function_env(emu, function).unwrap());
+    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.into()));
+    elb_watch_testkit::runtime_api::FunctionProcess::spawn(
+        std::path::Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")),
+        api,
+        &env,
+    )
+    .unwrap()
+}
+
+/// The `status` report's row of the resource named `name` (panics, showing the report, when
+/// there is none).
+pub fn resource_row(report: &serde_json::Value, name: &str) -> serde_json::Value {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row {name}: {report:#}"))
+}
 pub mod aws;
 
 /// Webhook URLs whose secret parts (`canary-secret`, `other-secret`) must never be printed.
