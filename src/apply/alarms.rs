@@ -1,8 +1,8 @@
 //! The env's alarms (one HealthyHostCount alarm per target group, two on the alerting path),
 //! with ALARM and OK actions to the topic; alarms no longer wanted are deleted.
 
-use crate::apply::retry;
 use crate::aws::limit;
+use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{AlarmSpec, Desired};

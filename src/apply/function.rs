@@ -1,6 +1,6 @@
 //! The notifier Lambda (the checked bundle, on its architecture) and the permission that lets the topic invoke it.
 
-use super::retry;
+use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::bundle::Bundle;
 use crate::naming::Names;

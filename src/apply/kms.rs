@@ -1,6 +1,6 @@
 //! The customer-managed key that encrypts the webhook URL, its alias, and the encryption.
 
-use super::retry;
+use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::secret::Secret;

@@ -17,7 +17,6 @@ pub mod kms;
 pub mod logs;
 pub mod queue;
 pub mod replay;
-pub mod retry;
 pub mod sns;
 
 use crate::aws::Clients;

@@ -2,7 +2,8 @@
 //! invocation settings: its asynchronous invocation config (retries, maximum event age, the
 //! queue as on-failure destination) and its reserved concurrency.
 
-use super::{function, retry};
+use super::function;
+use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::Desired;

@@ -1,7 +1,7 @@
 //! The alarm topic (with the inputs recorded in its tags), the optional e-mail subscription and
 //! the topic → function subscription.
 
-use super::retry;
+use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{Desired, is_setting_key};

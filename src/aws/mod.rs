@@ -6,6 +6,7 @@ pub mod clients;
 pub mod config;
 pub mod errors;
 pub mod limit;
+pub mod retry;
 
 pub use calls::{CallLedger, CallStats};
 pub use clients::Clients;

@@ -2,11 +2,11 @@
 //! (DescribeTargetHealth; a Classic ELB's instances: DescribeInstanceHealth), and each alarm's
 //! state. Reads plus pure summaries; no changes.
 
-use crate::aws::{AwsResultExt, Clients};
+use crate::aws::{AwsResultExt, Clients, limit, retry};
 use crate::discovery::TargetGroup;
 use crate::state::observed::AlarmObs;
 use anyhow::Result;
-use futures::future::try_join_all;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 /// One registered target and what the load balancer thinks of it.
@@ -98,49 +98,64 @@ pub fn classic_state(state: &str) -> &'static str {
     }
 }
 
-/// DescribeTargetHealth (DescribeInstanceHealth for a Classic ELB) for every target group,
-/// concurrently, in the order given.
+/// DescribeTargetHealth (DescribeInstanceHealth for a Classic ELB) for every target group, a few
+/// at a time, in the order given.
+///
+/// Both calls draw on the ELB API's shared `Describe*` token bucket (AWS: a burst of 40, then 10
+/// per second per account and region,
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/throttling.html>). At
+/// 1,000 target groups that outlasts the SDK's shared retry quota, so each read waits out
+/// throttling on its own budget, started when its turn comes (as PutMetricAlarm does in
+/// `apply/alarms.rs`).
 pub async fn read_target_health(
     clients: &Clients,
     groups: &[TargetGroup],
 ) -> Result<Vec<Vec<TargetHealth>>> {
-    try_join_all(groups.iter().map(|tg| async move {
-        if tg.is_classic() {
-            return read_instance_health(clients, &tg.load_balancer).await;
-        }
-        let out = clients
-            .elb
-            .describe_target_health()
-            .target_group_arn(&tg.arn)
-            .send()
-            .await
-            .aws("DescribeTargetHealth")?;
-        Ok::<_, anyhow::Error>(
-            out.target_health_descriptions()
-                .iter()
-                .map(|d| {
-                    let health = d.target_health();
-                    TargetHealth {
-                        id: d
-                            .target()
-                            .and_then(|t| t.id())
-                            .map(String::from)
-                            .unwrap_or_default(),
-                        port: d.target().and_then(|t| t.port()),
-                        state: health
-                            .and_then(|h| h.state())
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_else(|| "unknown".to_string()),
-                        reason: health
-                            .and_then(|h| h.reason())
-                            .map(|r| r.as_str().to_string()),
-                        description: health.and_then(|h| h.description()).map(String::from),
-                    }
-                })
-                .collect(),
-        )
-    }))
-    .await
+    let reads = groups
+        .iter()
+        .map(|tg| retry::through_throttling(retry::budget(), move || read_one(clients, tg)));
+    stream::iter(reads)
+        .buffered(limit::max_in_flight())
+        .try_collect()
+        .await
+}
+
+/// One target group's targets, or a Classic ELB's instances.
+async fn read_one(clients: &Clients, tg: &TargetGroup) -> Result<Vec<TargetHealth>> {
+    if tg.is_classic() {
+        return read_instance_health(clients, &tg.load_balancer).await;
+    }
+    let out = clients
+        .elb
+        .describe_target_health()
+        .target_group_arn(&tg.arn)
+        .send()
+        .await
+        .aws("DescribeTargetHealth")?;
+    Ok::<_, anyhow::Error>(
+        out.target_health_descriptions()
+            .iter()
+            .map(|d| {
+                let health = d.target_health();
+                TargetHealth {
+                    id: d
+                        .target()
+                        .and_then(|t| t.id())
+                        .map(String::from)
+                        .unwrap_or_default(),
+                    port: d.target().and_then(|t| t.port()),
+                    state: health
+                        .and_then(|h| h.state())
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_else(|| "unknown".to_string()),
+                    reason: health
+                        .and_then(|h| h.reason())
+                        .map(|r| r.as_str().to_string()),
+                    description: health.and_then(|h| h.description()).map(String::from),
+                }
+            })
+            .collect(),
+    )
 }
 
 /// A Classic ELB's registered instances and their state
