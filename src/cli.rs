@@ -84,7 +84,7 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or update the alarm → SNS → Lambda → Slack chain for one or more ALBs
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Show what exists, what drifted, alarm states and target health (exit 1 on drift)
     Status(StatusArgs),
     /// Remove everything elb-watch created for the environment
@@ -134,9 +134,26 @@ pub struct UpArgs {
     #[arg(long, value_name = "PATH|-")]
     pub slack_url_file: Option<PathBuf>,
 
-    /// Slack channel to post to (overrides the webhook's default channel), e.g. #ops
+    /// Slack app mode: read the app's bot token (xoxb-…) from a file, or from standard input
+    /// with '-' (or set ELB_WATCH_SLACK_TOKEN). Each incident becomes one thread: the ALARM,
+    /// then the recovery as a reply, the ALARM message updated to say how long it lasted.
+    /// Needs --slack-channel (the channel ID); replaces the webhook
+    #[arg(long, value_name = "PATH|-", conflicts_with_all = ["slack_url", "slack_url_file"])]
+    pub slack_token_file: Option<PathBuf>,
+
+    /// Slack channel to post to: with a webhook, overrides its default channel (#ops); in app
+    /// mode, required, the channel's ID (C0123ABCD: channel details → About, at the bottom)
     #[arg(long, value_name = "CHANNEL")]
     pub slack_channel: Option<String>,
+
+    /// Slack Web API root for app mode (GovSlack: https://slack-gov.com/api/)
+    #[arg(
+        long,
+        env = "ELB_WATCH_SLACK_API_URL",
+        value_name = "URL",
+        default_value = crate::state::desired::DEFAULT_SLACK_API
+    )]
+    pub slack_api_url: String,
 
     /// Alarm when HealthyHostCount falls below N (default 1: alarm when no target is healthy)
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -186,7 +203,7 @@ pub struct UpArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Accept an http:// or non-Slack webhook URL (for local test sinks only)
+    /// Accept an http:// or non-Slack webhook URL or Slack API root (for local test sinks only)
     #[arg(
         long,
         hide = true,

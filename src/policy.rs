@@ -57,10 +57,11 @@ pub fn runtime_policy(
     log_group: &str,
     alarm_pattern: &str,
     queue_arn: &str,
+    slack_threads: bool,
 ) -> Value {
     let group = format!("arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}");
     let alarms = format!("arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_pattern}");
-    json!({
+    let mut doc = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -91,8 +92,40 @@ pub fn runtime_policy(
                 "Resource": queue_arn
             }
         ]
-    })
+    });
+    if slack_threads {
+        let statements = doc["Statement"].as_array_mut().expect("built above");
+        statements.extend(thread_statements(&alarms));
+    }
+    doc
 }
+
+/// Slack app mode keeps each incident's thread (`CHANNEL/TS` of its first message) in a tag
+/// on the alarm, [`THREAD_TAG`]: the role may read the tags of this env's load-balancer alarms
+/// and write or remove that one tag key only (`aws:TagKeys`,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html>:
+/// TagResource and UntagResource take the `aws:TagKeys` condition key).
+fn thread_statements(alarms: &str) -> [Value; 2] {
+    [
+        json!({
+            "Sid": "ReadOwnAlarmTags",
+            "Effect": "Allow",
+            "Action": "cloudwatch:ListTagsForResource",
+            "Resource": alarms
+        }),
+        json!({
+            "Sid": "KeepSlackThreadOnOwnAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:TagResource", "cloudwatch:UntagResource"],
+            "Resource": alarms,
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [THREAD_TAG]}}
+        }),
+    ]
+}
+
+/// The alarm tag holding an open incident's Slack thread (`CHANNEL/TS`); the notifier writes
+/// it, and `up` leaves it alone.
+pub const THREAD_TAG: &str = "elb-watch:slack-thread";
 
 /// Key policy: the account administers the key (so IAM policies govern it, as with any
 /// customer-managed key); the notifier's role may only decrypt, and only ciphertexts bound to its
@@ -201,7 +234,15 @@ mod tests {
     fn runtime_policy_is_scoped_to_own_log_group() {
         let queue = "arn:aws:sqs:eu-west-1:1:elb-watch-prod-undelivered";
         let alarms = crate::naming::Names::new("prod").alarm("*");
-        let doc = runtime_policy("aws", "eu-west-1", "1", "/aws/lambda/f", &alarms, queue);
+        let doc = runtime_policy(
+            "aws",
+            "eu-west-1",
+            "1",
+            "/aws/lambda/f",
+            &alarms,
+            queue,
+            false,
+        );
         assert_eq!(
             allowed_actions(&doc),
             vec![
@@ -225,6 +266,37 @@ mod tests {
             "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*"
         );
         assert!(!doc.to_string().contains("CloudWatchReadOnlyAccess"));
+    }
+
+    #[test]
+    fn app_mode_may_keep_only_the_thread_tag_on_its_own_alarms() {
+        let queue = "arn:aws:sqs:eu-west-1:1:q";
+        let alarms = crate::naming::Names::new("prod").alarm("*");
+        let doc = runtime_policy(
+            "aws",
+            "eu-west-1",
+            "1",
+            "/aws/lambda/f",
+            &alarms,
+            queue,
+            true,
+        );
+        let own = "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch-prod-*-HealthyHostCount";
+        let statements = doc["Statement"].as_array().unwrap();
+        let read = &statements[4];
+        assert_eq!(read["Action"], "cloudwatch:ListTagsForResource");
+        assert_eq!(read["Resource"], own);
+        let write = &statements[5];
+        assert_eq!(
+            write["Action"],
+            json!(["cloudwatch:TagResource", "cloudwatch:UntagResource"])
+        );
+        assert_eq!(write["Resource"], own);
+        assert_eq!(
+            write["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+            json!([THREAD_TAG])
+        );
+        assert_eq!(statements.len(), 6);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The Slack webhook URL: held in memory only, never printed, logged or serialized.
+//! The Slack secrets — the incoming-webhook URL, or a Slack app's bot token — held in memory
+//! only, never printed, logged or serialized.
 
 use anyhow::{Context, Result, bail};
 use std::io::Read;
@@ -24,6 +25,38 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// How the notifier reaches Slack, with the secret that mode needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlackSecret {
+    /// An incoming-webhook URL: one message per alert.
+    Webhook(Secret),
+    /// A Slack app's bot token (`xoxb-…`): one thread per incident, through the Web API.
+    BotToken(Secret),
+}
+
+impl SlackSecret {
+    /// What the secret is, for plans and errors (never its value).
+    pub fn what(&self) -> &'static str {
+        match self {
+            SlackSecret::Webhook(_) => "webhook URL",
+            SlackSecret::BotToken(_) => "bot token",
+        }
+    }
+
+    /// Whether this is the app mode's token.
+    pub fn is_app(&self) -> bool {
+        matches!(self, SlackSecret::BotToken(_))
+    }
+
+    /// The plaintext that is encrypted: the webhook in its [`stored_form`], the token as is.
+    pub fn stored(&self) -> Secret {
+        match self {
+            SlackSecret::Webhook(url) => stored_form(url),
+            SlackSecret::BotToken(token) => token.clone(),
+        }
+    }
+}
+
 /// The form the webhook URL is encrypted in: without `https://`, as the Lambda console's
 /// `cloudwatch-alarm-to-slack-python` blueprint stores it (it decrypts and prepends
 /// `https://`), so a function can be switched between the blueprint and elb-watch's notifier
@@ -45,20 +78,51 @@ pub fn is_stored_form(plaintext: &Secret) -> bool {
 
 /// Read the URL from `--slack-url-file` (a path, or `-` for stdin).
 pub fn read_from(path: &Path) -> Result<Secret> {
+    read_secret(path, "Slack webhook URL")
+}
+
+/// Read the bot token from `--slack-token-file` (a path, or `-` for stdin).
+pub fn read_token_from(path: &Path) -> Result<Secret> {
+    read_secret(path, "Slack bot token")
+}
+
+fn read_secret(path: &Path, what: &str) -> Result<Secret> {
     let mut text = String::new();
     if path == Path::new("-") {
         std::io::stdin()
             .read_to_string(&mut text)
-            .context("reading the Slack webhook URL from stdin")?;
+            .with_context(|| format!("reading the {what} from stdin"))?;
     } else {
         text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the Slack webhook URL from {}", path.display()))?;
+            .with_context(|| format!("reading the {what} from {}", path.display()))?;
     }
-    let url = text.trim();
-    if url.is_empty() {
-        bail!("{} holds no Slack webhook URL", path.display());
+    let value = text.trim();
+    if value.is_empty() {
+        bail!("{} holds no {what}", path.display());
     }
-    Ok(Secret::new(url))
+    Ok(Secret::new(value))
+}
+
+/// Check a bot token without ever echoing it: Slack bot tokens start with `xoxb-`
+/// (<https://docs.slack.dev/authentication/tokens#bot>). A user token (`xoxp-`) would post as
+/// a person and an app-level token (`xapp-`) cannot post at all, so both are refused by name.
+pub fn validate_token(token: &Secret) -> Result<()> {
+    let t = token.expose();
+    if t.starts_with("xoxb-") && t.len() > 10 && t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(());
+    }
+    let kind = if t.starts_with("xoxp-") {
+        "a user token (xoxp-)"
+    } else if t.starts_with("xapp-") {
+        "an app-level token (xapp-)"
+    } else if t.starts_with("https://") {
+        "a URL (a webhook URL goes in --slack-url-file)"
+    } else {
+        "not a bot token"
+    };
+    bail!(
+        "the Slack token given is {kind}: elb-watch needs the app's Bot User OAuth Token          (xoxb-…, under OAuth & Permissions), with the chat:write scope"
+    )
 }
 
 /// Check a webhook URL without ever echoing it: an https URL on hooks.slack.com under
@@ -124,6 +188,35 @@ mod tests {
         }
         assert!(validate_webhook(&Secret::new("http://127.0.0.1:9/hook"), true).is_ok());
         assert!(validate_webhook(&Secret::new("file:///etc/passwd"), true).is_err());
+    }
+
+    #[test]
+    fn tokens_are_validated_without_echoing_them() {
+        assert!(validate_token(&Secret::new("xoxb-1-2-SECRETVALUE")).is_ok());
+        for (bad, says) in [
+            ("xoxp-1-2-SECRETVALUE", "user token"),
+            ("xapp-1-SECRETVALUE", "app-level"),
+            ("https://hooks.slack.com/services/SECRETVALUE", "URL"),
+            ("SECRETVALUE", "not a bot token"),
+            ("xoxb-1 2 SECRETVALUE", "not a bot token"),
+        ] {
+            let err = validate_token(&Secret::new(bad)).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("SECRETVALUE"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_stored_as_is_a_webhook_without_https() {
+        let t = SlackSecret::BotToken(Secret::new("xoxb-1-2-x"));
+        assert_eq!(t.stored().expose(), "xoxb-1-2-x");
+        assert!(t.is_app());
+        let w = SlackSecret::Webhook(Secret::new(URL));
+        assert_eq!(
+            w.stored().expose(),
+            "hooks.slack.com/services/T000/B000/XXXXSECRET"
+        );
+        assert_eq!(format!("{t:?}"), "BotToken(Secret(***))");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::bundle::Bundle;
 use crate::naming::Names;
-use crate::state::desired::{Desired, ENV_CHANNEL, ENV_HOOK};
+use crate::state::desired::Desired;
 use crate::state::observed::Observed;
 use crate::state::plan::{Action, Plan};
 use anyhow::{Context, Result, bail};
@@ -16,12 +16,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The function's variables: the plain ones and the encrypted Slack secret, under the name of
+/// its mode (a switch of mode drops the other one).
 fn environment(desired: &Desired, ciphertext: &str) -> Environment {
-    let mut vars = HashMap::new();
-    vars.insert(ENV_HOOK.to_string(), ciphertext.to_string());
-    if let Some(channel) = &desired.function.channel {
-        vars.insert(ENV_CHANNEL.to_string(), channel.clone());
-    }
+    let mut vars: HashMap<String, String> = desired.function.plain_env().into_iter().collect();
+    vars.insert(
+        desired.function.secret_var().to_string(),
+        ciphertext.to_string(),
+    );
     Environment::builder().set_variables(Some(vars)).build()
 }
 
@@ -38,11 +40,11 @@ pub async fn ensure_function(
     let lambda = &clients.lambda;
     let spec = &desired.function;
     let existing = observed.function.as_ref();
-    let ciphertext =
-        match ciphertext.or_else(|| existing.and_then(|f| f.env.get(ENV_HOOK).cloned())) {
-            Some(c) => c,
-            None => bail!("no encrypted webhook URL to give the function"),
-        };
+    let var = spec.secret_var();
+    let ciphertext = match ciphertext.or_else(|| existing.and_then(|f| f.env.get(var).cloned())) {
+        Some(c) => c,
+        None => bail!("no encrypted Slack secret ({var}) to give the function"),
+    };
     let change = &plan.function;
     // https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-Architectures
     let architecture = Architecture::from(spec.architecture.as_str());

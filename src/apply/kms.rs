@@ -3,7 +3,7 @@
 use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
-use crate::secret::Secret;
+use crate::secret::SlackSecret;
 use crate::state::desired::Desired;
 use crate::state::observed::{Observed, tagged_keys};
 use crate::state::plan::{Action, Plan};
@@ -42,7 +42,7 @@ pub async fn ensure_key(
                 let out = retry::through_propagation(retry::budget(), || async {
                     kms.create_key()
                         .description(format!(
-                            "elb-watch {}: encrypts the Slack webhook URL",
+                            "elb-watch {}: encrypts the Slack webhook URL or bot token",
                             desired.env
                         ))
                         .policy(&policy)
@@ -123,22 +123,21 @@ pub async fn ensure_alias(
     Ok(())
 }
 
-/// Encrypt the webhook URL as the Lambda console does: without `https://` (the blueprint
-/// prepends it after decrypting; see [`crate::secret::stored_form`]), bound to the function
-/// by the encryption context `{"LambdaFunctionName": <name>}`; returns base64 ciphertext.
-pub async fn encrypt_hook(
+/// Encrypt the Slack secret as the Lambda console does: the webhook URL without `https://`
+/// (the blueprint prepends it after decrypting; see [`crate::secret::stored_form`]), the bot
+/// token as is; bound to the function by the encryption context
+/// `{"LambdaFunctionName": <name>}`; returns base64 ciphertext.
+pub async fn encrypt_secret(
     clients: &Clients,
     key: &Key,
     function: &str,
-    hook: &Secret,
+    secret: &SlackSecret,
 ) -> Result<String> {
     let out = clients
         .kms
         .encrypt()
         .key_id(&key.id)
-        .plaintext(Blob::new(
-            crate::secret::stored_form(hook).expose().as_bytes(),
-        ))
+        .plaintext(Blob::new(secret.stored().expose().as_bytes()))
         .encryption_context("LambdaFunctionName", function)
         .send()
         .await

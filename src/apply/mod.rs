@@ -22,7 +22,7 @@ pub mod sns;
 use crate::aws::Clients;
 use crate::bundle::Bundle;
 use crate::progress::Progress;
-use crate::secret::Secret;
+use crate::secret::SlackSecret;
 use crate::state::desired::Desired;
 use crate::state::observed::Observed;
 use crate::state::plan::{Action, Change, Plan};
@@ -84,7 +84,7 @@ pub async fn apply(
     desired: &Desired,
     observed: &Observed,
     plan: &Plan,
-    hook: Option<&Secret>,
+    secret: Option<&SlackSecret>,
     bundle: &Bundle,
     progress: &Progress,
 ) -> Result<Vec<Warning>> {
@@ -150,9 +150,9 @@ pub async fn apply(
                 iam::ensure_decrypt_policy(clients, desired, plan, &versions, &key.arn)
             ),
             async {
-                match (plan.function.encrypt_hook, hook) {
-                    (true, Some(hook)) => {
-                        kms::encrypt_hook(clients, &key, &desired.function.name, hook)
+                match (plan.function.encrypt_secret, secret) {
+                    (true, Some(secret)) => {
+                        kms::encrypt_secret(clients, &key, &desired.function.name, secret)
                             .await
                             .map(Some)
                     }

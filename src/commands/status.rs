@@ -12,13 +12,17 @@ use crate::cli::{GlobalOpts, StatusArgs};
 use crate::discovery::{self, Discovery, Selection, TargetGroup};
 use crate::naming::Names;
 use crate::report::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+use crate::secret::SlackSecret;
 use crate::state::alarms::healthy_host_count;
 use crate::state::assess::{self};
-use crate::state::desired::{Inputs, desired, inputs_from_settings};
+use crate::state::desired::{
+    DEFAULT_SLACK_API, ENV_CHANNEL, ENV_SLACK_API, Inputs, desired, inputs_from_settings,
+};
 use crate::state::health::{self, AlarmState};
-use crate::state::observed::{AlarmObs, observe, tagged_keys};
+use crate::state::observed::{AlarmObs, Observed, observe, tagged_keys};
 use crate::state::plan::{Action, drift};
 use crate::state::queue_plan::waive_concurrency;
+use crate::state::slack::{self, SlackAppStatus};
 use crate::state::undelivered::UndeliveredStatus;
 use crate::state::warnings::target_group_warnings;
 use crate::{apply, bundle, exit, output};
@@ -52,6 +56,7 @@ fn placeholder_inputs(env: &str) -> Inputs {
         arch: bundle::EMBEDDED_ARCH,
         prebuilt_code: false,
         notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
+        slack_app: None,
     }
 }
 
@@ -139,6 +144,15 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         };
         in_sync = false;
     }
+    let slack_app = slack_app(&observed).await;
+    if let Some(problem) = slack_app.as_ref().and_then(|s| s.problem.as_ref()) {
+        verdict = if in_sync {
+            format!("env {env} is in place, but its Slack app cannot post: {problem}")
+        } else {
+            format!("{verdict}; and its Slack app cannot post: {problem}")
+        };
+        in_sync = false;
+    }
     Ok(StatusReport {
         env: env.to_string(),
         region: identity.region.clone(),
@@ -148,6 +162,7 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         verdict,
         settings: recorded.as_ref().map(RecordedSettings::from),
         webhook: assess::webhook(&observed),
+        slack_app,
         undelivered,
         resources,
         alarms,
@@ -155,6 +170,22 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
         alert_times: want.alert_times.clone(),
         warnings,
     })
+}
+
+/// App mode: ask Slack whether the notifier's token and channel work, as the notifier would
+/// post (its token, its API root, its channel). `None` for a webhook or an undecryptable token
+/// (already reported as such).
+async fn slack_app(observed: &Observed) -> Option<SlackAppStatus> {
+    let f = observed.function.as_ref()?;
+    let Some(SlackSecret::BotToken(token)) = &f.secret else {
+        return None;
+    };
+    let api = f
+        .env
+        .get(ENV_SLACK_API)
+        .map_or(DEFAULT_SLACK_API, String::as_str);
+    let channel = f.env.get(ENV_CHANNEL).map(String::as_str);
+    Some(slack::check(api, token, channel).await)
 }
 
 /// The env's alarm on a target group: the one on the group's own metric.

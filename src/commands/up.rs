@@ -8,7 +8,7 @@ use crate::naming::Names;
 use crate::output;
 use crate::progress::Progress;
 use crate::report::UpReport;
-use crate::secret::{self, Secret};
+use crate::secret::{self, Secret, SlackSecret};
 use crate::state::cost::alarm_cost;
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
@@ -19,17 +19,77 @@ use crate::{apply, discovery, exit};
 use anyhow::{Result, bail};
 use std::time::Instant;
 
-/// The webhook URL from --slack-url-file, --slack-url or ELB_WATCH_SLACK_URL, validated.
-fn webhook(args: &UpArgs) -> Result<Option<Secret>> {
+/// Where app mode's token comes from when --slack-token-file is not given.
+pub const ENV_TOKEN: &str = "ELB_WATCH_SLACK_TOKEN";
+
+/// The Slack secret given, validated: the webhook URL from --slack-url-file, --slack-url or
+/// ELB_WATCH_SLACK_URL, or app mode's bot token from --slack-token-file or
+/// ELB_WATCH_SLACK_TOKEN. Both kinds at once is refused: which mode is meant would be a guess.
+fn slack_secret(args: &UpArgs) -> Result<Option<SlackSecret>> {
     let hook = match (&args.slack_url_file, &args.slack_url) {
         (Some(path), _) => Some(secret::read_from(path)?),
         (None, Some(url)) => Some(Secret::new(url.trim())),
         (None, None) => None,
     };
-    if let Some(h) = &hook {
-        secret::validate_webhook(h, args.allow_any_webhook)?;
+    let token = match &args.slack_token_file {
+        Some(path) => Some(secret::read_token_from(path)?),
+        None => std::env::var(ENV_TOKEN)
+            .ok()
+            .map(|t| Secret::new(t.trim()))
+            .filter(|t| !t.expose().is_empty()),
+    };
+    match (hook, token) {
+        (Some(_), Some(_)) => bail!(
+            "both a Slack webhook URL and a Slack bot token are given: pass one (a webhook \
+             posts one message per alert; the bot token, one thread per incident). Unset \
+             ELB_WATCH_SLACK_URL or {ENV_TOKEN}"
+        ),
+        (Some(h), None) => {
+            secret::validate_webhook(&h, args.allow_any_webhook)?;
+            Ok(Some(SlackSecret::Webhook(h)))
+        }
+        (None, Some(t)) => {
+            secret::validate_token(&t)?;
+            Ok(Some(SlackSecret::BotToken(t)))
+        }
+        (None, None) => Ok(None),
     }
-    Ok(hook)
+}
+
+/// A Slack channel ID (`C0123ABCD`; `G…` for older private channels): what chat.update and
+/// conversations.info need (<https://docs.slack.dev/reference/methods/chat.update>, `channel`:
+/// "Channel containing the message to be updated. For direct messages, ensure that this value is
+/// a DM ID"), and unlike a name it survives a rename. Slack documents no length, so none is
+/// assumed beyond "a letter and more".
+pub fn is_channel_id(s: &str) -> bool {
+    (2..=32).contains(&s.len())
+        && (s.starts_with('C') || s.starts_with('G'))
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// App mode's channel and API root, checked.
+fn validate_app(args: &UpArgs) -> Result<()> {
+    match args.slack_channel.as_deref() {
+        None => bail!(
+            "Slack app mode needs --slack-channel: the ID of the channel to post to (C0123ABCD; \
+             in Slack, open the channel's details, it is at the bottom of About), and the app \
+             invited to it (/invite @your-app)"
+        ),
+        Some(c) if !is_channel_id(c) => bail!(
+            "--slack-channel '{c}' is not a channel ID: in app mode give the ID (C0123ABCD; in \
+             Slack, open the channel's details, it is at the bottom of About). Names change, \
+             IDs do not, and chat.update needs the ID"
+        ),
+        Some(_) => {}
+    }
+    let api = url::Url::parse(&args.slack_api_url)
+        .map_err(|_| anyhow::anyhow!("--slack-api-url is not a URL"))?;
+    let local = args.allow_any_webhook && api.scheme() == "http";
+    if (api.scheme() != "https" && !local) || api.host_str().is_none() {
+        bail!("--slack-api-url must be an https URL (https://slack.com/api/)");
+    }
+    Ok(())
 }
 
 fn validate(args: &UpArgs) -> Result<()> {
@@ -69,7 +129,10 @@ pub async fn identity(clients: &Clients) -> Result<Identity> {
 pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let started = Instant::now();
     validate(args)?;
-    let hook = webhook(args)?;
+    let given = slack_secret(args)?;
+    if given.as_ref().is_some_and(SlackSecret::is_app) {
+        validate_app(args)?;
+    }
     let bundle = Bundle::select(args.arch, args.notifier_bootstrap.as_deref())?;
     let clients = connect(global).await?;
     let progress = Progress::new(global.no_progress);
@@ -89,6 +152,13 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         identity.region,
         identity.account_id
     ));
+    let have = observe(&clients, &names, &identity).await?;
+    // The mode is the secret's given, else the one the notifier already has.
+    let held = have.function.as_ref().and_then(|f| f.secret.as_ref());
+    let app = given.as_ref().or(held).is_some_and(SlackSecret::is_app);
+    if app && given.is_none() {
+        validate_app(args)?;
+    }
     let inputs = Inputs {
         env: global.env.clone(),
         selection,
@@ -101,11 +171,11 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         arch: bundle.arch,
         prebuilt_code: bundle.source != bundle::Source::Embedded,
         notifier_concurrency: args.notifier_concurrency,
+        slack_app: app.then(|| args.slack_api_url.clone()),
     };
     let want = desired(&inputs, &identity, &found.target_groups);
     settings::check_fits(&want.settings, names.tags().len())?;
-    let have = observe(&clients, &names, &identity).await?;
-    let mut plan = plan(&want, &have, hook.as_ref())?;
+    let mut plan = plan(&want, &have, given.as_ref())?;
     let mut warnings = want.warnings.clone();
     if plan.concurrency.action != Action::Unchanged {
         let unreserved = apply::queue::unreserved_concurrency(&clients).await?;
@@ -117,9 +187,9 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         bundle.check()?;
     }
 
-    // Without a URL given, a ciphertext that must be re-made only to change its form (see
-    // `plan::OLD_FORM`) is re-made from the URL the function holds, decrypted in memory.
-    let hook = hook.or_else(|| have.function.as_ref().and_then(|f| f.hook.clone()));
+    // Without a secret given, a ciphertext that must be re-made only to change its form (see
+    // `plan::OLD_FORM`) is re-made from the secret the function holds, decrypted in memory.
+    let secret = given.or_else(|| held.cloned());
     let applying = Instant::now();
     if !args.dry_run && !plan.is_noop() {
         let more = apply::apply(
@@ -127,7 +197,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
             &want,
             &have,
             &plan,
-            hook.as_ref(),
+            secret.as_ref(),
             &bundle,
             &progress,
         )

@@ -95,7 +95,25 @@ pub fn status_table(r: &StatusReport) -> String {
         })));
     }
     out.push_str(&alert_time_line(&r.alert_times));
-    out.push_str(&format!("\nwebhook URL: {}", r.webhook.describe()));
+    match &r.slack_app {
+        Some(app) => {
+            out.push_str(&format!(
+                "\nSlack app (threads): token {}; {}",
+                r.webhook.describe(),
+                app.describe()
+            ));
+            for note in &app.notes {
+                out.push_str(&format!("\n  note: {note}"));
+            }
+        }
+        None if r.webhook.mode == "app" => {
+            out.push_str(&format!(
+                "\nSlack app (threads): token {}",
+                r.webhook.describe()
+            ));
+        }
+        None => out.push_str(&format!("\nwebhook URL: {}", r.webhook.describe())),
+    }
     if let Some(u) = &r.undelivered {
         out.push_str(&format!("\nundelivered alerts: {}", u.describe(&r.env)));
     }

@@ -5,6 +5,7 @@ use crate::state::alert_time::AlertTime;
 use crate::state::assess::{ResourceStatus, WebhookStatus};
 use crate::state::desired::Inputs;
 use crate::state::health::{AlarmState, TargetGroupHealth, TargetHealth};
+use crate::state::slack::SlackAppStatus;
 use crate::state::undelivered::UndeliveredStatus;
 use crate::state::warnings::Warning;
 use serde::Serialize;
@@ -59,6 +60,8 @@ pub struct StatusReport {
     /// What `up` was last asked for; null when the topic or its tags are missing.
     pub settings: Option<RecordedSettings>,
     pub webhook: WebhookStatus,
+    /// Slack app mode: the bot token and the channel, checked with Slack (null for a webhook).
+    pub slack_app: Option<SlackAppStatus>,
     /// Alerts the notifier could not deliver, kept on the env's queue (null: no queue).
     pub undelivered: Option<UndeliveredStatus>,
     pub resources: Vec<ResourceStatus>,

@@ -2,7 +2,7 @@
 //! foreign, what is known of the webhook URL (never the URL), and a one-line verdict. Pure: it
 //! reads a [`Plan`] from [`super::plan::drift`] and what was observed.
 
-use super::desired::{Desired, ENV_HOOK};
+use super::desired::{Desired, ENV_HOOK, ENV_TOKEN};
 use super::observed::{Observed, TaggedKey};
 use super::plan::{Action, Change, Plan};
 use serde::Serialize;
@@ -47,10 +47,13 @@ pub struct ResourceStatus {
     pub details: Vec<String>,
 }
 
-/// What is known of the webhook URL without revealing it.
+/// What is known of the Slack secret (webhook URL, or app mode's bot token) without revealing
+/// it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookStatus {
-    /// The function holds an encrypted URL.
+    /// `webhook` or `app` (a bot token: one thread per incident).
+    pub mode: &'static str,
+    /// The function holds an encrypted secret.
     pub set: bool,
     /// It decrypts with the function's encryption context (None: no function to ask).
     pub decrypts: Option<bool>,
@@ -75,15 +78,20 @@ impl WebhookStatus {
 pub fn webhook(observed: &Observed) -> WebhookStatus {
     match &observed.function {
         None => WebhookStatus {
+            mode: "webhook",
             set: false,
             decrypts: None,
             problem: None,
         },
-        Some(f) => WebhookStatus {
-            set: f.env.contains_key(ENV_HOOK),
-            decrypts: Some(f.hook.is_some()),
-            problem: f.hook_error.clone(),
-        },
+        Some(f) => {
+            let app = f.env.contains_key(ENV_TOKEN);
+            WebhookStatus {
+                mode: if app { "app" } else { "webhook" },
+                set: app || f.env.contains_key(ENV_HOOK),
+                decrypts: Some(f.secret.is_some()),
+                problem: f.secret_error.clone(),
+            }
+        }
     }
 }
 
@@ -400,8 +408,8 @@ mod tests {
         let o = Observed {
             function: Some(FunctionObs {
                 env: [(ENV_HOOK.to_string(), "Y2lwaGVy".to_string())].into(),
-                hook: Some(crate::secret::Secret::new(
-                    "https://hooks.slack.com/services/SECRET",
+                secret: Some(crate::secret::SlackSecret::Webhook(
+                    crate::secret::Secret::new("https://hooks.slack.com/services/SECRET"),
                 )),
                 ..Default::default()
             }),

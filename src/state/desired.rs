@@ -19,6 +19,12 @@ pub const TIMEOUT_S: i32 = 30;
 /// Environment variable names the Python blueprint used; the notifier reads the same.
 pub const ENV_HOOK: &str = "kmsEncryptedHookUrl";
 pub const ENV_CHANNEL: &str = "slackChannel";
+/// Slack app mode: the bot token, KMS-encrypted exactly like the webhook URL.
+pub const ENV_TOKEN: &str = "kmsEncryptedSlackToken";
+/// Slack app mode: the Web API root the notifier calls.
+pub const ENV_SLACK_API: &str = "SLACK_API_URL";
+/// Slack's Web API root (<https://docs.slack.dev/apis/web-api>).
+pub const DEFAULT_SLACK_API: &str = "https://slack.com/api/";
 
 pub use super::alarms::{
     AlarmSpec, COMPARISON, DATAPOINTS_TO_ALARM, EVALUATION_PERIODS, METRIC, MetricSpec, PERIOD_S,
@@ -99,8 +105,33 @@ pub struct FunctionSpec {
     /// Lambda's `Architectures` value: `x86_64` or `arm64`.
     pub architecture: String,
     pub description: String,
-    /// Plain (non-secret) environment variables; the encrypted URL is handled apart.
+    /// Plain (non-secret) environment variables; the encrypted secret is handled apart.
     pub channel: Option<String>,
+    /// Slack app mode's Web API root; `None` in webhook mode.
+    pub slack_api: Option<String>,
+}
+
+impl FunctionSpec {
+    /// The variable holding the encrypted secret: the bot token in app mode, else the webhook.
+    pub fn secret_var(&self) -> &'static str {
+        if self.slack_api.is_some() {
+            ENV_TOKEN
+        } else {
+            ENV_HOOK
+        }
+    }
+
+    /// The plain environment variables the function should have (the secret's apart).
+    pub fn plain_env(&self) -> BTreeMap<String, String> {
+        let mut vars = BTreeMap::new();
+        if let Some(c) = &self.channel {
+            vars.insert(ENV_CHANNEL.to_string(), c.clone());
+        }
+        if let Some(api) = &self.slack_api {
+            vars.insert(ENV_SLACK_API.to_string(), api.clone());
+        }
+        vars
+    }
 }
 
 /// Everything `up` should leave in place for one environment.
@@ -161,6 +192,9 @@ pub struct Inputs {
     pub prebuilt_code: bool,
     /// `--notifier-concurrency`: the notifier's reserved concurrency.
     pub notifier_concurrency: u32,
+    /// Slack app mode (a bot token, one thread per incident): the Web API root. `None`: the
+    /// webhook.
+    pub slack_app: Option<String>,
 }
 
 pub use super::settings::is_setting_key;
@@ -184,6 +218,7 @@ fn settings_of(inputs: &Inputs) -> Settings {
         notifier_sha256: inputs.prebuilt_code.then(|| inputs.code_sha256.clone()),
         notifier_concurrency: (inputs.notifier_concurrency != DEFAULT_CONCURRENCY)
             .then_some(inputs.notifier_concurrency),
+        slack_app: inputs.slack_app.clone(),
     }
 }
 
@@ -235,6 +270,7 @@ pub fn inputs_from_settings(
         },
         prebuilt_code: s.notifier_sha256.is_some(),
         notifier_concurrency: s.notifier_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        slack_app: s.slack_app,
     })
 }
 
@@ -284,6 +320,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             &names.log_group(),
             &names.alarm("*"),
             &queue_arn,
+            inputs.slack_app.is_some(),
         ),
         decrypt_policy_name: names.decrypt_policy(),
         decrypt_policy_arn: format!(
@@ -312,6 +349,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             architecture: inputs.arch.lambda_name().to_string(),
             description: format!("elb-watch {}: CloudWatch alarms to Slack", inputs.env),
             channel: inputs.channel.clone(),
+            slack_api: inputs.slack_app.clone(),
         },
         permission_sid: names.invoke_permission_sid(),
         queue: QueueSpec {
@@ -357,6 +395,7 @@ mod tests {
             arch: Arch::X86_64,
             prebuilt_code: false,
             notifier_concurrency: DEFAULT_CONCURRENCY,
+            slack_app: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub fn inputs() -> Inputs {
         arch: Arch::X86_64,
         prebuilt_code: false,
         notifier_concurrency: DEFAULT_CONCURRENCY,
+        slack_app: None,
     }
 }
 

@@ -14,5 +14,6 @@ pub mod plan;
 pub mod queue;
 pub mod queue_plan;
 pub mod settings;
+pub mod slack;
 pub mod undelivered;
 pub mod warnings;

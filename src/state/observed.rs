@@ -4,8 +4,8 @@
 use crate::aws::{AwsResultExt, Clients, errors};
 use crate::naming::{self, Names};
 use crate::policy;
-use crate::secret::Secret;
-use crate::state::desired::{ENV_HOOK, Identity};
+use crate::secret::{Secret, SlackSecret};
+use crate::state::desired::{ENV_HOOK, ENV_TOKEN, Identity};
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use base64::Engine;
@@ -85,10 +85,11 @@ pub struct FunctionObs {
     pub state: Option<String>,
     /// `LastUpdateStatus` (`InProgress`, `Successful`, `Failed`), when Lambda reports one.
     pub last_update_status: Option<String>,
-    /// The webhook URL the function holds, decrypted (in memory only).
-    pub hook: Option<Secret>,
+    /// The Slack secret the function holds (bot token or webhook URL), decrypted (in memory
+    /// only).
+    pub secret: Option<SlackSecret>,
     /// Why the function's ciphertext could not be decrypted, if it could not.
-    pub hook_error: Option<String>,
+    pub secret_error: Option<String>,
 }
 
 impl FunctionObs {
@@ -613,18 +614,28 @@ async fn observe_function(
         state: cfg.state().map(|s| s.as_str().to_string()),
         last_update_status: cfg.last_update_status().map(|s| s.as_str().to_string()),
         env,
-        hook: None,
-        hook_error: None,
+        secret: None,
+        secret_error: None,
     };
-    let (tags, hook, permission) = tokio::try_join!(
+    // App mode's token if the function has one (the notifier prefers it too), else the webhook.
+    let (var, app) = match function.env.get(ENV_TOKEN) {
+        Some(_) => (ENV_TOKEN, true),
+        None => (ENV_HOOK, false),
+    };
+    let (tags, secret, permission) = tokio::try_join!(
         function_tags(clients, &arn),
-        decrypt_hook(clients, names, function.env.get(ENV_HOOK)),
+        decrypt_secret(clients, names, var, function.env.get(var)),
         observe_permission(clients, names)
     )?;
     function.owned = owns(names, &tags);
-    match hook {
-        Ok(secret) => function.hook = secret,
-        Err(reason) => function.hook_error = Some(reason),
+    match secret {
+        Ok(secret) => {
+            function.secret = secret.map(|s| match app {
+                true => SlackSecret::BotToken(s),
+                false => SlackSecret::Webhook(s),
+            })
+        }
+        Err(reason) => function.secret_error = Some(reason),
     }
     Ok((Some(function), permission))
 }
@@ -647,18 +658,19 @@ async fn function_tags(clients: &Clients, arn: &str) -> Result<BTreeMap<String, 
         .unwrap_or_default())
 }
 
-/// Decrypt the function's webhook ciphertext with its encryption context, so `up` can tell
-/// whether the URL changed. Failure to decrypt is a finding, not an error.
-async fn decrypt_hook(
+/// Decrypt the function's Slack secret (variable `var`) with its encryption context, so `up`
+/// can tell whether it changed. Failure to decrypt is a finding, not an error.
+async fn decrypt_secret(
     clients: &Clients,
     names: &Names,
+    var: &str,
     ciphertext: Option<&String>,
 ) -> Result<std::result::Result<Option<Secret>, String>> {
     let Some(ciphertext) = ciphertext else {
         return Ok(Ok(None));
     };
     let Ok(blob) = base64::engine::general_purpose::STANDARD.decode(ciphertext) else {
-        return Ok(Err(format!("{ENV_HOOK} is not base64")));
+        return Ok(Err(format!("{var} is not base64")));
     };
     let out = clients
         .kms
@@ -676,7 +688,7 @@ async fn decrypt_hook(
             Ok(Ok(Some(Secret::new(plain))))
         }
         Err(e) => Ok(Err(format!(
-            "{ENV_HOOK} does not decrypt: {}",
+            "{var} does not decrypt: {}",
             errors::describe(&e)
         ))),
     }

@@ -1,10 +1,10 @@
 //! The difference between what should be and what is: one [`Change`] per resource. Pure.
 //! `up` applies it, `up --dry-run` prints it, `status` reports it as drift.
 
-use super::desired::{AlarmSpec, Desired, ENV_CHANNEL, ENV_HOOK};
+use super::desired::{AlarmSpec, Desired, ENV_CHANNEL, ENV_SLACK_API, ENV_TOKEN};
 use super::observed::{AlarmObs, Observed};
 use crate::policy::same_document;
-use crate::secret::{Secret, is_stored_form, stored_form};
+use crate::secret::{SlackSecret, is_stored_form, stored_form};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
@@ -93,8 +93,9 @@ pub struct FunctionChange {
     pub change: Change,
     pub code: bool,
     pub configuration: bool,
-    /// The webhook ciphertext must be (re)made: new function, new URL or new key.
-    pub encrypt_hook: bool,
+    /// The Slack secret's ciphertext must be (re)made: new function, new secret, new key, or
+    /// a switch between webhook and app mode.
+    pub encrypt_secret: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,9 +211,9 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
     r
 }
 
-pub fn plan(desired: &Desired, observed: &Observed, hook: Option<&Secret>) -> Result<Plan> {
+pub fn plan(desired: &Desired, observed: &Observed, secret: Option<&SlackSecret>) -> Result<Plan> {
     refuse_foreign(desired, observed)?;
-    diff(desired, observed, hook, Strictness::NeedHook)
+    diff(desired, observed, secret, Strictness::NeedHook)
 }
 
 /// What `up` refuses to decide without the webhook URL, and `status` reports instead.
@@ -235,7 +236,7 @@ pub fn drift(desired: &Desired, observed: &Observed) -> Plan {
 fn diff(
     desired: &Desired,
     observed: &Observed,
-    hook: Option<&Secret>,
+    secret: Option<&SlackSecret>,
     strictness: Strictness,
 ) -> Result<Plan> {
     // Role, its inline runtime policy, and what is attached to it.
@@ -420,7 +421,7 @@ fn diff(
         },
     );
 
-    let function = plan_function(desired, observed, hook, new_key, strictness)?;
+    let function = plan_function(desired, observed, secret, new_key, strictness)?;
 
     let function_arn = observed.function.as_ref().map(|f| f.arn.clone());
     let subscribed = match (&observed.topic, &function_arn) {
@@ -528,24 +529,26 @@ fn with_reasons(mut change: Change, extra: Vec<String>) -> Change {
 fn plan_function(
     desired: &Desired,
     observed: &Observed,
-    hook: Option<&Secret>,
+    secret: Option<&SlackSecret>,
     new_key: bool,
     strictness: Strictness,
 ) -> Result<FunctionChange> {
     let spec = &desired.function;
     let report_only = strictness == Strictness::ReportOnly;
+    let app = spec.slack_api.is_some();
     let Some(f) = &observed.function else {
-        if hook.is_none() && !report_only {
+        if secret.is_none() && !report_only {
             bail!(
-                "a Slack webhook URL is needed to create the notifier: pass --slack-url-file, \
-                 set ELB_WATCH_SLACK_URL, or pass --slack-url"
+                "a Slack {} is needed to create the notifier: {}",
+                secret_name(app),
+                how_to_give(app)
             );
         }
         return Ok(FunctionChange {
             change: Change::new("lambda-function", &spec.name, Action::Create),
             code: true,
             configuration: true,
-            encrypt_hook: true,
+            encrypt_secret: true,
         });
     };
     let mut reasons = Vec::new();
@@ -564,6 +567,15 @@ fn plan_function(
     }
     let code = code_differs || arch_differs;
     let mut config = Vec::new();
+    let plain = spec.plain_env();
+    let has_app = f.env.contains_key(ENV_TOKEN);
+    if has_app != app {
+        config.push(format!(
+            "Slack delivery ({} → {})",
+            mode_name(has_app),
+            mode_name(app)
+        ));
+    }
     for (field, ok) in [
         ("role", f.role == spec.role_arn),
         ("runtime", f.runtime == spec.runtime),
@@ -576,64 +588,93 @@ fn plan_function(
             f.env.get(ENV_CHANNEL) == spec.channel.as_ref(),
         ),
         (
+            "slack api url",
+            f.env.get(ENV_SLACK_API) == spec.slack_api.as_ref(),
+        ),
+        (
             "environment",
-            f.env.keys().all(|k| k == ENV_HOOK || k == ENV_CHANNEL),
+            f.env
+                .keys()
+                .all(|k| k == spec.secret_var() || plain.contains_key(k)),
         ),
     ] {
         if !ok {
             config.push(field.to_string());
         }
     }
-    // Compared in the form it is encrypted in (no `https://`, like the console blueprint);
-    // a ciphertext an older elb-watch made with the scheme is re-encrypted without it, so
-    // switching the function to the blueprint keeps working (it prepends `https://`).
-    let want = hook.map(stored_form);
-    let hook = want.as_ref();
-    let encrypt_hook = match (hook, &f.hook) {
+    let what = secret_name(app);
+    let encrypt_secret = match (secret, &f.secret) {
         _ if new_key && report_only => {
-            config.push("webhook URL (encrypted with a key that is gone)".to_string());
+            config.push(format!("{what} (encrypted with a key that is gone)"));
             true
         }
         (None, None) if report_only => {
             config.push(format!(
-                "webhook URL ({})",
-                f.hook_error.as_deref().unwrap_or("not set")
+                "{what} ({})",
+                f.secret_error.as_deref().unwrap_or("not set")
             ));
             true
         }
         _ if new_key => {
-            if hook.is_none() {
+            if secret.is_none() {
                 bail!(
-                    "the environment's KMS key is gone or pending deletion, so the webhook URL \
-                     must be encrypted again: pass it with --slack-url-file, ELB_WATCH_SLACK_URL \
-                     or --slack-url"
+                    "the environment's KMS key is gone or pending deletion, so the Slack {what} \
+                     must be encrypted again: {}",
+                    how_to_give(app)
                 );
             }
-            config.push("webhook URL (new key)".to_string());
+            config.push(format!("{what} (new key)"));
             true
         }
-        (Some(want), Some(have)) if want == have => false,
-        (Some(want), Some(have)) if *want == stored_form(have) => {
-            config.push(OLD_FORM.to_string());
+        // A switch of mode (its reason is given above): the other secret is encrypted.
+        (Some(given), _) if given.is_app() != has_app => true,
+        (None, Some(held)) if held.is_app() != app => {
+            if !report_only {
+                bail!(
+                    "the notifier posts {} but {} was asked for: {}",
+                    mode_name(held.is_app()),
+                    mode_name(app),
+                    how_to_give(app)
+                );
+            }
             true
         }
-        (Some(_), Some(_)) => {
-            config.push("webhook URL".to_string());
-            true
+        (Some(SlackSecret::Webhook(url)), Some(SlackSecret::Webhook(held))) => {
+            // Compared in the form it is encrypted in (no `https://`, like the console
+            // blueprint); a ciphertext an older elb-watch made with the scheme is re-encrypted
+            // without it, so switching the function to the blueprint keeps working.
+            let want = stored_form(url);
+            if want == *held {
+                false
+            } else {
+                config.push(if want == stored_form(held) {
+                    OLD_FORM.to_string()
+                } else {
+                    "webhook URL".to_string()
+                });
+                true
+            }
+        }
+        (Some(given), Some(held)) => {
+            let differs = given != held;
+            if differs {
+                config.push(what.to_string());
+            }
+            differs
         }
         (Some(_), None) => {
-            config.push("webhook URL (was missing or undecryptable)".to_string());
+            config.push(format!("{what} (was missing or undecryptable)"));
             true
         }
-        (None, Some(have)) if !is_stored_form(have) => {
+        (None, Some(SlackSecret::Webhook(held))) if !is_stored_form(held) => {
             config.push(OLD_FORM.to_string());
             true
         }
         (None, Some(_)) => false,
         (None, None) => bail!(
-            "the notifier's webhook URL is missing or cannot be decrypted ({}): pass it again \
-             with --slack-url-file, ELB_WATCH_SLACK_URL or --slack-url",
-            f.hook_error.as_deref().unwrap_or("not set")
+            "the notifier's Slack {what} is missing or cannot be decrypted ({}): give it again: {}",
+            f.secret_error.as_deref().unwrap_or("not set"),
+            how_to_give(app)
         ),
     };
     let configuration = !config.is_empty();
@@ -642,8 +683,28 @@ fn plan_function(
         change: Change::diff("lambda-function", &spec.name, true, reasons),
         code,
         configuration,
-        encrypt_hook,
+        encrypt_secret,
     })
+}
+
+fn mode_name(app: bool) -> &'static str {
+    if app {
+        "app (bot token, threads)"
+    } else {
+        "webhook"
+    }
+}
+
+fn secret_name(app: bool) -> &'static str {
+    if app { "bot token" } else { "webhook URL" }
+}
+
+fn how_to_give(app: bool) -> &'static str {
+    if app {
+        "pass --slack-token-file, or set ELB_WATCH_SLACK_TOKEN"
+    } else {
+        "pass --slack-url-file, set ELB_WATCH_SLACK_URL, or pass --slack-url"
+    }
 }
 
 /// Resources with this env's names that elb-watch did not make (or another env owns) are never
@@ -735,7 +796,9 @@ mod tests {
                 architecture: arch.into(),
                 description: f.description.clone(),
                 owned: true,
-                hook: Some(Secret::new("hooks.slack.com/services/T/B/X")),
+                secret: Some(SlackSecret::Webhook(Secret::new(
+                    "hooks.slack.com/services/T/B/X",
+                ))),
                 ..Default::default()
             }),
             ..Default::default()
@@ -825,7 +888,7 @@ mod tests {
     fn with_hook(plaintext: &str) -> Observed {
         Observed {
             function: Some(FunctionObs {
-                hook: Some(Secret::new(plaintext)),
+                secret: Some(SlackSecret::Webhook(Secret::new(plaintext))),
                 ..Default::default()
             }),
             ..Default::default()
@@ -871,7 +934,7 @@ mod tests {
 
     fn hook_change(o: &Observed, given: Option<&str>) -> FunctionChange {
         let d = want(&[]);
-        let given = given.map(Secret::new);
+        let given = given.map(|g| SlackSecret::Webhook(Secret::new(g)));
         plan_function(&d, o, given.as_ref(), false, Strictness::NeedHook).unwrap()
     }
 
@@ -880,27 +943,27 @@ mod tests {
         let stored = URL.strip_prefix("https://").unwrap();
         // Deployed as the blueprint stores it, same URL given: nothing to re-encrypt.
         let f = hook_change(&with_hook(stored), Some(URL));
-        assert!(!f.encrypt_hook, "{f:?}");
+        assert!(!f.encrypt_secret, "{f:?}");
         // Another URL: re-encrypted.
         let f = hook_change(
             &with_hook(stored),
             Some("https://hooks.slack.com/services/X"),
         );
-        assert!(f.encrypt_hook);
+        assert!(f.encrypt_secret);
         assert!(f.change.reasons.contains(&"webhook URL".to_string()));
         // An http URL (local sinks) keeps its scheme and compares equal to itself.
         let f = hook_change(
             &with_hook("http://127.0.0.1:9/h"),
             Some("http://127.0.0.1:9/h"),
         );
-        assert!(!f.encrypt_hook);
+        assert!(!f.encrypt_secret);
     }
 
     #[test]
     fn an_old_form_ciphertext_with_https_is_re_encrypted_even_without_a_url_given() {
         for given in [Some(URL), None] {
             let f = hook_change(&with_hook(URL), given);
-            assert!(f.encrypt_hook, "{given:?}: {f:?}");
+            assert!(f.encrypt_secret, "{given:?}: {f:?}");
             assert!(f.change.reasons.contains(&OLD_FORM.to_string()), "{f:?}");
         }
         // status reports it as drift too (with the key still there: not a "new key" case).

@@ -46,6 +46,8 @@ pub const KEY_ARCH: &str = "elb-watch:arch";
 pub const KEY_CODE: &str = "elb-watch:notifier-sha256";
 /// `--notifier-concurrency`, recorded only when not the default (so earlier envs keep their tags).
 pub const KEY_CONCURRENCY: &str = "elb-watch:notifier-concurrency";
+/// Slack app mode, with its Web API root (escaped); absent in webhook mode.
+pub const KEY_SLACK_APP: &str = "elb-watch:slack-app";
 /// Written by earlier versions (the address itself); read, and removed by the next `up`.
 pub const LEGACY_KEY_EMAIL: &str = "elb-watch:email";
 
@@ -58,7 +60,8 @@ pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
 const MULTIPART: [&str; 4] = [KEY_ALBS, KEY_SELECT_TAGS, KEY_CHANNEL, KEY_BOUNDARY];
-const SINGLE: [&str; 9] = [
+const SINGLE: [&str; 10] = [
+    KEY_SLACK_APP,
     KEY_SELECT_ALL,
     KEY_MIN_HEALTHY,
     KEY_CONCURRENCY,
@@ -90,6 +93,8 @@ pub struct Settings {
     pub notifier_sha256: Option<String>,
     /// The notifier's reserved concurrency when not the default.
     pub notifier_concurrency: Option<u32>,
+    /// Slack app mode's Web API root; `None` for a webhook.
+    pub slack_app: Option<String>,
 }
 
 /// The settings read back, with what older versions recorded.
@@ -276,6 +281,9 @@ pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
     if let Some(n) = s.notifier_concurrency {
         m.insert(KEY_CONCURRENCY.to_string(), n.to_string());
     }
+    if let Some(api) = &s.slack_app {
+        m.insert(KEY_SLACK_APP.to_string(), encode(api));
+    }
     let d = digest(&m);
     m.insert(KEY_DIGEST.to_string(), d);
     m
@@ -336,6 +344,7 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
                 None => None,
                 Some(_) => Some(number(tags, KEY_CONCURRENCY)?),
             },
+            slack_app: text(KEY_SLACK_APP)?,
         },
         legacy_email: None,
     })
@@ -372,6 +381,7 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
             arch: None,
             notifier_sha256: None,
             notifier_concurrency: None,
+            slack_app: None,
         },
         legacy_email,
     })
@@ -434,6 +444,7 @@ mod tests {
             arch: Some("arm64".into()),
             notifier_sha256: Some("n0tAr3alSha+/=".into()),
             notifier_concurrency: Some(5),
+            slack_app: Some("https://slack-gov.com/api/".into()),
         }
     }
 
@@ -528,6 +539,7 @@ mod tests {
                 arch: None,
                 notifier_sha256: None,
                 notifier_concurrency: None,
+                slack_app: None,
                 ..settings()
             }
         );
@@ -580,6 +592,7 @@ mod tests {
                 arch: None,
                 notifier_sha256: None,
                 notifier_concurrency: None,
+                slack_app: None,
             };
             let tags = to_tags(&s);
             for (k, v) in &tags {
