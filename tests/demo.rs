@@ -1,5 +1,6 @@
 //! The README's demo flow, non-interactively, so CI keeps it working: both Slack messages arrive
-//! with the ALB, the target group, the unhealthy target and its reason.
+//! with the ALB, the target group, the unhealthy target and its reason; then, in Slack app mode,
+//! the incident is one thread.
 
 use elb_watch_testkit::demo::{self, Binaries};
 use std::path::PathBuf;
@@ -40,4 +41,12 @@ async fn the_demo_shows_alarm_and_recovery_in_slack() {
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report.saved_to).unwrap()).unwrap();
     assert_eq!(saved.as_array().unwrap().len(), 2);
+
+    // App mode: the incident is one message in the channel, updated to say it was resolved,
+    // with the second ALARM and the recovery in its thread.
+    assert_eq!(report.app_parents, 1, "{:#?}", report.thread);
+    assert_eq!(report.thread.replies.len(), 2, "{:#?}", report.thread);
+    assert!(report.thread.parent.edits() >= 1, "{:#?}", report.thread);
+    let now = format!("{:?}", report.thread.parent.current()).to_lowercase();
+    assert!(now.contains("resolved"), "{now}");
 }

@@ -9,6 +9,7 @@
 
 use crate::emulator::Emulator;
 use crate::runtime_api::{FunctionProcess, RuntimeApi};
+use crate::slack_api::{DEFAULT_TOKEN, Message, SlackApi, Thread, Workspace};
 use crate::slack_sink::{Behaviour, SlackSink};
 use crate::topology;
 use anyhow::{Context, Result, ensure};
@@ -36,6 +37,44 @@ pub struct Report {
     pub instance: String,
     /// Where the raw messages were saved.
     pub saved_to: PathBuf,
+    /// Slack app mode's incident: the ALARM message with its replies, as the channel shows it.
+    pub thread: Thread,
+    /// Top-level messages in the app mode's channel.
+    pub app_parents: usize,
+}
+
+/// The channel of the demo's Slack workspace (the Web API stand-in's `#alerts`).
+pub const APP_CHANNEL: &str = "C0ALERTS";
+
+/// A message as one line per version: what it said first, what it says now.
+fn print_message(indent: &str, m: &Message) {
+    let text = |c: &crate::slack_api::Content| {
+        c.text
+            .clone()
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    if m.versions.len() > 1 {
+        println!("{indent}(posted)  {}", text(&m.versions[0]));
+        println!(
+            "{indent}(updated {} time(s), shown now)  {}",
+            m.versions.len() - 1,
+            text(m.current())
+        );
+    } else {
+        println!("{indent}{}", text(m.current()));
+    }
+}
+
+fn print_thread(thread: &Thread) {
+    println!("    #alerts ({APP_CHANNEL}):");
+    print_message("    ┌ ", &thread.parent);
+    for r in &thread.replies {
+        print_message("    │   ↳ ", r);
+    }
 }
 
 fn say(text: &str) {
@@ -99,21 +138,21 @@ async fn deliver(
 }
 
 pub async fn run(bins: &Binaries) -> Result<Report> {
-    say("1/8  Starting the local AWS emulator (moto, in server mode on 127.0.0.1)");
+    say("1/9  Starting the local AWS emulator (moto, in server mode on 127.0.0.1)");
     let emu = Emulator::start()?;
     println!("    emulator at {}", emu.endpoint_url());
 
-    say("2/8  Creating the seed's topology: ALB web-alb → target group web-tg → one EC2 instance");
+    say("2/9  Creating the seed's topology: ALB web-alb → target group web-tg → one EC2 instance");
     let made = topology::create(&emu, &topology::seed_spec())?;
     let instance = made.instances.first().context("no instance made")?.clone();
     println!("    instance {instance} is registered in web-tg");
 
-    say("3/8  Starting a local Slack-compatible incoming-webhook sink (prints what it receives)");
+    say("3/9  Starting a local Slack-compatible incoming-webhook sink (prints what it receives)");
     let sink = SlackSink::start(Behaviour::AlwaysOk).await?;
     sink.print_messages();
     let hook = sink.url();
 
-    say("4/8  elb-watch up: KMS key, decrypt-only policy, role, topic, alarm, notifier, wiring");
+    say("4/9  elb-watch up: KMS key, decrypt-only policy, role, topic, alarm, notifier, wiring");
     let allow = [
         ("ELB_WATCH_SLACK_URL", hook.as_str()),
         // The sink is plain http on 127.0.0.1; real runs accept only https Slack URLs.
@@ -130,7 +169,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
     ensure!(code == 0, "elb-watch status exited {code} right after up");
 
-    say("5/8  Stopping the instance: its target turns unhealthy");
+    say("5/9  Stopping the instance: its target turns unhealthy");
     topology::set_instance_running(&emu, &instance, false)?;
     let alarm = format!("elb-watch-{ENV}-{TARGET_GROUP}-HealthyHostCount");
     explain(
@@ -162,7 +201,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
     ensure!(code != 2, "elb-watch status failed");
 
-    say("6/8  Starting the instance again: healthy → OK → a \"recovered\" message");
+    say("6/9  Starting the instance again: healthy → OK → a \"recovered\" message");
     topology::set_instance_running(&emu, &instance, true)?;
     deliver(
         &emu,
@@ -178,7 +217,83 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
         "no Slack message for OK"
     );
 
-    say("7/8  elb-watch down: removes everything of env demo");
+    say("7/9  Slack app mode: one thread per incident (a bot token instead of the webhook)");
+    explain(
+        "`up` again with the app's bot token (here from ELB_WATCH_SLACK_TOKEN; --slack-token-file\n\
+         reads a file or stdin) and the channel's ID: the notifier is switched to Slack's Web\n\
+         API, its token KMS-encrypted like the webhook URL was. Slack is a local stand-in of its\n\
+         Web API (chat.postMessage, chat.update, auth.test, conversations.info).",
+    );
+    drop(_notifier);
+    let slack = SlackApi::start(Workspace::default()).await?;
+    let api_url = slack.base_url();
+    let app_env = [
+        ("ELB_WATCH_SLACK_TOKEN", DEFAULT_TOKEN),
+        ("ELB_WATCH_ALLOW_ANY_WEBHOOK", "true"),
+    ];
+    let code = elb_watch(
+        &bins.elb_watch,
+        &emu,
+        &app_env,
+        &[
+            "up",
+            "--alb",
+            ALB,
+            "--slack-channel",
+            APP_CHANNEL,
+            "--slack-api-url",
+            &api_url,
+        ],
+    )
+    .await?;
+    ensure!(code == 0, "elb-watch up (app mode) exited {code}");
+    let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
+    ensure!(code == 0, "elb-watch status exited {code} in app mode");
+    let mut env: Vec<(String, String)> = emu.aws_env();
+    env.extend(topology::function_env(&emu, &function)?);
+    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.clone()));
+    let api = RuntimeApi::start().await?;
+    let _notifier = FunctionProcess::spawn(&bins.bootstrap, &api, &env)?;
+    topology::set_instance_running(&emu, &instance, false)?;
+    deliver(
+        &emu,
+        &api,
+        &alarm,
+        "ALARM",
+        "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were less than the \
+         threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).",
+    )
+    .await?;
+    deliver(
+        &emu,
+        &api,
+        &alarm,
+        "ALARM",
+        "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were less than the \
+         threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).",
+    )
+    .await?;
+    topology::set_instance_running(&emu, &instance, true)?;
+    deliver(
+        &emu,
+        &api,
+        &alarm,
+        "OK",
+        "Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were not less \
+         than the threshold (1.0) (minimum 2 datapoints for ALARM -> OK transition).",
+    )
+    .await?;
+    let parents = slack.parents(APP_CHANNEL);
+    let first = parents.first().context("no message in the app's channel")?;
+    let thread = slack
+        .thread(APP_CHANNEL, &first.ts)
+        .context("the ALARM message has no thread")?;
+    explain(
+        "ALARM, ALARM again, OK: one message in the channel, updated in place, with its thread:",
+    );
+    print_thread(&thread);
+
+    say("8/9  elb-watch down: removes everything of env demo");
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["down", "--yes"]).await?;
     ensure!(code == 0, "elb-watch down exited {code}");
 
@@ -187,7 +302,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     std::fs::create_dir_all(saved_to.parent().expect("has a parent"))?;
     std::fs::write(&saved_to, serde_json::to_string_pretty(&slack_messages)?)?;
     say(&format!(
-        "8/8  Done: {} Slack messages (raw JSON in {}). Every process the demo started is stopped.",
+        "9/9  Done: {} Slack messages (raw JSON in {}). Every process the demo started is stopped.",
         slack_messages.len(),
         saved_to.display()
     ));
@@ -195,5 +310,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
         slack_messages,
         instance,
         saved_to,
+        thread,
+        app_parents: parents.len(),
     })
 }

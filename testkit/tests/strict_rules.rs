@@ -766,6 +766,58 @@ async fn a_new_alarm_starts_in_insufficient_data_and_an_update_keeps_its_state()
     assert_eq!(state(&cw, "born").await.0, "OK");
 }
 
+/// Rule 13: an alarm deleted and made again under its name comes back without the old alarm's
+/// tags (Slack app mode's open thread must not survive `down`); moto alone keeps them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_alarms_tags_go_with_it() {
+    async fn reborn_tags(emu: &Emulator) -> Vec<String> {
+        let cw = aws_sdk_cloudwatch::Client::new(&sdk(&emu.endpoint_url()).await);
+        put_alarm(&cw, "tagged", 1.0).await;
+        let arn = cw
+            .describe_alarms()
+            .alarm_names("tagged")
+            .send()
+            .await
+            .unwrap()
+            .metric_alarms()[0]
+            .alarm_arn()
+            .unwrap()
+            .to_string();
+        cw.tag_resource()
+            .resource_arn(&arn)
+            .tags(
+                aws_sdk_cloudwatch::types::Tag::builder()
+                    .key("elb-watch:slack-thread")
+                    .value("C0ALERTS/1700000000.000100")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        cw.delete_alarms()
+            .alarm_names("tagged")
+            .send()
+            .await
+            .unwrap();
+        put_alarm(&cw, "tagged", 1.0).await;
+        let tags = cw
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        tags.tags()
+            .iter()
+            .filter_map(|t| t.key().map(String::from))
+            .collect()
+    }
+    let emu = start(StrictConfig::default());
+    assert!(reborn_tags(&emu).await.is_empty());
+    assert_eq!(emu.strict().unwrap().count("alarm-tags-deleted"), 1);
+    let lax = start(StrictConfig::none());
+    assert_eq!(reborn_tags(&lax).await, ["elb-watch:slack-thread"]);
+}
+
 /// Rule 11: every state change is in DescribeAlarmHistory, newest first, whether made through
 /// the layer (SetAlarmState) or reported by the stand-in for CloudWatch's evaluation; moto
 /// alone cannot answer at all.

@@ -15,7 +15,11 @@ use axum::http::HeaderMap;
 /// The alarm's state and reason before the call (`None`: it did not exist).
 pub(crate) type Prior = Option<(String, String)>;
 
-async fn moto_query(shared: &Shared, headers: &HeaderMap, form: &[(&str, &str)]) -> Option<String> {
+pub(crate) async fn moto_query(
+    shared: &Shared,
+    headers: &HeaderMap,
+    form: &[(&str, &str)],
+) -> Option<String> {
     let body: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();

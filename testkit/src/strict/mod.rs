@@ -19,6 +19,7 @@
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
 //! IAM enforcement is on); only answers are. Calls to `/moto-api/…` pass straight through.
 
+pub mod alarm_tags;
 pub mod alarms;
 pub mod denied;
 pub mod history;
@@ -84,6 +85,8 @@ pub struct StrictConfig {
     /// Alarm state changes are kept and DescribeAlarmHistory answers them (moto has no such
     /// operation). Default on.
     pub alarm_history: bool,
+    /// DeleteAlarms takes the alarms' tags with them (alarm_tags.rs). Default on.
+    pub alarm_tags_die: bool,
 }
 
 impl Default for StrictConfig {
@@ -102,6 +105,7 @@ impl Default for StrictConfig {
             alarm_initial_state: true,
             queue_name_reuse: Duration::from_secs(3),
             alarm_history: true,
+            alarm_tags_die: true,
         }
     }
 }
@@ -123,6 +127,7 @@ impl StrictConfig {
             alarm_initial_state: false,
             queue_name_reuse: Duration::ZERO,
             alarm_history: false,
+            alarm_tags_die: false,
         }
     }
 
@@ -365,6 +370,7 @@ async fn handle(
     }
     let prior = alarms::before(&shared, &call, &headers).await;
     let prior_state = history::before(&shared, &call, &headers).await;
+    let doomed = alarm_tags::before(&shared, &call, &headers).await;
     let up = match forward(&shared, &method, &uri, &headers, body).await {
         Ok(up) => up,
         Err(e) => return (StatusCode::BAD_GATEWAY, e).into_response(),
@@ -375,6 +381,7 @@ async fn handle(
     let up = after(&shared, &call, up);
     history::after(&shared, &call, prior_state, up.ok());
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
+    alarm_tags::after(&shared, &headers, doomed, up.ok()).await;
     up.into_response()
 }
 
