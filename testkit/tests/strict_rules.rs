@@ -766,6 +766,44 @@ async fn a_new_alarm_starts_in_insufficient_data_and_an_update_keeps_its_state()
     assert_eq!(state(&cw, "born").await.0, "OK");
 }
 
+/// Rule 5 for the Classic ELB API: DescribeLoadBalancers comes in small pages too (moto answers
+/// every load balancer at once), so a reader that ignores `NextMarker` sees only the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_load_balancers_come_in_small_pages() {
+    let emu = start(StrictConfig {
+        rate_scale: 0.0,
+        ..StrictConfig::default()
+    });
+    let classic: Vec<serde_json::Value> = (0..5)
+        .map(|i| serde_json::json!({"name": format!("classic-{i}"), "instances": [0]}))
+        .collect();
+    elb_watch_testkit::topology::create(
+        &emu,
+        &serde_json::json!({"instances": 1, "target_groups": [], "load_balancers": [],
+                            "classic_load_balancers": classic}),
+    )
+    .unwrap();
+    let elb = aws_sdk_elasticloadbalancing::Client::new(&sdk(&emu.endpoint_url()).await);
+    let first = elb.describe_load_balancers().send().await.unwrap();
+    assert_eq!(first.load_balancer_descriptions().len(), 2);
+    assert!(first.next_marker().is_some());
+    let mut names: Vec<String> = Vec::new();
+    let mut pages = elb.describe_load_balancers().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        names.extend(
+            page.unwrap()
+                .load_balancer_descriptions()
+                .iter()
+                .filter_map(|d| d.load_balancer_name().map(String::from)),
+        );
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        (0..5).map(|i| format!("classic-{i}")).collect::<Vec<_>>()
+    );
+}
+
 /// Rule 13: an alarm deleted and made again under its name comes back without the old alarm's
 /// tags (Slack app mode's open thread must not survive `down`); moto alone keeps them.
 #[tokio::test(flavor = "multi_thread")]

@@ -58,6 +58,27 @@ const fn s(
     }
 }
 
+/// The paging of `call`'s operation. The Classic ELB API (version 2012-06-01) signs as
+/// `elasticloadbalancing` like ELBv2 and shares its operation name DescribeLoadBalancers, but
+/// lists `LoadBalancerDescriptions`
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_DescribeLoadBalancers.html>:
+/// `Marker` / `NextMarker`, `PageSize` 1–400).
+pub fn call_spec(call: &Call) -> Option<Spec> {
+    if call.service == "elasticloadbalancing" && call.param("Version") == Some("2012-06-01") {
+        return match call.operation.as_str() {
+            "DescribeLoadBalancers" => Some(s(
+                "LoadBalancerDescriptions",
+                "Marker",
+                "NextMarker",
+                "PageSize",
+                None,
+            )),
+            _ => None,
+        };
+    }
+    spec(&call.service, &call.operation)
+}
+
 pub fn spec(service: &str, op: &str) -> Option<Spec> {
     let iam = |list| Some(s(list, "Marker", "Marker", "MaxItems", Some("IsTruncated")));
     let elb = |list| Some(s(list, "Marker", "NextMarker", "PageSize", None));
@@ -383,7 +404,7 @@ fn cut(
 
 /// Answer a request that carries one of the proxy's tokens.
 pub(crate) fn from_stash(inner: &mut Inner, c: &StrictConfig, call: &Call) -> Option<Response> {
-    let spec = spec(&call.service, &call.operation)?;
+    let spec = call_spec(call)?;
     let token = call.value(spec.req_token)?;
     if !token.starts_with(PREFIX) {
         return None;
@@ -424,7 +445,7 @@ pub(crate) fn rewrite(
     call: &Call,
     mut up: Upstream,
 ) -> Upstream {
-    let Some(spec) = spec(&call.service, &call.operation) else {
+    let Some(spec) = call_spec(call) else {
         return up;
     };
     let n = page_size(c, call, &spec);
