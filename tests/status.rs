@@ -92,7 +92,7 @@ async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
     assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 4);
     assert_eq!(
         v["webhook"],
-        json!({"set": true, "decrypts": true, "problem": null})
+        json!({"mode": "webhook", "set": true, "decrypts": true, "problem": null})
     );
     assert_eq!(v["settings"]["albs"], json!(["web-alb"]));
     assert_eq!(v["settings"]["min_healthy"], 1);
