@@ -1,5 +1,8 @@
-//! Delivery of a rendered message to the Slack incoming webhook, with retries.
+//! Delivery of a rendered message to the Slack incoming webhook, with retries; and the retry
+//! loop itself ([`with_retries`]), which the Web API calls of app mode ([`crate::webapi`]) run
+//! on too, with their own reading of an answer ([`crate::slack_api`]).
 //!
+//! The webhook's answers:
 //! - 2xx: delivered.
 //! - 429: wait for `Retry-After` (seconds) and retry, if the wait fits in the time left.
 //! - 5xx, 408, timeouts, connection errors: retry with capped exponential backoff and jitter.

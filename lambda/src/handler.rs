@@ -1,4 +1,6 @@
-//! The invocation handler: SNS records in, Slack messages out.
+//! The invocation handler: SNS records in, Slack messages out — to the incoming webhook, or
+//! in Slack app mode through the Web API, one thread per incident ([`crate::app`]); the mode
+//! comes from the environment ([`config::mode`]).
 //!
 //! Every record of the event is processed (not only the first). If any record cannot be
 //! delivered the invocation returns an error, which makes Lambda retry the *whole* event

@@ -5,10 +5,10 @@
 //! with the alarm (`elb-watch down` deleting the alarm deletes it); and the role's permission
 //! is scoped to this env's load-balancer alarms (`elb-watch-ENV-*-HealthyHostCount`), like the
 //! alarm-history read. `elb-watch up` re-putting an alarm does not wipe it: PutMetricAlarm
-//! ignores `Tags` when it updates an existing alarm ("If you are using this operation to update
-//! an existing alarm, any tags you specify in this parameter are ignored",
-//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>,
-//! "Tags").
+//! ignores `Tags` when it updates an existing alarm — tags of an existing alarm change through
+//! TagResource / UntagResource only
+//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>,
+//! "Tags"; documented after aws/aws-sdk#27).
 //!
 //! Calls: ListTagsForResource
 //! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListTagsForResource.html>),
