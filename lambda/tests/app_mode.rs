@@ -529,3 +529,45 @@ async fn a_message_that_is_not_a_load_balancer_alarm_is_posted_on_its_own() {
     );
     assert_no_token(&function, &[]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_goes_out_when_the_alarm_cannot_be_read_or_tagged() {
+    // CloudWatch unreachable (AWS_ENDPOINT_URL is a closed port): no thread can be kept, the
+    // alerts are delivered all the same, each on its own, with warnings.
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start(env(&[
+        ("SLACK_API_URL", &slack.base_url()),
+        ("SLACK_BOT_TOKEN", DEFAULT_TOKEN),
+        ("slackChannel", CHANNEL),
+        ("ELB_WATCH_ENRICH", "off"),
+        ("ELB_WATCH_ENRICH_TIMEOUT_MS", "1000"),
+    ]))
+    .await;
+    delivered(
+        &api,
+        &function,
+        fixture("sns-alarm-healthyhostcount-alarm.json"),
+    )
+    .await;
+    delivered(
+        &api,
+        &function,
+        fixture("sns-alarm-healthyhostcount-ok.json"),
+    )
+    .await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 2, "{}", function.logs());
+    assert!(says(parents[0].current()).contains("ALARM"));
+    assert!(says(parents[1].current()).contains("OK (recovered)"));
+    assert_eq!(slack.calls_of("chat.update"), 0);
+    let logs = function.logs();
+    assert!(
+        logs.contains("could not read the alarm's Slack thread tag"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("could not tag the alarm with its Slack thread"),
+        "{logs}"
+    );
+    assert_no_token(&function, &[]);
+}
