@@ -65,8 +65,8 @@ pub fn fired_again(rendered: &Value, alarm: &Alarm) -> Value {
     payload
 }
 
-/// The parent once the incident is over: "✅ Resolved: <alarm> — down for 4 min 12 s, since
-/// 03:01 UTC" (the outage when the history told it, else when it recovered), in green, with
+/// The parent once the incident is over: `✅ Resolved: <alarm> — down for 4 min 12 s, since
+/// 03:01 UTC` (the outage when the history told it, else when it recovered), in green, with
 /// what the alarm watches and the console links kept.
 pub fn resolved(alarm: &Alarm, outage: &Outage) -> Value {
     let name = escape(&alarm.name);
