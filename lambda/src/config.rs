@@ -6,8 +6,11 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `kmsEncryptedHookUrl` | base64 KMS ciphertext of the webhook URL, without `https://` as the blueprint stores it (`https://` / `http://` kept when present); encryption context `{"LambdaFunctionName": <function>}` required |
-//! | `slackChannel` | optional channel override (`#ops`) |
+//! | `slackChannel` | webhook mode: optional channel override (`#ops`); app mode: the channel ID to post in (`C0ALERTS`), required |
 //! | `SLACK_WEBHOOK_URL` | plain webhook URL, used when `kmsEncryptedHookUrl` is unset (tests, emulator) |
+//! | `kmsEncryptedSlackToken` | Slack app mode: base64 KMS ciphertext of the bot token (`xoxb-…`), same encryption context as `kmsEncryptedHookUrl` |
+//! | `SLACK_BOT_TOKEN` | Slack app mode: plain bot token, used when `kmsEncryptedSlackToken` is unset (tests, emulator) |
+//! | `SLACK_API_URL` | Slack app mode: the Web API root (default `https://slack.com/api/`; a method's URL is the root + its name, with or without a trailing `/` on the root) |
 //! | `ELB_WATCH_HTTP_TIMEOUT_MS` | per-attempt HTTP timeout (default 5000) |
 //! | `ELB_WATCH_BACKOFF_BASE_MS` | first retry delay (default 250) |
 //! | `ELB_WATCH_BACKOFF_MAX_MS` | cap of the retry delay (default 8000) |
@@ -15,8 +18,13 @@
 //! | `ELB_WATCH_ENRICH` | `0`/`false`/`off` disables enrichment: DescribeTargetHealth (ALARM) and DescribeAlarmHistory (the outage a recovery ends) |
 //! | `ELB_WATCH_ENRICH_TIMEOUT_MS` | bound on each enrichment call (default 2000; at most a third of the time left) |
 //!
-//! The webhook URL is a secret: it is never logged, never put in an error message, and its
-//! `Debug` form is redacted.
+//! **Mode.** When a token source is set (`kmsEncryptedSlackToken` or `SLACK_BOT_TOKEN`) the
+//! notifier runs in Slack app mode (Web API, one thread per incident: [`crate::app`]) and the
+//! webhook variables are ignored; otherwise it posts to the incoming webhook as the blueprint
+//! did. [`mode`] decides; the choice (never a value) is logged at init.
+//!
+//! The webhook URL and the bot token are secrets: they are never logged, never put in an error
+//! message, and their `Debug` forms are redacted (neither has a `Display`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -37,6 +45,12 @@ pub const ENV_BACKOFF_MAX_MS: &str = "ELB_WATCH_BACKOFF_MAX_MS";
 pub const ENV_MAX_ATTEMPTS: &str = "ELB_WATCH_MAX_ATTEMPTS";
 pub const ENV_ENRICH: &str = "ELB_WATCH_ENRICH";
 pub const ENV_ENRICH_TIMEOUT_MS: &str = "ELB_WATCH_ENRICH_TIMEOUT_MS";
+pub const ENV_KMS_TOKEN: &str = "kmsEncryptedSlackToken";
+pub const ENV_PLAIN_TOKEN: &str = "SLACK_BOT_TOKEN";
+pub const ENV_API_URL: &str = "SLACK_API_URL";
+/// Slack's Web API root (<https://docs.slack.dev/apis/web-api>: methods are
+/// `https://slack.com/api/METHOD`).
+pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
 /// Set by Lambda; used as the KMS encryption context, as the blueprint does.
 pub const ENV_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 
@@ -56,24 +70,135 @@ impl fmt::Debug for Webhook {
     }
 }
 
-/// Where the webhook URL comes from.
+/// Where a secret (the webhook URL, the bot token) comes from.
 #[derive(Clone, PartialEq, Eq)]
-pub enum HookSource {
-    /// Base64 KMS ciphertext (`kmsEncryptedHookUrl`).
+pub enum SecretSource {
+    /// Base64 KMS ciphertext (`kmsEncryptedHookUrl`, `kmsEncryptedSlackToken`).
     Kms(String),
-    /// Plain URL (`SLACK_WEBHOOK_URL`).
+    /// Plain value (`SLACK_WEBHOOK_URL`, `SLACK_BOT_TOKEN`).
     Plain(String),
     Missing,
 }
 
-impl fmt::Debug for HookSource {
+/// Where the webhook URL comes from.
+pub type HookSource = SecretSource;
+
+impl fmt::Debug for SecretSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            HookSource::Kms(_) => "Kms(<redacted>)",
-            HookSource::Plain(_) => "Plain(<redacted>)",
-            HookSource::Missing => "Missing",
+            SecretSource::Kms(_) => "Kms(<redacted>)",
+            SecretSource::Plain(_) => "Plain(<redacted>)",
+            SecretSource::Missing => "Missing",
         })
     }
+}
+
+/// A Slack bot token (`xoxb-…`). Deliberately has no `Display` and a redacted `Debug`; the
+/// only way to the value is [`BotToken::bearer`], for the `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BotToken(String);
+
+impl BotToken {
+    /// The trimmed value; an error when it is empty or has inner spaces. The error never
+    /// contains the value.
+    pub fn new(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err("the Slack bot token is empty".to_owned());
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(
+                "the Slack bot token contains spaces or control characters (value not \
+                        shown)"
+                    .to_owned(),
+            );
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// `Bearer <token>`, the `Authorization` header value
+    /// (<https://docs.slack.dev/apis/web-api>, "Authentication").
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.0)
+    }
+}
+
+impl fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BotToken(<redacted>)")
+    }
+}
+
+/// How the notifier reaches Slack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Incoming webhook, as the blueprint did.
+    Webhook(HookSource),
+    /// Slack app (Web API, one thread per incident).
+    App {
+        token: SecretSource,
+        /// `SLACK_API_URL` as set (checked by [`api_root`]).
+        api_url: Option<String>,
+    },
+}
+
+impl Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Webhook(_) => "webhook",
+            Mode::App { .. } => "slack-app",
+        }
+    }
+}
+
+/// A token source set → app mode (the webhook variables are ignored); else webhook mode.
+pub fn mode(var: impl Fn(&str) -> Option<String>) -> Mode {
+    match secret_source(&var, ENV_KMS_TOKEN, ENV_PLAIN_TOKEN) {
+        SecretSource::Missing => Mode::Webhook(hook_source(var)),
+        token => Mode::App {
+            token,
+            api_url: non_empty(&var, ENV_API_URL),
+        },
+    }
+}
+
+fn non_empty(var: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    var(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The KMS variable wins over the plain one when both are set.
+fn secret_source(var: &impl Fn(&str) -> Option<String>, kms: &str, plain: &str) -> SecretSource {
+    match (non_empty(var, kms), non_empty(var, plain)) {
+        (Some(ct), _) => SecretSource::Kms(ct),
+        (None, Some(v)) => SecretSource::Plain(v),
+        (None, None) => SecretSource::Missing,
+    }
+}
+
+/// The Web API root from `SLACK_API_URL` (default [`DEFAULT_API_URL`]), always ending in `/` so
+/// that joining a method name appends it (`…/api/` + `chat.postMessage`).
+pub fn api_root(value: Option<&str>) -> Result<Url, String> {
+    let raw = value.map(str::trim).filter(|v| !v.is_empty());
+    let mut text = raw.unwrap_or(DEFAULT_API_URL).to_owned();
+    if !text.ends_with('/') {
+        text.push('/');
+    }
+    let url = Url::parse(&text).map_err(|e| format!("{ENV_API_URL} is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{ENV_API_URL} must be an http(s) URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{ENV_API_URL} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+/// The URL of one Web API method under `root` (from [`api_root`]).
+pub fn method_url(root: &Url, method: &str) -> Url {
+    root.join(method)
+        .expect("a method name joins onto an http(s) base URL")
 }
 
 /// Everything but the secret.
@@ -143,16 +268,7 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> (Settings, Vec<Str
 /// `kmsEncryptedHookUrl` wins over `SLACK_WEBHOOK_URL` when both are set (production config
 /// must not be overridden by a leftover test variable silently; the choice is logged).
 pub fn hook_source(var: impl Fn(&str) -> Option<String>) -> HookSource {
-    let non_empty = |name| {
-        var(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    match (non_empty(ENV_KMS_HOOK), non_empty(ENV_PLAIN_HOOK)) {
-        (Some(ct), _) => HookSource::Kms(ct),
-        (None, Some(url)) => HookSource::Plain(url),
-        (None, None) => HookSource::Missing,
-    }
+    secret_source(&var, ENV_KMS_HOOK, ENV_PLAIN_HOOK)
 }
 
 /// Turns a configured/decrypted value into the webhook URL. The blueprint stores the URL
@@ -179,23 +295,25 @@ pub fn normalize_url(value: &str) -> Result<Webhook, String> {
     Ok(Webhook(url))
 }
 
-/// Decrypts the blueprint's `kmsEncryptedHookUrl` with the blueprint's encryption context
+/// Decrypts a KMS-encrypted variable (`variable`: `kmsEncryptedHookUrl`, the blueprint's, or
+/// `kmsEncryptedSlackToken`) with the blueprint's encryption context
 /// `{"LambdaFunctionName": <function name>}` — and only with it. A ciphertext made without that
 /// context (a plain `aws kms encrypt`) is refused rather than decrypted without one: the key
 /// policy and the role's decrypt-only policy allow `kms:Decrypt` only under that context, so
 /// the ciphertext stays bound to this function. Errors mention KMS error codes only, never key
 /// material.
-pub async fn decrypt_hook(
+pub async fn decrypt_secret(
     client: &kms::Client,
+    variable: &str,
     ciphertext_b64: &str,
     function_name: Option<&str>,
 ) -> Result<String, String> {
     let blob = base64::engine::general_purpose::STANDARD
         .decode(ciphertext_b64.trim())
-        .map_err(|_| format!("{ENV_KMS_HOOK} is not valid base64"))?;
+        .map_err(|_| format!("{variable} is not valid base64"))?;
     let Some(name) = function_name else {
         return Err(format!(
-            "{ENV_FUNCTION_NAME} is not set, so {ENV_KMS_HOOK} cannot be decrypted with its \
+            "{ENV_FUNCTION_NAME} is not set, so {variable} cannot be decrypted with its \
              encryption context LambdaFunctionName"
         ));
     };
@@ -211,7 +329,7 @@ pub async fn decrypt_hook(
                 .plaintext()
                 .ok_or_else(|| "KMS returned no plaintext".to_owned())?;
             String::from_utf8(plaintext.as_ref().to_vec())
-                .map_err(|_| "decrypted webhook URL is not UTF-8".to_owned())
+                .map_err(|_| format!("decrypted {variable} is not UTF-8"))
         }
         Err(e) => {
             let what = match e.as_service_error() {
@@ -219,7 +337,7 @@ pub async fn decrypt_hook(
                 None => crate::enrich::error_chain(&e),
             };
             Err(format!(
-                "could not decrypt {ENV_KMS_HOOK} with KMS under encryption context \
+                "could not decrypt {variable} with KMS under encryption context \
                  LambdaFunctionName={name} ({what}); encrypt it with that context, as the \
                  Lambda console and elb-watch do"
             ))
@@ -330,5 +448,74 @@ mod tests {
         let u = normalize_url("https://hooks.slack.com/services/T0/B0/SECRET").unwrap();
         let dbg = format!("{u:?}");
         assert!(!dbg.contains("SECRET") && !dbg.contains("hooks"), "{dbg}");
+    }
+
+    #[test]
+    fn a_token_source_means_app_mode_and_the_webhook_is_ignored() {
+        assert_eq!(
+            mode(env(&[(ENV_PLAIN_HOOK, "http://x/y")])),
+            Mode::Webhook(HookSource::Plain("http://x/y".into()))
+        );
+        assert_eq!(mode(env(&[])), Mode::Webhook(HookSource::Missing));
+        let app = mode(env(&[
+            (ENV_PLAIN_HOOK, "http://x/y"),
+            (ENV_PLAIN_TOKEN, " xoxb-1 "),
+            (ENV_API_URL, "http://127.0.0.1:9/api"),
+        ]));
+        assert_eq!(
+            app,
+            Mode::App {
+                token: SecretSource::Plain("xoxb-1".into()),
+                api_url: Some("http://127.0.0.1:9/api".into())
+            }
+        );
+        assert_eq!(app.name(), "slack-app");
+        // The KMS variable wins over the plain one; an empty one does not count.
+        assert_eq!(
+            mode(env(&[(ENV_PLAIN_TOKEN, "xoxb-1"), (ENV_KMS_TOKEN, "AQID")])),
+            Mode::App {
+                token: SecretSource::Kms("AQID".into()),
+                api_url: None
+            }
+        );
+        assert_eq!(
+            mode(env(&[(ENV_PLAIN_TOKEN, "  "), (ENV_PLAIN_HOOK, "h")])).name(),
+            "webhook"
+        );
+        // Nothing of the token in the mode's Debug form.
+        let dbg = format!("{app:?}");
+        assert!(!dbg.contains("xoxb"), "{dbg}");
+    }
+
+    #[test]
+    fn api_root_with_or_without_trailing_slash() {
+        let method = |root: Option<&str>| method_url(&api_root(root).unwrap(), "chat.update");
+        assert_eq!(method(None).as_str(), "https://slack.com/api/chat.update");
+        assert_eq!(
+            method(Some("http://127.0.0.1:8080/api/")).as_str(),
+            "http://127.0.0.1:8080/api/chat.update"
+        );
+        assert_eq!(
+            method(Some("http://127.0.0.1:8080/api")).as_str(),
+            "http://127.0.0.1:8080/api/chat.update"
+        );
+        assert_eq!(
+            method(Some("  ")).as_str(),
+            "https://slack.com/api/chat.update"
+        );
+        assert!(api_root(Some("ftp://slack.com/api")).is_err());
+        assert!(api_root(Some("not a url")).is_err());
+        assert!(api_root(Some("https://slack.com/api?x=1")).is_err());
+    }
+
+    #[test]
+    fn bot_token_is_redacted_and_checked() {
+        let t = BotToken::new(" xoxb-123-456-SECRET\n").unwrap();
+        assert_eq!(t.bearer(), "Bearer xoxb-123-456-SECRET");
+        let dbg = format!("{t:?}");
+        assert!(!dbg.contains("SECRET") && !dbg.contains("xoxb"), "{dbg}");
+        assert!(BotToken::new("  ").is_err());
+        let err = BotToken::new("xoxb-1 SECRET").unwrap_err();
+        assert!(!err.contains("SECRET"), "{err}");
     }
 }

@@ -1,5 +1,8 @@
-//! Delivery of a rendered message to the Slack incoming webhook, with retries.
+//! Delivery of a rendered message to the Slack incoming webhook, with retries; and the retry
+//! loop itself ([`with_retries`]), which the Web API calls of app mode ([`crate::webapi`]) run
+//! on too, with their own reading of an answer ([`crate::slack_api`]).
 //!
+//! The webhook's answers:
 //! - 2xx: delivered.
 //! - 429: wait for `Retry-After` (seconds) and retry, if the wait fits in the time left.
 //! - 5xx, 408, timeouts, connection errors: retry with capped exponential backoff and jitter.
@@ -12,6 +15,7 @@
 //!
 //! No error or log line produced here contains the URL (reqwest errors are stripped of it).
 
+use std::future::Future;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -71,10 +75,15 @@ pub struct DeliveryError {
     pub attempts: u32,
     /// Last HTTP status seen, if any.
     pub last_status: Option<u16>,
-    /// Why it stopped (no URL in it).
+    /// Why it stopped (no URL, no token in it).
     pub message: String,
-    /// `true` when the webhook rejected the message (4xx): retrying the event will not help.
+    /// `true` when Slack rejected the message (webhook 4xx, a Web API error that retrying
+    /// cannot fix): retrying the event will not help.
     pub permanent: bool,
+    /// The Slack Web API's error code (`channel_not_found`, …) when it refused the call.
+    pub slack_error: Option<String>,
+    /// One line telling the operator what to fix ([`crate::slack_api`]).
+    pub fix: Option<String>,
 }
 
 impl std::fmt::Display for DeliveryError {
@@ -133,6 +142,178 @@ pub fn classify(status: StatusCode, retry_after: Option<&str>) -> Verdict {
     }
 }
 
+/// What one attempt came to, for [`with_retries`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step<T> {
+    Done(T),
+    /// Retry after this long (`None`: the backoff); `what` says what happened (for the log).
+    Retry {
+        after: Option<Duration>,
+        what: String,
+    },
+    /// Retrying cannot help.
+    GiveUp(Refusal),
+}
+
+/// Why Slack will not take the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// For the log and the invocation's error (no secret in it).
+    pub message: String,
+    pub slack_error: Option<String>,
+    pub fix: Option<String>,
+}
+
+/// One attempt's outcome: the HTTP status (when there was an answer) and the step.
+pub type Attempted<T> = (Option<u16>, Step<T>);
+
+/// The retry loop of every Slack call (webhook and Web API): runs `attempt` (given its
+/// timeout) until it is [`Step::Done`], gives up, the policy's attempts are used, or the next
+/// attempt could not finish before `deadline`. `call` names the call in the log
+/// (`webhook`, `chat.postMessage`).
+pub async fn with_retries<T, F, Fut>(
+    call: &str,
+    policy: &RetryPolicy,
+    deadline: Instant,
+    mut attempt: F,
+) -> Result<(T, u32, Option<u16>), DeliveryError>
+where
+    F: FnMut(Duration) -> Fut,
+    Fut: Future<Output = Attempted<T>>,
+{
+    let mut rng = fastrand::Rng::new();
+    let mut attempts = 0u32;
+    let mut last_status = None;
+    let failed = |attempts, last_status, message| DeliveryError {
+        attempts,
+        last_status,
+        message,
+        permanent: false,
+        slack_error: None,
+        fix: None,
+    };
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < MIN_ATTEMPT {
+            return Err(failed(
+                attempts,
+                last_status,
+                "no time left before the invocation deadline".to_owned(),
+            ));
+        }
+        attempts += 1;
+        let (status, step) = attempt(policy.timeout.min(left)).await;
+        if status.is_some() {
+            last_status = status;
+        }
+        let (wait, what) = match step {
+            Step::Done(value) => return Ok((value, attempts, last_status)),
+            Step::GiveUp(r) => {
+                return Err(DeliveryError {
+                    attempts,
+                    last_status,
+                    message: r.message,
+                    permanent: true,
+                    slack_error: r.slack_error,
+                    fix: r.fix,
+                });
+            }
+            Step::Retry { after, what } => (
+                after.unwrap_or_else(|| backoff(policy, attempts, &mut rng)),
+                what,
+            ),
+        };
+        if attempts >= policy.max_attempts {
+            return Err(failed(
+                attempts,
+                last_status,
+                format!("{call}: giving up after {attempts} attempts; last: {what}"),
+            ));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if wait.saturating_add(MIN_ATTEMPT) > left {
+            return Err(failed(
+                attempts,
+                last_status,
+                format!(
+                    "{call}: next retry in {} ms would pass the invocation deadline ({} ms \
+                     left); last: {what}",
+                    wait.as_millis(),
+                    left.as_millis()
+                ),
+            ));
+        }
+        tracing::warn!(
+            call,
+            attempt = attempts,
+            outcome = %what,
+            retry_in_ms = wait.as_millis() as u64,
+            "slack delivery attempt failed; retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// One answer, read: status, `Retry-After`, body (read only when `read_body`).
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+/// Sends one request; a transport error becomes a [`Step::Retry`] (its text stripped of the
+/// URL; request headers, where the token travels, are never in reqwest's errors).
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    read_body: impl FnOnce(StatusCode) -> bool,
+) -> Result<Answer, Step<std::convert::Infallible>> {
+    match request.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = if read_body(status) {
+                resp.text().await.unwrap_or_default()
+            } else {
+                String::new()
+            };
+            Ok(Answer {
+                status: status.as_u16(),
+                retry_after,
+                body,
+            })
+        }
+        Err(e) => {
+            let e = e.without_url();
+            let kind = if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connection error"
+            } else {
+                "request error"
+            };
+            Err(Step::Retry {
+                after: None,
+                what: format!("{kind}: {}", crate::enrich::error_chain(&e)),
+            })
+        }
+    }
+}
+
+impl Step<std::convert::Infallible> {
+    /// The same step for any result type (a transport error is a retry whatever was asked).
+    pub fn widen<T>(self) -> Step<T> {
+        match self {
+            Step::Done(never) => match never {},
+            Step::Retry { after, what } => Step::Retry { after, what },
+            Step::GiveUp(r) => Step::GiveUp(r),
+        }
+    }
+}
+
 /// POSTs `body` (JSON) to the webhook until it is accepted, the policy gives up or `deadline`
 /// is near.
 pub async fn post(
@@ -142,109 +323,36 @@ pub async fn post(
     policy: &RetryPolicy,
     deadline: Instant,
 ) -> Result<Delivered, DeliveryError> {
-    let mut rng = fastrand::Rng::new();
-    let mut attempts = 0u32;
-    let mut last_status = None;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left < MIN_ATTEMPT {
-            return Err(DeliveryError {
-                attempts,
-                last_status,
-                message: "no time left before the invocation deadline".to_owned(),
-                permanent: false,
-            });
-        }
-        attempts += 1;
-        let attempt_timeout = policy.timeout.min(left);
-        let result = client
+    let (_, attempts, status) = with_retries("webhook", policy, deadline, |timeout| async move {
+        let request = client
             .post(webhook.url().clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .timeout(attempt_timeout)
-            .body(body.to_vec())
-            .send()
-            .await;
-
-        let (verdict, what) = match result {
-            Ok(resp) => {
-                let status = resp.status();
-                last_status = Some(status.as_u16());
-                let retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let verdict = classify(status, retry_after.as_deref());
-                // Slack answers errors with a short token (`invalid_payload`, `no_service`).
-                let text = match verdict {
-                    Verdict::Delivered => String::new(),
-                    _ => resp.text().await.unwrap_or_default(),
-                };
-                let text: String = text.chars().take(200).collect();
-                (verdict, format!("HTTP {} {}", status.as_u16(), text.trim()))
-            }
-            Err(e) => {
-                let e = e.without_url();
-                let kind = if e.is_timeout() {
-                    "timeout"
-                } else if e.is_connect() {
-                    "connection error"
-                } else {
-                    "request error"
-                };
-                (
-                    Verdict::Retry(None),
-                    format!("{kind}: {}", crate::enrich::error_chain(&e)),
-                )
-            }
+            .timeout(timeout)
+            .body(body.to_vec());
+        // Slack answers errors with a short token (`invalid_payload`, `no_service`).
+        let answer = match send(request, |s| !s.is_success()).await {
+            Ok(answer) => answer,
+            Err(step) => return (None, step.widen()),
         };
-
-        let wait = match verdict {
-            Verdict::Delivered => {
-                return Ok(Delivered {
-                    attempts,
-                    status: last_status.unwrap_or(200),
-                });
-            }
-            Verdict::GiveUp => {
-                return Err(DeliveryError {
-                    attempts,
-                    last_status,
-                    message: format!("webhook rejected the message: {what}"),
-                    permanent: true,
-                });
-            }
-            Verdict::Retry(after) => after.unwrap_or_else(|| backoff(policy, attempts, &mut rng)),
+        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        let text: String = answer.body.chars().take(200).collect();
+        let what = format!("HTTP {} {}", answer.status, text.trim());
+        let step = match classify(status, answer.retry_after.as_deref()) {
+            Verdict::Delivered => Step::Done(()),
+            Verdict::Retry(after) => Step::Retry { after, what },
+            Verdict::GiveUp => Step::GiveUp(Refusal {
+                message: format!("webhook rejected the message: {what}"),
+                slack_error: None,
+                fix: None,
+            }),
         };
-        if attempts >= policy.max_attempts {
-            return Err(DeliveryError {
-                attempts,
-                last_status,
-                message: format!("giving up after {attempts} attempts; last: {what}"),
-                permanent: false,
-            });
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if wait.saturating_add(MIN_ATTEMPT) > left {
-            return Err(DeliveryError {
-                attempts,
-                last_status,
-                message: format!(
-                    "next retry in {} ms would pass the invocation deadline ({} ms left); last: {what}",
-                    wait.as_millis(),
-                    left.as_millis()
-                ),
-                permanent: false,
-            });
-        }
-        tracing::warn!(
-            attempt = attempts,
-            outcome = %what,
-            retry_in_ms = wait.as_millis() as u64,
-            "webhook delivery attempt failed; retrying"
-        );
-        tokio::time::sleep(wait).await;
-    }
+        (Some(answer.status), step)
+    })
+    .await?;
+    Ok(Delivered {
+        attempts,
+        status: status.unwrap_or(200),
+    })
 }
 
 #[cfg(test)]

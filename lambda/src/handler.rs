@@ -1,4 +1,6 @@
-//! The invocation handler: SNS records in, Slack messages out.
+//! The invocation handler: SNS records in, Slack messages out — to the incoming webhook, or
+//! in Slack app mode through the Web API, one thread per incident ([`crate::app`]); the mode
+//! comes from the environment ([`config::mode`]).
 //!
 //! Every record of the event is processed (not only the first). If any record cannot be
 //! delivered the invocation returns an error, which makes Lambda retry the *whole* event
@@ -21,7 +23,8 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use crate::alarm::{self, AlarmState, Notification};
-use crate::config::{self, HookSource, Settings, Webhook};
+use crate::app;
+use crate::config::{self, BotToken, Mode, SecretSource, Settings, Webhook};
 use crate::decide::{self, Decision};
 use crate::deliver;
 use crate::enrich::{self, Enrichment, Targets};
@@ -29,6 +32,7 @@ use crate::history;
 use crate::kind::{self, LbKind};
 use crate::outage::{self, Outage};
 use crate::render;
+use crate::webapi::WebApi;
 
 /// Time kept in reserve before the invocation deadline, to report an error ourselves instead
 /// of being killed by the Lambda timeout.
@@ -49,14 +53,30 @@ fn diagnostic(error_type: &str, message: impl Into<String>) -> Diagnostic {
 /// State kept for the life of the execution environment (cold start to shutdown).
 pub struct Notifier {
     settings: Settings,
-    source: HookSource,
+    mode: Mode,
     webhook: OnceCell<Webhook>,
+    /// App mode: the Web API client (token decrypted once).
+    web_api: OnceCell<WebApi>,
     http: reqwest::Client,
     /// Loaded on first use (KMS at init, or the first enrichment): a plain-URL cold start does
     /// not pay for it before its first `/next`.
     sdk: OnceCell<SdkConfig>,
     elbv2: Mutex<HashMap<String, elbv2::Client>>,
     cloudwatch: Mutex<HashMap<String, cloudwatch::Client>>,
+}
+
+/// Where messages go.
+enum Target<'a> {
+    Webhook(&'a Webhook),
+    App { api: &'a WebApi, channel: &'a str },
+}
+
+/// A delivered message, for the log.
+struct Sent {
+    attempts: u32,
+    status: Option<u16>,
+    plan: &'static str,
+    thread_ts: Option<String>,
 }
 
 /// The client of `region` from `clients`, made on first use (alarms name their region).
@@ -82,30 +102,28 @@ impl Notifier {
         for w in warnings {
             tracing::warn!(problem = %w, "ignoring invalid setting");
         }
-        let source = config::hook_source(var);
+        let mode = config::mode(var);
+        // Which mode, never a value (the variables hold secrets).
+        tracing::info!(mode = mode.name(), "slack delivery mode");
         let http = deliver::http_client(settings.retry.timeout);
-        Self::with_sdk(settings, source, http, OnceCell::new())
+        Self::with_sdk(settings, mode, http, OnceCell::new())
     }
 
-    pub fn new(
-        settings: Settings,
-        source: HookSource,
-        http: reqwest::Client,
-        sdk: SdkConfig,
-    ) -> Self {
-        Self::with_sdk(settings, source, http, OnceCell::new_with(Some(sdk)))
+    pub fn new(settings: Settings, mode: Mode, http: reqwest::Client, sdk: SdkConfig) -> Self {
+        Self::with_sdk(settings, mode, http, OnceCell::new_with(Some(sdk)))
     }
 
     fn with_sdk(
         settings: Settings,
-        source: HookSource,
+        mode: Mode,
         http: reqwest::Client,
         sdk: OnceCell<SdkConfig>,
     ) -> Self {
         Self {
             settings,
-            source,
+            mode,
             webhook: OnceCell::new(),
+            web_api: OnceCell::new(),
             http,
             sdk,
             elbv2: Mutex::new(HashMap::new()),
@@ -135,32 +153,88 @@ impl Notifier {
         &self.settings
     }
 
-    /// The webhook, decrypted once. A failure is not cached: the next invocation tries again
-    /// (a KMS throttle at cold start must not poison the environment), and a permanent
-    /// problem (missing variable, bad ciphertext) is reported clearly on each invocation.
-    pub async fn webhook(&self) -> Result<&Webhook, String> {
+    /// Decrypts what the mode needs (at init, so that cold invocations are cheaper); the error
+    /// is a configuration problem.
+    pub async fn prepare(&self) -> Result<(), String> {
+        self.target().await.map(drop)
+    }
+
+    /// Where messages go, its secret decrypted once. A failure is not cached: the next
+    /// invocation tries again (a KMS throttle at cold start must not poison the environment),
+    /// and a permanent problem (missing variable, bad ciphertext) is reported clearly on each
+    /// invocation.
+    async fn target(&self) -> Result<Target<'_>, String> {
+        match &self.mode {
+            Mode::Webhook(source) => self.webhook(source).await.map(Target::Webhook),
+            Mode::App { token, api_url } => {
+                let channel = self.settings.channel.as_deref().ok_or_else(|| {
+                    format!(
+                        "Slack app mode needs {}: the ID of the channel to post in (C0123ABCD)",
+                        config::ENV_CHANNEL
+                    )
+                })?;
+                let api = self
+                    .web_api
+                    .get_or_try_init(|| async {
+                        let root = config::api_root(api_url.as_deref())?;
+                        let token = self
+                            .secret(token, config::ENV_KMS_TOKEN, config::ENV_PLAIN_TOKEN)
+                            .await?;
+                        let token = BotToken::new(&token)?;
+                        Ok::<_, String>(WebApi::new(self.http.clone(), root, token))
+                    })
+                    .await?;
+                Ok(Target::App { api, channel })
+            }
+        }
+    }
+
+    /// The plain value of a secret: as set, or decrypted with KMS (`kms_var` names the
+    /// variable in errors).
+    async fn secret(
+        &self,
+        source: &SecretSource,
+        kms_var: &str,
+        plain_var: &str,
+    ) -> Result<String, String> {
+        match source {
+            SecretSource::Missing => Err(format!("neither {kms_var} nor {plain_var} is set")),
+            SecretSource::Plain(value) => Ok(value.clone()),
+            SecretSource::Kms(ciphertext) => {
+                let client = kms::Client::new(self.sdk().await);
+                config::decrypt_secret(
+                    &client,
+                    kms_var,
+                    ciphertext,
+                    self.settings.function_name.as_deref(),
+                )
+                .await
+            }
+        }
+    }
+
+    async fn webhook(&self, source: &SecretSource) -> Result<&Webhook, String> {
         self.webhook
             .get_or_try_init(|| async {
-                match &self.source {
-                    HookSource::Missing => Err(format!(
-                        "no webhook configured: set {} (KMS ciphertext) or {}",
+                if *source == SecretSource::Missing {
+                    return Err(format!(
+                        "no Slack destination configured: set {} (KMS ciphertext) or {} for the \
+                         incoming webhook, or {} / {} (and {}) for Slack app mode",
                         config::ENV_KMS_HOOK,
-                        config::ENV_PLAIN_HOOK
-                    )),
-                    HookSource::Plain(url) => config::normalize_url(url)
-                        .map_err(|e| format!("{}: {e}", config::ENV_PLAIN_HOOK)),
-                    HookSource::Kms(ciphertext) => {
-                        let client = kms::Client::new(self.sdk().await);
-                        let plain = config::decrypt_hook(
-                            &client,
-                            ciphertext,
-                            self.settings.function_name.as_deref(),
-                        )
-                        .await?;
-                        config::normalize_url(&plain)
-                            .map_err(|e| format!("decrypted {}: {e}", config::ENV_KMS_HOOK))
-                    }
+                        config::ENV_PLAIN_HOOK,
+                        config::ENV_KMS_TOKEN,
+                        config::ENV_PLAIN_TOKEN,
+                        config::ENV_CHANNEL
+                    ));
                 }
+                let url = self
+                    .secret(source, config::ENV_KMS_HOOK, config::ENV_PLAIN_HOOK)
+                    .await?;
+                let var = match source {
+                    SecretSource::Kms(_) => format!("decrypted {}", config::ENV_KMS_HOOK),
+                    _ => config::ENV_PLAIN_HOOK.to_owned(),
+                };
+                config::normalize_url(&url).map_err(|e| format!("{var}: {e}"))
             })
             .await
     }
@@ -187,6 +261,29 @@ impl Notifier {
     fn enrich_budget(&self, deadline: Instant) -> Duration {
         let left = deadline.saturating_duration_since(Instant::now());
         self.settings.enrich_timeout.min(left / 3)
+    }
+
+    /// App mode: where a load-balancer alarm's thread is kept (its tag), when it can be kept.
+    async fn tag_store(
+        &self,
+        notification: &Notification,
+        deadline: Instant,
+    ) -> Option<app::TagStore> {
+        let Notification::Alarm(alarm) = notification else {
+            return None;
+        };
+        if !crate::incident::is_threaded(notification) {
+            return None;
+        }
+        let (Some(region), Some(arn)) = (alarm.region(), alarm.arn.clone()) else {
+            return None;
+        };
+        Some(app::TagStore {
+            client: self.cloudwatch_client(region).await,
+            alarm_arn: arn,
+            // Like enrichment, the tag calls must leave delivery most of the time left.
+            timeout: self.enrich_budget(deadline),
+        })
     }
 
     /// DescribeTargetHealth for ALARM notifications of target-group alarms.
@@ -318,7 +415,7 @@ impl Notifier {
             .saturating_sub(DEADLINE_MARGIN);
         let deadline = Instant::now() + left;
 
-        let webhook = self.webhook().await.map_err(|e| {
+        let target = self.target().await.map_err(|e| {
             tracing::error!(error = %e, "configuration error");
             diagnostic(ERR_CONFIG, e)
         })?;
@@ -366,14 +463,50 @@ impl Notifier {
                 let first = crate::replay::first_fired(&notification, r);
                 crate::replay::mark_late(&mut payload, first.as_deref());
             }
-            let body = serde_json::to_vec(&payload).expect("a serde_json::Value always serialises");
 
             let (kind, name, state) = match &notification {
                 Notification::Alarm(a) => ("alarm", a.name.as_str(), a.new_state.as_str()),
                 Notification::Other { .. } => ("other", "", ""),
             };
             let started = Instant::now();
-            match deliver::post(&self.http, webhook, &body, &self.settings.retry, deadline).await {
+            let sent = match &target {
+                Target::Webhook(webhook) => {
+                    let body = serde_json::to_vec(&payload)
+                        .expect("a serde_json::Value always serialises");
+                    deliver::post(&self.http, webhook, &body, &self.settings.retry, deadline)
+                        .await
+                        .map(|ok| Sent {
+                            attempts: ok.attempts,
+                            status: Some(ok.status),
+                            plan: "webhook",
+                            thread_ts: None,
+                        })
+                }
+                Target::App { api, channel } => {
+                    let incident = app::Incident {
+                        notification: &notification,
+                        rendered: &payload,
+                        outage: &found.outage,
+                    };
+                    let tags = self.tag_store(&notification, deadline).await;
+                    app::deliver(
+                        api,
+                        channel,
+                        incident,
+                        tags.as_ref(),
+                        &self.settings.retry,
+                        deadline,
+                    )
+                    .await
+                    .map(|ok| Sent {
+                        attempts: ok.attempts,
+                        status: None,
+                        plan: ok.plan,
+                        thread_ts: ok.thread_ts,
+                    })
+                }
+            };
+            match sent {
                 Ok(ok) => {
                     delivered += 1;
                     tracing::info!(
@@ -386,9 +519,29 @@ impl Notifier {
                         replayed = replay.is_some(),
                         attempts = ok.attempts,
                         status = ok.status,
+                        plan = ok.plan,
+                        thread_ts = ok.thread_ts.as_deref().unwrap_or(""),
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "slack message delivered"
                     );
+                }
+                Err(e) if e.slack_error.is_some() => {
+                    // One line saying what Slack refused and what the operator must fix.
+                    tracing::error!(
+                        record = index,
+                        message_id = record.message_id.as_deref().unwrap_or(""),
+                        kind,
+                        alarm = name,
+                        state,
+                        outcome = "failed",
+                        attempts = e.attempts,
+                        slack_error = e.slack_error.as_deref().unwrap_or(""),
+                        fix = e.fix.as_deref().unwrap_or(""),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "slack message NOT delivered: Slack refused it"
+                    );
+                    let fix = e.fix.as_deref().unwrap_or("");
+                    failures.push(format!("record {index}: {e}; fix: {fix}"));
                 }
                 Err(e) => {
                     tracing::error!(

@@ -12,8 +12,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let notifier = Arc::new(Notifier::from_env().await);
     // Decrypt during init (cheaper cold invocations); on failure every invocation retries
     // and reports the problem.
-    if let Err(e) = notifier.webhook().await {
-        tracing::error!(error = %e, "webhook configuration is not usable; invocations will fail until it is fixed");
+    if let Err(e) = notifier.prepare().await {
+        tracing::error!(error = %e, "Slack configuration is not usable; invocations will fail until it is fixed");
     }
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let notifier = Arc::clone(&notifier);

@@ -82,20 +82,20 @@ pub fn render(notification: &Notification, found: &Enrichment, channel: Option<&
     payload
 }
 
-fn header(text: String) -> Value {
+pub(crate) fn header(text: String) -> Value {
     json!({"type": "header", "text": {"type": "plain_text", "text": text, "emoji": true}})
 }
 
-fn section(mrkdwn: String) -> Value {
+pub(crate) fn section(mrkdwn: String) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&mrkdwn, SECTION_MAX)}})
 }
 
-fn context(mrkdwn: String) -> Value {
+pub(crate) fn context(mrkdwn: String) -> Value {
     json!({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(&mrkdwn, CONTEXT_MAX)}]})
 }
 
 /// `*Title*\nvalue` where `value` is already escaped.
-fn field(title: &str, escaped_value: String) -> Value {
+pub(crate) fn field(title: &str, escaped_value: String) -> Value {
     json!({"type": "mrkdwn", "text": truncate(&format!("*{title}*\n{escaped_value}"), FIELD_MAX)})
 }
 
@@ -193,6 +193,25 @@ pub fn outage_text(outage: &Outage) -> Option<String> {
     }
 }
 
+/// The footer: links to what the alarm watches and to the alarm, then "elb-watch".
+pub fn footer(alarm: &Alarm) -> String {
+    match console_link(alarm) {
+        Some(link) => {
+            // The target group (or Classic ELB) in the EC2 console first, when it fits too.
+            let watched = kind::console_url(alarm)
+                .zip(kind::kind_of(alarm))
+                .map(|(url, k)| format!("<{url}|{}>  ·  ", kind::console_label(k)))
+                .filter(|w| {
+                    w.chars().count() + link.chars().count() + FOOTER_TAIL.chars().count()
+                        <= CONTEXT_MAX
+                })
+                .unwrap_or_default();
+            format!("{watched}{link}{FOOTER_TAIL}")
+        }
+        None => "elb-watch".to_owned(),
+    }
+}
+
 fn render_alarm(alarm: &Alarm, found: &Enrichment) -> (&'static str, String, Vec<Value>) {
     let targets = &found.targets;
     let outage = outage_text(&found.outage);
@@ -268,22 +287,7 @@ fn render_alarm(alarm: &Alarm, found: &Enrichment) -> (&'static str, String, Vec
         Targets::Report(report) => blocks.push(section(targets_text(report))),
     }
 
-    let footer = match console_link(alarm) {
-        Some(link) => {
-            // The target group (or Classic ELB) in the EC2 console first, when it fits too.
-            let watched = kind::console_url(alarm)
-                .zip(kind::kind_of(alarm))
-                .map(|(url, k)| format!("<{url}|{}>  ·  ", kind::console_label(k)))
-                .filter(|w| {
-                    w.chars().count() + link.chars().count() + FOOTER_TAIL.chars().count()
-                        <= CONTEXT_MAX
-                })
-                .unwrap_or_default();
-            format!("{watched}{link}{FOOTER_TAIL}")
-        }
-        None => "elb-watch".to_owned(),
-    };
-    blocks.push(context(footer));
+    blocks.push(context(footer(alarm)));
 
     let mut fallback = format!(
         "{} {}: {}",

@@ -177,6 +177,11 @@ impl SlackApi {
         }
     }
 
+    /// Deletes a message (see [`Workspace::delete_message`]); `false` when there was none.
+    pub fn delete_message(&self, channel: &str, ts: &str) -> bool {
+        self.lock().workspace.delete_message(channel, ts)
+    }
+
     /// A copy of the workspace (tokens, channels, every message).
     pub fn workspace(&self) -> Workspace {
         self.lock().workspace.clone()

@@ -269,6 +269,47 @@ async fn thread_ts_naming_no_message_is_accepted_but_shown_nowhere() {
 }
 
 #[tokio::test]
+async fn a_deleted_parent_cannot_be_updated_and_replies_to_it_are_lost() {
+    let api = start().await;
+    let parent = ok(
+        &api,
+        "chat.postMessage",
+        json!({"channel": "C0ALERTS", "text": "ALARM web-tg"}),
+    )
+    .await;
+    let ts = parent["ts"].as_str().unwrap().to_owned();
+    ok(
+        &api,
+        "chat.postMessage",
+        json!({"channel": "C0ALERTS", "thread_ts": ts, "text": "reply"}),
+    )
+    .await;
+    assert!(!api.delete_message("C0ALERTS", "1600000000.000100"));
+    assert!(!api.delete_message("#nowhere", &ts));
+    assert!(api.delete_message("#alerts", &ts));
+    assert!(!api.delete_message("C0ALERTS", &ts), "already gone");
+    assert!(api.thread("C0ALERTS", &ts).is_none());
+    assert!(api.parents("C0ALERTS").is_empty());
+    let (e, _) = err(
+        &api,
+        "chat.update",
+        Some(DEFAULT_TOKEN),
+        json!({"channel": "C0ALERTS", "ts": ts, "text": "resolved"}),
+    )
+    .await;
+    assert_eq!(e, "message_not_found");
+    // A reply naming it is accepted and shown nowhere.
+    ok(
+        &api,
+        "chat.postMessage",
+        json!({"channel": "C0ALERTS", "thread_ts": ts, "text": "OK"}),
+    )
+    .await;
+    assert_eq!(api.orphans().len(), 1);
+    assert_eq!(api.orphans()[0].text(), "OK");
+}
+
+#[tokio::test]
 async fn channel_errors() {
     let api = start().await;
     api.add_channel(Channel::new("C0QUIET", "quiet").member(false));

@@ -332,6 +332,20 @@ impl Workspace {
         Some(Thread { parent, replies })
     }
 
+    /// Deletes the message `ts` of `channel` (ID or name), as a user deleting it in Slack
+    /// would: it is gone for `chat.update` (`message_not_found`) and a reply naming it as
+    /// `thread_ts` shows nowhere (an orphan). Its replies stay. `false` when there is no such
+    /// visible message.
+    pub fn delete_message(&mut self, channel: &str, ts: &str) -> bool {
+        let Some(id) = self.channel(channel).map(|c| c.id.clone()) else {
+            return false;
+        };
+        let before = self.messages.len();
+        self.messages
+            .retain(|m| !(m.channel == id && m.ts == ts && m.visible));
+        self.messages.len() < before
+    }
+
     /// Serves one call of `method` (one of [`METHODS`]) with the caller's token and arguments.
     pub fn call(&mut self, method: &str, token: Option<&str>, args: &Map<String, Value>) -> Answer {
         // Common errors: https://docs.slack.dev/reference/methods/chat.postMessage#errors

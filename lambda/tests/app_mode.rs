@@ -1,0 +1,573 @@
+//! Slack app mode end to end: the real `bootstrap` under the local Runtime API, the Slack Web
+//! API stand-in (`SLACK_API_URL`) and the AWS emulator (moto behind the strict layer), where a
+//! real load-balancer alarm keeps its incident's thread in its `elb-watch:slack-thread` tag.
+//! The SNS events are what CloudWatch publishes for the alarm's real state changes
+//! (`topology::alarm_event`, shaped like `tests/fixtures/`).
+//!
+//! Needs `moto_server` (`scripts/emulator.sh setup`, or `ELB_WATCH_MOTO_SERVER`): these tests
+//! fail, rather than skip, when it is missing.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_sdk_cloudwatch as cloudwatch;
+use aws_sdk_kms as kms;
+use base64::Engine;
+use common::*;
+use elb_watch_testkit::emulator::Emulator;
+use elb_watch_testkit::runtime_api::{FUNCTION_NAME, FunctionProcess, RuntimeApi};
+use elb_watch_testkit::slack_api::{DEFAULT_TOKEN, Fault, Scope, SlackApi, Workspace};
+use elb_watch_testkit::topology;
+use serde_json::{Value, json};
+
+const ALARM: &str = "elb-watch-e2e-web-tg-HealthyHostCount";
+const TAG: &str = "elb-watch:slack-thread";
+const CHANNEL: &str = "C0ALERTS";
+
+async fn emulator() -> Emulator {
+    tokio::task::spawn_blocking(Emulator::start)
+        .await
+        .unwrap()
+        .expect("moto_server is needed: run scripts/emulator.sh setup")
+}
+
+/// The test's own SDK configuration: the emulator's admin, through the strict layer.
+async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emu.endpoint_url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(kms::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+/// The alarm `up` makes for web-tg; its ARN.
+async fn put_watched_alarm(emu: &Emulator) -> String {
+    use cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    let dim = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
+    let cw = cloudwatch::Client::new(&sdk(emu).await);
+    cw.put_metric_alarm()
+        .alarm_name(ALARM)
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HealthyHostCount")
+        .dimensions(dim("TargetGroup", "targetgroup/web-tg/6d0ecf831eec9f09"))
+        .dimensions(dim("LoadBalancer", "app/web-alb/50dc6c495c0c9188"))
+        .statistic(Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(3)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    let out = cw
+        .describe_alarms()
+        .alarm_names(ALARM)
+        .send()
+        .await
+        .unwrap();
+    out.metric_alarms()[0].alarm_arn().unwrap().to_owned()
+}
+
+/// The alarm's thread tag, as the emulator has it.
+async fn thread_tag(emu: &Emulator, arn: &str) -> Option<String> {
+    let out = cloudwatch::Client::new(&sdk(emu).await)
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    out.tags()
+        .iter()
+        .find(|t| t.key() == Some(TAG))
+        .and_then(|t| t.value().map(str::to_owned))
+}
+
+async fn set_thread_tag(emu: &Emulator, arn: &str, value: &str) {
+    cloudwatch::Client::new(&sdk(emu).await)
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(
+            cloudwatch::types::Tag::builder()
+                .key(TAG)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// SetAlarmState in the emulator; the SNS event CloudWatch would publish for it.
+fn change_state(emu: &Emulator, state: &str, reason: &str) -> Value {
+    tokio::task::block_in_place(|| topology::alarm_event(emu, ALARM, state, reason).unwrap())
+}
+
+fn fired(emu: &Emulator) -> Value {
+    change_state(
+        emu,
+        "ALARM",
+        "Threshold Crossed: no datapoints were received",
+    )
+}
+
+fn recovered(emu: &Emulator) -> Value {
+    change_state(
+        emu,
+        "OK",
+        "Threshold Crossed: 1 datapoint [1.0] was not less than 1.0",
+    )
+}
+
+/// The function in app mode against `slack`, the emulator for AWS.
+async fn start_app(
+    emu: &Emulator,
+    slack: &SlackApi,
+    extra: &[(&str, &str)],
+) -> (RuntimeApi, FunctionProcess) {
+    let mut vars = emu.aws_env();
+    vars.extend(env(&[
+        ("SLACK_API_URL", &slack.base_url()),
+        ("SLACK_BOT_TOKEN", DEFAULT_TOKEN),
+        ("slackChannel", CHANNEL),
+        // About threads, not time: a history read on a loaded machine may be slow.
+        ("ELB_WATCH_ENRICH_TIMEOUT_MS", "8000"),
+    ]));
+    vars.extend(env(extra));
+    start(vars).await
+}
+
+async fn delivered(api: &RuntimeApi, function: &FunctionProcess, event: Value) {
+    let inv = api.invoke(event, TIMEOUT).await.unwrap();
+    assert_eq!(
+        inv.outcome,
+        elb_watch_testkit::runtime_api::Outcome::Response(
+            json!({"records": 1, "delivered": 1, "skipped": 0})
+        ),
+        "{}",
+        function.logs()
+    );
+}
+
+/// Every text of a stored message version (text, attachment blocks), for "says X" checks.
+fn says(content: &elb_watch_testkit::slack_api::Content) -> String {
+    all_text(&json!({
+        "text": content.text,
+        "attachments": content.attachments.clone().unwrap_or(json!([])),
+    }))
+}
+
+fn assert_no_token(function: &FunctionProcess, also: &[&str]) {
+    let mut secrets = vec![DEFAULT_TOKEN, "xoxb-"];
+    secrets.extend_from_slice(also);
+    assert_no_secret(&function.logs(), &secrets);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alarm_then_ok_is_one_thread_resolved_in_place_and_the_tag_goes() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    let alarm = fired(&emu);
+    delivered(&api, &function, alarm).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 1, "{}", function.logs());
+    let ts = parents[0].ts.clone();
+    assert_eq!(
+        thread_tag(&emu, &arn).await.as_deref(),
+        Some(format!("{CHANNEL}/{ts}").as_str()),
+        "{}",
+        function.logs()
+    );
+    assert!(parents[0].text().contains("ALARM"), "{}", parents[0].text());
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    delivered(&api, &function, recovered(&emu)).await;
+
+    // One thread: the parent now says resolved (and how long), the OK is the reply.
+    assert_eq!(slack.parents(CHANNEL).len(), 1, "{}", function.logs());
+    let thread = slack.thread(CHANNEL, &ts).unwrap();
+    assert!(thread.parent.edits() >= 1);
+    let now = thread.parent.current();
+    let text = says(now);
+    assert!(
+        text.contains("Resolved: elb-watch-e2e-web-tg-HealthyHostCount"),
+        "{text}"
+    );
+    assert!(
+        text.contains("— down for ") && text.contains(" s, since "),
+        "{text}"
+    );
+    assert!(
+        text.contains("View alarm in the CloudWatch console"),
+        "{text}"
+    );
+    // The red ALARM look is gone: new attachments, no old blocks kept.
+    assert_eq!(now.attachments.as_ref().unwrap()[0]["color"], "good");
+    assert_eq!(now.blocks, Some(json!([])));
+    assert!(!text.contains(":rotating_light:"), "{text}");
+    assert_eq!(thread.replies.len(), 1);
+    assert!(
+        says(thread.replies[0].current()).contains("OK (recovered)"),
+        "{}",
+        thread.replies[0].text()
+    );
+    assert!(slack.orphans().is_empty());
+    // The parent was updated before the reply was posted.
+    let calls = slack.calls();
+    let update = calls
+        .iter()
+        .position(|c| c.method == "chat.update")
+        .unwrap();
+    let reply = calls
+        .iter()
+        .position(|c| c.method == "chat.postMessage" && c.args.contains_key("thread_ts"))
+        .unwrap();
+    assert!(update < reply);
+    // Every call: JSON with charset, the bot token as a bearer.
+    for c in &calls {
+        assert_eq!(
+            c.content_type.as_deref(),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(c.token.as_deref(), Some(DEFAULT_TOKEN));
+        assert!(c.answer.body.get("warning").is_none(), "{:?}", c.answer);
+    }
+    assert_eq!(thread_tag(&emu, &arn).await, None, "{}", function.logs());
+    assert!(
+        function.logs().contains(r#""mode":"slack-app""#),
+        "{}",
+        function.logs()
+    );
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_alarms_before_an_ok_share_one_thread() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    delivered(&api, &function, fired(&emu)).await;
+    let ts = slack.parents(CHANNEL)[0].ts.clone();
+    delivered(&api, &function, fired(&emu)).await;
+    let thread = slack.thread(CHANNEL, &ts).unwrap();
+    assert_eq!(thread.parent.edits(), 1);
+    let again = says(thread.parent.current());
+    assert!(again.contains("Fired again at "), "{again}");
+    assert!(again.contains("updates in the thread"), "{again}");
+    assert_eq!(thread.replies.len(), 1);
+    assert!(says(thread.replies[0].current()).contains("ALARM"));
+    assert_eq!(
+        thread_tag(&emu, &arn).await.as_deref(),
+        Some(format!("{CHANNEL}/{ts}").as_str())
+    );
+
+    delivered(&api, &function, recovered(&emu)).await;
+    assert_eq!(slack.parents(CHANNEL).len(), 1, "{}", function.logs());
+    let thread = slack.thread(CHANNEL, &ts).unwrap();
+    assert_eq!(thread.parent.edits(), 2);
+    assert!(says(thread.parent.current()).contains("Resolved: "));
+    let replies: Vec<String> = thread.replies.iter().map(|m| says(m.current())).collect();
+    assert_eq!(replies.len(), 2);
+    assert!(replies[0].contains("ALARM") && replies[1].contains("OK (recovered)"));
+    assert_eq!(thread_tag(&emu, &arn).await, None);
+
+    // The next incident opens a new thread.
+    delivered(&api, &function, fired(&emu)).await;
+    assert_eq!(slack.parents(CHANNEL).len(), 2);
+    assert!(slack.orphans().is_empty());
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_refusals_fail_the_invocation_with_one_hint_line_and_no_token() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let alarm = fired(&emu);
+    let wrong = "xoxb-9999-8888-notatokenweknow";
+    for (code, fix) in [
+        ("channel_not_found", "--slack-channel"),
+        ("not_in_channel", "/invite @app"),
+        ("invalid_auth", "not valid"),
+        ("token_revoked", "revoked"),
+    ] {
+        let slack = SlackApi::start(Workspace::default()).await.unwrap();
+        let mut extra = vec![];
+        match code {
+            "channel_not_found" => extra.push(("slackChannel", "C0GONE")),
+            "not_in_channel" => slack.set_member(CHANNEL, false),
+            "invalid_auth" => extra.push(("SLACK_BOT_TOKEN", wrong)),
+            _ => slack.revoke_token(DEFAULT_TOKEN),
+        }
+        let (api, function) = start_app(&emu, &slack, &extra).await;
+        let inv = api.invoke(alarm.clone(), TIMEOUT).await.unwrap();
+        assert_eq!(
+            inv.outcome.error_type(),
+            Some("ElbWatch.DeliveryFailed"),
+            "{code}: {:?}\n{}",
+            inv.outcome,
+            function.logs()
+        );
+        let message = inv.outcome.error_message().unwrap();
+        assert!(
+            message.contains(code) && message.contains(fix),
+            "{code}: {message}"
+        );
+        let line = function
+            .json_log_where(
+                |l| l["fields"]["slack_error"] == code,
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap_or_else(|| panic!("{code}: no hint line\n{}", function.logs()));
+        assert_eq!(line["level"], "ERROR");
+        let hint = line["fields"]["fix"].as_str().unwrap();
+        assert!(hint.contains(fix), "{code}: {hint}");
+        let lines = function
+            .json_logs()
+            .into_iter()
+            .filter(|l| l["fields"].get("slack_error").is_some())
+            .count();
+        assert_eq!(lines, 1, "{code}: one hint line\n{}", function.logs());
+        // Not retried: retrying cannot help.
+        assert_eq!(slack.calls_of("chat.postMessage"), 1, "{code}");
+        assert!(slack.messages(CHANNEL).is_empty());
+        assert_no_token(&function, &[wrong]);
+    }
+    assert_eq!(thread_tag(&emu, &arn).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_waited_out_429_retry_after_and_ratelimited_in_a_200() {
+    let emu = emulator().await;
+    put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    // HTTP 429 with Retry-After: 1 on the parent's post.
+    slack.queue(
+        Scope::method("chat.postMessage"),
+        1,
+        Fault::RateLimited { retry_after_s: 1 },
+    );
+    delivered(&api, &function, fired(&emu)).await;
+    let posts: Vec<_> = slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.postMessage")
+        .collect();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].answer.status, 429);
+    assert!(posts[1].at - posts[0].at >= Duration::from_millis(950));
+    assert_eq!(slack.parents(CHANNEL).len(), 1);
+    let ts = slack.parents(CHANNEL)[0].ts.clone();
+
+    // `ratelimited` in an HTTP 200 body (no Retry-After: the default wait) on the update.
+    slack.queue(Scope::method("chat.update"), 1, Fault::error("ratelimited"));
+    delivered(&api, &function, fired(&emu)).await;
+    let updates: Vec<_> = slack
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "chat.update")
+        .collect();
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[0].answer.body["error"], "ratelimited");
+    assert!(updates[1].at - updates[0].at >= Duration::from_millis(950));
+    let thread = slack.thread(CHANNEL, &ts).unwrap();
+    assert_eq!((thread.parent.edits(), thread.replies.len()), (1, 1));
+    assert!(
+        function
+            .logs()
+            .contains("slack delivery attempt failed; retrying"),
+        "{}",
+        function.logs()
+    );
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_thread_becomes_a_new_message_never_a_lost_alert() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    // The parent is deleted in Slack; the alarm fires again: a new parent, re-tagged.
+    delivered(&api, &function, fired(&emu)).await;
+    let first = slack.parents(CHANNEL)[0].ts.clone();
+    assert!(slack.delete_message(CHANNEL, &first));
+    delivered(&api, &function, fired(&emu)).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 1, "{}", function.logs());
+    let second = parents[0].ts.clone();
+    assert_ne!(second, first);
+    assert!(says(parents[0].current()).contains("ALARM"));
+    assert_eq!(
+        thread_tag(&emu, &arn).await.as_deref(),
+        Some(format!("{CHANNEL}/{second}").as_str())
+    );
+    assert!(
+        slack.orphans().is_empty(),
+        "a reply went to the lost thread"
+    );
+    assert!(
+        function.logs().contains("Slack thread is lost"),
+        "{}",
+        function.logs()
+    );
+
+    // A tag naming a message that never existed; the recovery: posted on its own, untagged.
+    set_thread_tag(&emu, &arn, &format!("{CHANNEL}/1600000000.000100")).await;
+    delivered(&api, &function, recovered(&emu)).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 2, "{}", function.logs());
+    assert!(says(parents[1].current()).contains("OK (recovered)"));
+    assert!(slack.orphans().is_empty());
+    assert_eq!(thread_tag(&emu, &arn).await, None);
+
+    // A tag that is not a thread at all: ignored, the alert opens a thread.
+    set_thread_tag(&emu, &arn, "not-a-thread").await;
+    delivered(&api, &function, fired(&emu)).await;
+    assert_eq!(slack.parents(CHANNEL).len(), 3);
+    let third = slack.parents(CHANNEL)[2].ts.clone();
+    assert_eq!(
+        thread_tag(&emu, &arn).await.as_deref(),
+        Some(format!("{CHANNEL}/{third}").as_str())
+    );
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kms_encrypted_token_is_decrypted_and_used_and_the_webhook_ignored() {
+    let emu = emulator().await;
+    put_watched_alarm(&emu).await;
+    let kms = kms::Client::new(&sdk(&emu).await);
+    let key = kms.create_key().send().await.unwrap();
+    let out = kms
+        .encrypt()
+        .key_id(key.key_metadata().unwrap().key_id())
+        .plaintext(kms::primitives::Blob::new(DEFAULT_TOKEN.as_bytes()))
+        .encryption_context("LambdaFunctionName", FUNCTION_NAME)
+        .send()
+        .await
+        .unwrap();
+    let ciphertext =
+        base64::engine::general_purpose::STANDARD.encode(out.ciphertext_blob().unwrap().as_ref());
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let mut vars = emu.aws_env();
+    vars.extend(env(&[
+        ("SLACK_API_URL", slack.base_url().trim_end_matches('/')),
+        ("kmsEncryptedSlackToken", &ciphertext),
+        ("slackChannel", CHANNEL),
+        // Ignored in app mode: nothing listens there.
+        ("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/services/T0/B0/XYZ"),
+        ("ELB_WATCH_ENRICH", "off"),
+    ]));
+    let (api, function) = start(vars).await;
+    delivered(&api, &function, fired(&emu)).await;
+    assert_eq!(slack.parents(CHANNEL).len(), 1);
+    assert!(
+        slack
+            .calls()
+            .iter()
+            .all(|c| c.token.as_deref() == Some(DEFAULT_TOKEN))
+    );
+    assert_no_token(&function, &[&ciphertext, "/services/"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_mode_without_a_channel_is_a_configuration_error() {
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start(env(&[
+        ("SLACK_API_URL", &slack.base_url()),
+        ("SLACK_BOT_TOKEN", DEFAULT_TOKEN),
+        ("ELB_WATCH_ENRICH", "off"),
+    ]))
+    .await;
+    let inv = api
+        .invoke(fixture("sns-plain-text-message.json"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(inv.outcome.error_type(), Some("ElbWatch.ConfigError"));
+    assert!(
+        inv.outcome
+            .error_message()
+            .unwrap()
+            .contains("slackChannel"),
+        "{:?}",
+        inv.outcome
+    );
+    assert_eq!(slack.calls().len(), 0);
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_is_not_a_load_balancer_alarm_is_posted_on_its_own() {
+    // No AWS at all: nothing to tag (AWS_ENDPOINT_URL points at a closed port).
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start(env(&[
+        ("SLACK_API_URL", &slack.base_url()),
+        ("SLACK_BOT_TOKEN", DEFAULT_TOKEN),
+        ("slackChannel", CHANNEL),
+        ("ELB_WATCH_ENRICH", "off"),
+    ]))
+    .await;
+    delivered(&api, &function, fixture("sns-plain-text-message.json")).await;
+    assert_eq!(slack.parents(CHANNEL).len(), 1);
+    assert_eq!(slack.calls_of("chat.update"), 0);
+    assert!(
+        !function.logs().contains("thread tag"),
+        "no tag read for a non-alarm: {}",
+        function.logs()
+    );
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_goes_out_when_the_alarm_cannot_be_read_or_tagged() {
+    // CloudWatch unreachable (AWS_ENDPOINT_URL is a closed port): no thread can be kept, the
+    // alerts are delivered all the same, each on its own, with warnings.
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start(env(&[
+        ("SLACK_API_URL", &slack.base_url()),
+        ("SLACK_BOT_TOKEN", DEFAULT_TOKEN),
+        ("slackChannel", CHANNEL),
+        ("ELB_WATCH_ENRICH", "off"),
+        ("ELB_WATCH_ENRICH_TIMEOUT_MS", "1000"),
+    ]))
+    .await;
+    delivered(
+        &api,
+        &function,
+        fixture("sns-alarm-healthyhostcount-alarm.json"),
+    )
+    .await;
+    delivered(
+        &api,
+        &function,
+        fixture("sns-alarm-healthyhostcount-ok.json"),
+    )
+    .await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 2, "{}", function.logs());
+    assert!(says(parents[0].current()).contains("ALARM"));
+    assert!(says(parents[1].current()).contains("OK (recovered)"));
+    assert_eq!(slack.calls_of("chat.update"), 0);
+    let logs = function.logs();
+    assert!(
+        logs.contains("could not read the alarm's Slack thread tag"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("could not tag the alarm with its Slack thread"),
+        "{logs}"
+    );
+    assert_no_token(&function, &[]);
+}
