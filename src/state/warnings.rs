@@ -51,7 +51,9 @@ pub fn no_email_for_the_alerting_path(env: &str) -> Warning {
         target_group: String::new(),
         target_group_arn: String::new(),
         message: format!(
-            "env {env} has no e-mail subscriber: while the notifier cannot post to Slack, the              alarms on its errors and on undelivered alerts reach nobody. Add one with              `elb-watch --env {env} up ... --email ADDRESS`"
+            "env {env} has no e-mail subscriber: while the notifier cannot post to Slack, the \
+             alarms on its errors and on undelivered alerts reach nobody. Add one with \
+             `elb-watch --env {env} up ... --email ADDRESS`"
         ),
     }
 }

@@ -46,8 +46,8 @@ pub struct Report {
 /// The channel of the demo's Slack workspace (the Web API stand-in's `#alerts`).
 pub const APP_CHANNEL: &str = "C0ALERTS";
 
-/// A message as one line per version: what it said first, what it says now.
-fn print_message(indent: &str, m: &Message) {
+/// A message as one line per version shown: what it said first, and what it says now.
+fn print_message(first: &str, rest: &str, m: &Message) {
     let text = |c: &crate::slack_api::Content| {
         c.text
             .clone()
@@ -58,22 +58,22 @@ fn print_message(indent: &str, m: &Message) {
             .to_string()
     };
     if m.versions.len() > 1 {
-        println!("{indent}(posted)  {}", text(&m.versions[0]));
+        println!("{first}posted:  {}", text(&m.versions[0]));
         println!(
-            "{indent}(updated {} time(s), shown now)  {}",
+            "{rest}now (updated {}×):  {}",
             m.versions.len() - 1,
             text(m.current())
         );
     } else {
-        println!("{indent}{}", text(m.current()));
+        println!("{first}{}", text(m.current()));
     }
 }
 
 fn print_thread(thread: &Thread) {
     println!("    #alerts ({APP_CHANNEL}):");
-    print_message("    ┌ ", &thread.parent);
+    print_message("    ┌ ", "    │ ", &thread.parent);
     for r in &thread.replies {
-        print_message("    │   ↳ ", r);
+        print_message("    │   ↳ ", "    │     ", r);
     }
 }
 
