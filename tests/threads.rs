@@ -219,6 +219,14 @@ async fn one_thread_per_incident_and_status_checks_the_token_with_slack() {
         tags.contains(&(THREAD_TAG.to_string(), format!("{CHANNEL}/{ts}"))),
         "{tags:?}"
     );
+    // `up` while the incident is open: nothing to do, and the thread stays (the tag is the
+    // notifier's, not drift).
+    let during = up_app(&emu, &slack, None);
+    assert_eq!(mutating(&during), 0, "{}", during.stdout);
+    assert!(
+        alarm_tags(&emu).await.iter().any(|(k, _)| k == THREAD_TAG),
+        "up removed the open thread"
+    );
     notify(&emu, &api, &process, "OK", "Threshold Crossed: 1 healthy").await;
     notify(
         &emu,

@@ -11,10 +11,11 @@ use crate::cbor_bridge::CborBridge;
 use crate::strict::{BackgroundProxy, StrictConfig, StrictProxy};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Credentials and region the emulator accepts (any values work; these are conventional).
@@ -71,8 +72,47 @@ pub fn moto_command() -> Command {
     cmd
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// The port in the line the server logs once it listens (`* Running on http://127.0.0.1:PORT`).
+fn listening_port(line: &str) -> Option<u16> {
+    let rest = line.split("Running on http://127.0.0.1:").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Starts moto on a port the kernel picks (`-p 0`) and reads which from its log. Picking a
+/// free port first and handing it over raced: between the probe socket's close and moto's bind,
+/// a parallel test could pick the same port, and its readiness probe would then be answered by
+/// the other test's moto (seen in CI as a `DuplicateTargetGroupName` on a fresh emulator).
+/// stderr is drained for the server's lifetime (moto logs every request there).
+fn spawn_moto(recording: &std::path::Path) -> Result<(Child, u16)> {
+    let mut child = moto_command()
+        .args(["-H", "127.0.0.1", "-p", "0"])
+        .env("MOTO_RECORDER_FILEPATH", recording)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", moto_server_path().display()))?;
+    let stderr = child.stderr.take().context("moto's stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(port) = listening_port(&line)
+                && let Some(t) = tx.take()
+            {
+                let _ = t.send(port);
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(port) => Ok((child, port)),
+        Err(_) => {
+            let _ = child.kill();
+            bail!("moto_server did not say which port it listens on within 20 s")
+        }
+    }
 }
 
 impl Emulator {
@@ -105,17 +145,14 @@ impl Emulator {
         }
         let mut last_err = None;
         for _ in 0..3 {
-            let port = free_port()?;
-            let recording = std::env::temp_dir().join(format!("elb-watch-moto-{port}.jsonl"));
+            static STARTED: AtomicUsize = AtomicUsize::new(0);
+            let recording = std::env::temp_dir().join(format!(
+                "elb-watch-moto-{}-{}.jsonl",
+                std::process::id(),
+                STARTED.fetch_add(1, Ordering::Relaxed)
+            ));
             let _ = std::fs::remove_file(&recording);
-            let child = moto_command()
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .env("MOTO_RECORDER_FILEPATH", &recording)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .with_context(|| format!("cannot start {}", server.display()))?;
+            let (child, port) = spawn_moto(&recording)?;
             let mut emu = Emulator {
                 child,
                 port,
@@ -372,6 +409,19 @@ fn decode_base64(s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_port_moto_listens_on_is_read_from_its_log() {
+        assert_eq!(
+            listening_port(" * Running on http://127.0.0.1:35679"),
+            Some(35679)
+        );
+        assert_eq!(
+            listening_port("\u{1b}[33m * Running on http://127.0.0.1:8080\u{1b}[0m"),
+            Some(8080)
+        );
+        assert_eq!(listening_port("Press CTRL+C to quit"), None);
+    }
 
     #[test]
     fn recorded_calls_are_classified_for_every_protocol() {
