@@ -94,6 +94,31 @@ pub(crate) fn context(mrkdwn: String) -> Value {
     json!({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(&mrkdwn, CONTEXT_MAX)}]})
 }
 
+/// Puts a notice on a rendered payload: `lead` (e.g. ":hourglass: Delivered late …") leads the
+/// fallback text and the first attachment's fallback, and `block` goes in as a context block
+/// at position `at` of that attachment's blocks (or at their end, if fewer).
+pub(crate) fn add_notice(payload: &mut Value, lead: &str, block: String, at: usize) {
+    let lead = |old: &str| truncate(&format!("{lead}. {old}"), FALLBACK_MAX);
+    if let Some(text) = payload.get("text").and_then(Value::as_str) {
+        payload["text"] = json!(lead(text));
+    }
+    let Some(att) = payload
+        .get_mut("attachments")
+        .and_then(|a| a.get_mut(0))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(fb) = att.get("fallback").and_then(Value::as_str) {
+        let fb = lead(fb);
+        att.insert("fallback".into(), json!(fb));
+    }
+    if let Some(blocks) = att.get_mut("blocks").and_then(Value::as_array_mut) {
+        blocks.insert(at.min(blocks.len()), context(block));
+        blocks.truncate(MAX_BLOCKS);
+    }
+}
+
 /// `*Title*\nvalue` where `value` is already escaped.
 pub(crate) fn field(title: &str, escaped_value: String) -> Value {
     json!({"type": "mrkdwn", "text": truncate(&format!("*{title}*\n{escaped_value}"), FIELD_MAX)})

@@ -15,9 +15,7 @@ use crate::alarm::Alarm;
 use crate::escape::{escape, truncate};
 use crate::kind::{self, LbKind};
 use crate::outage::{self, Outage};
-use crate::render::{
-    CONTEXT_MAX, FALLBACK_MAX, HEADER_MAX, MAX_BLOCKS, context, field, footer, header,
-};
+use crate::render::{FALLBACK_MAX, HEADER_MAX, add_notice, context, field, footer, header};
 
 /// `03:07 UTC`, from the alarm's `StateChangeTime`.
 fn clock(alarm: &Alarm) -> Option<String> {
@@ -40,28 +38,12 @@ pub fn fired_again_line(alarm: &Alarm) -> String {
 pub fn fired_again(rendered: &Value, alarm: &Alarm) -> Value {
     let line = fired_again_line(alarm);
     let mut payload = rendered.clone();
-    let lead = |old: &str| truncate(&format!(":repeat: {line}. {old}"), FALLBACK_MAX);
-    if let Some(text) = payload.get("text").and_then(Value::as_str) {
-        payload["text"] = json!(lead(text));
-    }
-    if let Some(att) = payload
-        .get_mut("attachments")
-        .and_then(|a| a.get_mut(0))
-        .and_then(Value::as_object_mut)
-    {
-        if let Some(fb) = att.get("fallback").and_then(Value::as_str) {
-            let fb = lead(fb);
-            att.insert("fallback".into(), json!(fb));
-        }
-        if let Some(blocks) = att.get_mut("blocks").and_then(Value::as_array_mut) {
-            let at = blocks.len().min(1);
-            blocks.insert(
-                at,
-                context(truncate(&format!(":repeat: *{line}*"), CONTEXT_MAX)),
-            );
-            blocks.truncate(MAX_BLOCKS);
-        }
-    }
+    add_notice(
+        &mut payload,
+        &format!(":repeat: {line}"),
+        format!(":repeat: *{line}*"),
+        1,
+    );
     payload
 }
 

@@ -10,11 +10,11 @@
 //! A replayed message must not read as news: it says it is late and when it first fired (the
 //! alarm's `StateChangeTime`, else the marker's `firstFiredAt`, the SNS publish time). Pure.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::alarm::Notification;
-use crate::escape::{escape, truncate};
-use crate::render::{CONTEXT_MAX, FALLBACK_MAX, MAX_BLOCKS, format_time};
+use crate::escape::escape;
+use crate::render::{add_notice, format_time};
 
 /// Top-level member of the invocation payload that marks a replay.
 pub const FIELD: &str = "elbWatchReplay";
@@ -61,34 +61,15 @@ pub fn late_line(first_fired: Option<&str>) -> String {
 /// at the top of the attachment says it, so both notifications and the message show it.
 pub fn mark_late(payload: &mut Value, first_fired: Option<&str>) {
     let line = late_line(first_fired);
-    let lead = |old: &str| truncate(&format!(":hourglass: {line}. {old}"), FALLBACK_MAX);
-    if let Some(text) = payload.get("text").and_then(Value::as_str) {
-        payload["text"] = json!(lead(text));
-    }
-    if let Some(att) = payload
-        .get_mut("attachments")
-        .and_then(|a| a.get_mut(0))
-        .and_then(Value::as_object_mut)
-    {
-        if let Some(fb) = att.get("fallback").and_then(Value::as_str) {
-            let fb = lead(fb);
-            att.insert("fallback".into(), json!(fb));
-        }
-        if let Some(blocks) = att.get_mut("blocks").and_then(Value::as_array_mut) {
-            let text = truncate(
-                &format!(
-                    ":hourglass: *{line}* (replayed from the undelivered-alerts queue by \
-                     `elb-watch replay`)"
-                ),
-                CONTEXT_MAX,
-            );
-            blocks.insert(
-                0,
-                json!({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}),
-            );
-            blocks.truncate(MAX_BLOCKS);
-        }
-    }
+    add_notice(
+        payload,
+        &format!(":hourglass: {line}"),
+        format!(
+            ":hourglass: *{line}* (replayed from the undelivered-alerts queue by `elb-watch \
+             replay`)"
+        ),
+        0,
+    );
 }
 
 #[cfg(test)]
@@ -97,6 +78,7 @@ mod tests {
     use crate::alarm::parse_notification;
     use crate::enrich::Targets;
     use crate::render::render;
+    use serde_json::json;
 
     const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
         "NewStateValue":"ALARM","OldStateValue":"OK",

@@ -22,6 +22,14 @@ pub const ALB: &str = "web-alb";
 pub const TARGET_GROUP: &str = "web-tg";
 pub const CHANNEL: &str = "#demo-alerts";
 
+/// The reasons CloudWatch gives for the demo's state changes.
+const ALARM_REASON: &str = "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were \
+                            less than the threshold (1.0) (minimum 2 datapoints for OK -> ALARM \
+                            transition).";
+const OK_REASON: &str = "Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were \
+                         not less than the threshold (1.0) (minimum 2 datapoints for ALARM -> \
+                         OK transition).";
+
 /// The binaries the demo runs.
 pub struct Binaries {
     pub elb_watch: PathBuf,
@@ -180,20 +188,9 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
          KMS-encrypted webhook URL is decrypted through the emulator's KMS).",
     );
     let function = format!("elb-watch-{ENV}-notifier");
-    let mut env: Vec<(String, String)> = emu.aws_env();
-    env.extend(topology::function_env(&emu, &function)?);
-    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.clone()));
     let api = RuntimeApi::start().await?;
-    let _notifier = FunctionProcess::spawn(&bins.bootstrap, &api, &env)?;
-    deliver(
-        &emu,
-        &api,
-        &alarm,
-        "ALARM",
-        "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were less than the \
-         threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).",
-    )
-    .await?;
+    let _notifier = FunctionProcess::spawn_deployed(&bins.bootstrap, &api, &emu, &function)?;
+    deliver(&emu, &api, &alarm, "ALARM", ALARM_REASON).await?;
     ensure!(
         sink.wait_for_messages(1, Duration::from_secs(10)).await,
         "no Slack message for ALARM"
@@ -203,15 +200,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
 
     say("6/9  Starting the instance again: healthy → OK → a \"recovered\" message");
     topology::set_instance_running(&emu, &instance, true)?;
-    deliver(
-        &emu,
-        &api,
-        &alarm,
-        "OK",
-        "Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were not less \
-         than the threshold (1.0) (minimum 2 datapoints for ALARM -> OK transition).",
-    )
-    .await?;
+    deliver(&emu, &api, &alarm, "OK", OK_REASON).await?;
     ensure!(
         sink.wait_for_messages(2, Duration::from_secs(10)).await,
         "no Slack message for OK"
@@ -249,40 +238,13 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     ensure!(code == 0, "elb-watch up (app mode) exited {code}");
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
     ensure!(code == 0, "elb-watch status exited {code} in app mode");
-    let mut env: Vec<(String, String)> = emu.aws_env();
-    env.extend(topology::function_env(&emu, &function)?);
-    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.clone()));
     let api = RuntimeApi::start().await?;
-    let _notifier = FunctionProcess::spawn(&bins.bootstrap, &api, &env)?;
+    let _notifier = FunctionProcess::spawn_deployed(&bins.bootstrap, &api, &emu, &function)?;
     topology::set_instance_running(&emu, &instance, false)?;
-    deliver(
-        &emu,
-        &api,
-        &alarm,
-        "ALARM",
-        "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were less than the \
-         threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).",
-    )
-    .await?;
-    deliver(
-        &emu,
-        &api,
-        &alarm,
-        "ALARM",
-        "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were less than the \
-         threshold (1.0) (minimum 2 datapoints for OK -> ALARM transition).",
-    )
-    .await?;
+    deliver(&emu, &api, &alarm, "ALARM", ALARM_REASON).await?;
+    deliver(&emu, &api, &alarm, "ALARM", ALARM_REASON).await?;
     topology::set_instance_running(&emu, &instance, true)?;
-    deliver(
-        &emu,
-        &api,
-        &alarm,
-        "OK",
-        "Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were not less \
-         than the threshold (1.0) (minimum 2 datapoints for ALARM -> OK transition).",
-    )
-    .await?;
+    deliver(&emu, &api, &alarm, "OK", OK_REASON).await?;
     let parents = slack.parents(APP_CHANNEL);
     let first = parents.first().context("no message in the app's channel")?;
     let thread = slack

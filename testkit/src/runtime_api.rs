@@ -478,6 +478,20 @@ impl FunctionProcess {
         .collect()
     }
 
+    /// Starts `bootstrap` as the function `function` deployed in the emulator runs it: with
+    /// that function's own environment (from moto), its name, and the emulator's endpoint.
+    pub fn spawn_deployed(
+        bootstrap: &Path,
+        api: &RuntimeApi,
+        emu: &crate::emulator::Emulator,
+        function: &str,
+    ) -> anyhow::Result<Self> {
+        let mut env: Vec<(String, String)> = emu.aws_env();
+        env.extend(crate::topology::function_env(emu, function)?);
+        env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.into()));
+        Self::spawn(bootstrap, api, &env)
+    }
+
     /// Starts `bootstrap` with [`default_env`](Self::default_env) overridden by `env`.
     pub fn spawn(
         bootstrap: &Path,

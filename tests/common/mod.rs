@@ -52,13 +52,11 @@ pub fn notifier(
     api: &elb_watch_testkit::runtime_api::RuntimeApi,
     function: &str,
 ) -> elb_watch_testkit::runtime_api::FunctionProcess {
-    let mut env: Vec<(String, String)> = emu.aws_env();
-    env.extend(elb_watch_testkit::topology::function_env(emu, function).unwrap());
-    env.push(("AWS_LAMBDA_FUNCTION_NAME".into(), function.into()));
-    elb_watch_testkit::runtime_api::FunctionProcess::spawn(
+    elb_watch_testkit::runtime_api::FunctionProcess::spawn_deployed(
         std::path::Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")),
         api,
-        &env,
+        emu,
+        function,
     )
     .unwrap()
 }
