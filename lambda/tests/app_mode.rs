@@ -25,25 +25,6 @@ const ALARM: &str = "elb-watch-e2e-web-tg-HealthyHostCount";
 const TAG: &str = "elb-watch:slack-thread";
 const CHANNEL: &str = "C0ALERTS";
 
-async fn emulator() -> Emulator {
-    tokio::task::spawn_blocking(Emulator::start)
-        .await
-        .unwrap()
-        .expect("moto_server is needed: run scripts/emulator.sh setup")
-}
-
-/// The test's own SDK configuration: the emulator's admin, through the strict layer.
-async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emu.endpoint_url())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(kms::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
 /// The alarm `up` makes for web-tg; its ARN.
 async fn put_watched_alarm(emu: &Emulator) -> String {
     use cloudwatch::types::{ComparisonOperator, Dimension, Statistic};

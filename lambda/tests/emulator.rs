@@ -17,25 +17,6 @@ use elb_watch_testkit::topology;
 use serde_json::json;
 use std::collections::HashMap;
 
-async fn emulator() -> Emulator {
-    tokio::task::spawn_blocking(Emulator::start)
-        .await
-        .unwrap()
-        .expect("moto_server is needed: run scripts/emulator.sh setup")
-}
-
-/// The test's own SDK configuration: the emulator's admin, through the strict layer.
-async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emu.endpoint_url())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(kms::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
 async fn kms_client(emu: &Emulator) -> kms::Client {
     kms::Client::new(&sdk(emu).await)
 }

@@ -9,6 +9,27 @@ use serde_json::Value;
 
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
+/// A fresh AWS emulator behind the strict layer (moto_server is needed: these tests fail, not
+/// skip, without it).
+pub async fn emulator() -> elb_watch_testkit::emulator::Emulator {
+    tokio::task::spawn_blocking(elb_watch_testkit::emulator::Emulator::start)
+        .await
+        .unwrap()
+        .expect("moto_server is needed: run scripts/emulator.sh setup")
+}
+
+/// The test's own SDK configuration: the emulator's admin, through the strict layer.
+pub async fn sdk(emu: &elb_watch_testkit::emulator::Emulator) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emu.endpoint_url())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
 pub fn bootstrap() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_bootstrap"))
 }
