@@ -52,6 +52,13 @@ pub(crate) struct Record {
     changes: Vec<StateChange>,
 }
 
+impl Record {
+    /// Adds a state change the layer itself made (rule 14's evaluation).
+    pub(crate) fn push(&mut self, change: StateChange) {
+        self.changes.push(change);
+    }
+}
+
 impl StrictProxy {
     /// Adds a state change made on moto behind the layer's back (the stand-in for CloudWatch's
     /// alarm evaluation does that), so that DescribeAlarmHistory shows it as AWS would.
@@ -62,7 +69,7 @@ impl StrictProxy {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()

@@ -221,14 +221,7 @@ pub(crate) async fn handle(
             };
             if kind == "Event" {
                 shared.lock().count("async-invoke", "Invoke");
-                let counter = in_flight(shared);
-                counter.fetch_add(1, Ordering::SeqCst);
-                let shared = Arc::clone(shared);
-                let headers = headers.clone();
-                tokio::spawn(async move {
-                    run_async(&shared, &headers, &runner, &name, &function, payload).await;
-                    counter.fetch_sub(1, Ordering::SeqCst);
-                });
+                spawn_async(shared, headers, runner, name, function, payload);
                 return Some(
                     (
                         StatusCode::ACCEPTED,
@@ -244,6 +237,75 @@ pub(crate) async fn handle(
         }
         _ => None,
     }
+}
+
+/// Lambda's asynchronous handling of one event, in the background (counted in flight).
+fn spawn_async(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    runner: FunctionRunner,
+    name: String,
+    function: FunctionInfo,
+    payload: Value,
+) {
+    let counter = in_flight(shared);
+    counter.fetch_add(1, Ordering::SeqCst);
+    let shared = Arc::clone(shared);
+    let headers = headers.clone();
+    tokio::spawn(async move {
+        run_async(&shared, &headers, &runner, &name, &function, payload).await;
+        counter.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
+/// Invoke `name` asynchronously (`InvocationType: Event`) as an AWS service does on the
+/// caller's behalf (SNS for its Lambda subscribers): false when no runner is registered or the
+/// function does not exist. `headers` carry the credential scope of the call behind it.
+pub(crate) async fn invoke_event(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    name: &str,
+    payload: Value,
+) -> bool {
+    let Some(runner) = with_account(shared, |a| a.runner.clone()) else {
+        return false;
+    };
+    let headers = headers_for(headers, "lambda");
+    let Ok(function) = function_config(shared, &headers, name).await else {
+        return false;
+    };
+    spawn_async(
+        shared,
+        &headers,
+        runner,
+        name.to_string(),
+        function,
+        payload,
+    );
+    true
+}
+
+/// `headers`' Authorization with the credential scope's service replaced by `service` (moto
+/// takes region and account from the scope; it does not check the signature here).
+pub(crate) fn headers_for(headers: &HeaderMap, service: &str) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    if let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        let scope_service = auth
+            .split("Credential=")
+            .nth(1)
+            .and_then(|c| c.split(',').next())
+            .and_then(|c| c.split('/').nth(3))
+            .unwrap_or("");
+        let auth = if scope_service.is_empty() {
+            auth.to_string()
+        } else {
+            auth.replace(&format!("/{scope_service}/"), &format!("/{service}/"))
+        };
+        if let Ok(v) = HeaderValue::from_str(&auth) {
+            out.insert("authorization", v);
+        }
+    }
+    out
 }
 
 fn account_settings(shared: &Shared) -> Response {

@@ -14,6 +14,8 @@
 //!             a new alarm in INSUFFICIENT_DATA                          lambda.rs, tagging.rs, paging.rs, alarms.rs
 //!          6. keep every alarm state change; answer DescribeAlarmHistory once moto
 //!             has authorised it (moto has no such operation)              history.rs
+//!          7. evaluate a new alarm and run its actions; deliver what a topic
+//!             receives to its Lambda subscribers                         evaluation.rs, sns_delivery.rs
 //! ```
 //!
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
@@ -22,12 +24,14 @@
 pub mod alarm_tags;
 pub mod alarms;
 pub mod denied;
+pub mod evaluation;
 pub mod history;
 pub mod lambda;
 pub mod lambda_async;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
+pub mod sns_delivery;
 pub mod sqs;
 pub mod stale_tag;
 pub mod tagging;
@@ -87,6 +91,13 @@ pub struct StrictConfig {
     pub alarm_history: bool,
     /// DeleteAlarms takes the alarms' tags with them (alarm_tags.rs). Default on.
     pub alarm_tags_die: bool,
+    /// A new alarm's first evaluation this long after PutMetricAlarm created it, and its
+    /// actions (evaluation.rs, rule 14). AWS: within about a minute. Default `None` (off): the
+    /// suite's other tests set alarm states themselves.
+    pub first_evaluation: Option<Duration>,
+    /// SNS delivers what is published to a topic (Publish, alarm actions) to the topic's
+    /// Lambda subscribers through rule 9's runner (sns_delivery.rs, rule 15). Default on.
+    pub sns_delivery: bool,
 }
 
 impl Default for StrictConfig {
@@ -106,6 +117,8 @@ impl Default for StrictConfig {
             queue_name_reuse: Duration::from_secs(3),
             alarm_history: true,
             alarm_tags_die: true,
+            first_evaluation: None,
+            sns_delivery: true,
         }
     }
 }
@@ -128,6 +141,8 @@ impl StrictConfig {
             queue_name_reuse: Duration::ZERO,
             alarm_history: false,
             alarm_tags_die: false,
+            first_evaluation: None,
+            sns_delivery: false,
         }
     }
 
@@ -369,6 +384,7 @@ async fn handle(
         return resp;
     }
     let prior = alarms::before(&shared, &call, &headers).await;
+    let created = matches!(prior, Some(None));
     let prior_state = history::before(&shared, &call, &headers).await;
     let doomed = alarm_tags::before(&shared, &call, &headers).await;
     let up = match forward(&shared, &method, &uri, &headers, body).await {
@@ -381,6 +397,8 @@ async fn handle(
     let up = after(&shared, &call, up);
     history::after(&shared, &call, prior_state, up.ok());
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
+    evaluation::after_create(&shared, &call, &headers, created && up.ok());
+    sns_delivery::after_publish(&shared, &call, &headers, up.ok()).await;
     alarm_tags::after(&shared, &headers, doomed, up.ok()).await;
     up.into_response()
 }
