@@ -1,15 +1,25 @@
-//! Applies a [`Plan`]: independent steps run concurrently, dependent ones in order:
+//! Applies a [`Plan`]: independent steps run concurrently, dependent ones in order, and the
+//! alarms last:
 //!
 //! ```text
 //! role ──► KMS key ──► alias, decrypt policy + attachment, encrypt URL ──► function ──► permission ──► subscription
-//! topic ─────────────────────────────────────────────────────────────────┘   └──► alarms (as soon as the topic exists)
-//! log group ─────────────────────────────────────────────────────────────┘        └──► async invoke config, reserved concurrency
-//! SQS queue ─────────────────────────────────────────────────────────────┘
+//! topic ─────────────────────────────────────────────────────────────────┘                             │
+//! log group ─────────────────────────────────────────────────────────────┘   async invoke config, reserved concurrency
+//! SQS queue ─────────────────────────────────────────────────────────────┘                             │
+//!                                                          alarms (armed: the path is whole) ◄──────────┘
+//!                                                          └──► announce alarms found in ALARM
 //! ```
+//! An alarm is put only once the function, its invoke permission, the subscription and the
+//! asynchronous-invocation config with its destination exist: a new alarm on a target group
+//! that is already failing goes to ALARM at its first evaluation, and CloudWatch sends that
+//! change once (`state::announce`). Existing alarms that were in ALARM while the path was
+//! incomplete are announced by `up` itself (`announce.rs`).
+//!
 //! Every step is idempotent and keyed by name, so a run killed anywhere is completed by the
 //! next `up`. A step whose change is `unchanged` makes no call.
 
 pub mod alarms;
+pub mod announce;
 pub mod fault;
 pub mod function;
 pub mod iam;
@@ -23,12 +33,14 @@ use crate::aws::Clients;
 use crate::bundle::Bundle;
 use crate::progress::Progress;
 use crate::secret::SlackSecret;
+use crate::state::announce as found;
 use crate::state::desired::Desired;
 use crate::state::observed::Observed;
 use crate::state::plan::{Action, Change, Plan};
 use crate::state::warnings::Warning;
 use anyhow::Result;
 use std::future::Future;
+use std::time::SystemTime;
 
 /// Run one step under a progress line; on success pass the fault-injection checkpoint.
 async fn step<T>(
@@ -79,6 +91,14 @@ fn outcome(changes: &[&Change]) -> String {
     }
 }
 
+/// What applying did beyond the plan's changes.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub warnings: Vec<Warning>,
+    /// Existing alarms found in ALARM when their path was completed, announced by `up`.
+    pub announced: Vec<announce::Announced>,
+}
+
 pub async fn apply(
     clients: &Clients,
     desired: &Desired,
@@ -87,7 +107,7 @@ pub async fn apply(
     secret: Option<&SlackSecret>,
     bundle: &Bundle,
     progress: &Progress,
-) -> Result<Vec<Warning>> {
+) -> Result<Applied> {
     let (_, topic_arn, _, _) = tokio::try_join!(
         step(
             progress,
@@ -115,88 +135,127 @@ pub async fn apply(
         ),
     )?;
 
+    let warning = notifier_path(
+        clients, desired, observed, plan, secret, bundle, progress, &topic_arn,
+    )
+    .await?;
+    let path_whole_at = SystemTime::now();
+
     let alarm_changes: Vec<&Change> = plan.alarms.iter().collect();
-    let alarms = step(
+    step(
         progress,
         "alarms",
         outcome(&alarm_changes),
         alarms::ensure_alarms(clients, desired, plan, &topic_arn),
-    );
+    )
+    .await?;
+    let alarms_at = SystemTime::now();
 
-    let notifier = async {
-        let key = step(
-            progress,
-            "KMS key",
-            outcome(&[&plan.key]),
-            kms::ensure_key(clients, desired, observed, plan),
-        )
-        .await?;
-        let versions = observed
-            .decrypt_policy
-            .as_ref()
-            .map(|p| p.versions.clone())
-            .unwrap_or_default();
-        let (_, _, ciphertext) = tokio::try_join!(
-            step(
-                progress,
-                "KMS alias",
-                outcome(&[&plan.alias]),
-                kms::ensure_alias(clients, desired, plan, &key)
-            ),
-            step(
-                progress,
-                "decrypt-only policy",
-                outcome(&[&plan.decrypt_policy, &plan.attachment]),
-                iam::ensure_decrypt_policy(clients, desired, plan, &versions, &key.arn)
-            ),
-            async {
-                match (plan.function.encrypt_secret, secret) {
-                    (true, Some(secret)) => {
-                        kms::encrypt_secret(clients, &key, &desired.function.name, secret)
-                            .await
-                            .map(Some)
-                    }
-                    _ => Ok(None),
-                }
-            },
-        )?;
-        let function_arn = step(
-            progress,
-            "notifier function",
-            outcome(&[&plan.function.change]),
-            function::ensure_function(clients, desired, observed, plan, ciphertext, bundle),
-        )
-        .await?;
-        step(
-            progress,
-            "invoke permission",
-            outcome(&[&plan.permission]),
-            function::ensure_permission(clients, desired, plan, &topic_arn),
-        )
-        .await?;
-        step(
-            progress,
-            "SNS subscription",
-            outcome(&[&plan.subscription]),
-            sns::ensure_subscription(clients, plan, &topic_arn, &function_arn),
-        )
-        .await?;
-        let (_, warning) = tokio::try_join!(
-            step(
-                progress,
-                "async invoke config",
-                outcome(&[&plan.async_invoke]),
-                queue::ensure_async_config(clients, desired, plan)
-            ),
-            step(
-                progress,
-                "reserved concurrency",
-                outcome(&[&plan.concurrency]),
-                queue::ensure_concurrency(clients, desired, plan)
-            ),
-        )?;
-        Ok::<_, anyhow::Error>(warning)
+    let candidates = found::candidates(observed, plan, &topic_arn);
+    let announced = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        let line = progress.start("alarms found in ALARM");
+        match announce::announce(clients, &topic_arn, &candidates, path_whole_at, alarms_at).await {
+            Ok(a) => {
+                line.done(&format!("{} announced", a.len()));
+                a
+            }
+            Err(e) => {
+                line.failed(&format!("{e:#}"));
+                return Err(e.context("step 'alarms found in ALARM' failed"));
+            }
+        }
     };
-    let (_, warning) = tokio::try_join!(alarms, notifier)?;
-    Ok(warning.into_iter().collect())
+    Ok(Applied {
+        warnings: warning.into_iter().collect(),
+        announced,
+    })
+}
+
+/// role → key → (alias, decrypt policy, secret) → function → permission → subscription →
+/// (async invoke config, reserved concurrency): everything an alarm's notification crosses.
+#[allow(clippy::too_many_arguments)]
+async fn notifier_path(
+    clients: &Clients,
+    desired: &Desired,
+    observed: &Observed,
+    plan: &Plan,
+    secret: Option<&SlackSecret>,
+    bundle: &Bundle,
+    progress: &Progress,
+    topic_arn: &str,
+) -> Result<Option<Warning>> {
+    let key = step(
+        progress,
+        "KMS key",
+        outcome(&[&plan.key]),
+        kms::ensure_key(clients, desired, observed, plan),
+    )
+    .await?;
+    let versions = observed
+        .decrypt_policy
+        .as_ref()
+        .map(|p| p.versions.clone())
+        .unwrap_or_default();
+    let (_, _, ciphertext) = tokio::try_join!(
+        step(
+            progress,
+            "KMS alias",
+            outcome(&[&plan.alias]),
+            kms::ensure_alias(clients, desired, plan, &key)
+        ),
+        step(
+            progress,
+            "decrypt-only policy",
+            outcome(&[&plan.decrypt_policy, &plan.attachment]),
+            iam::ensure_decrypt_policy(clients, desired, plan, &versions, &key.arn)
+        ),
+        async {
+            match (plan.function.encrypt_secret, secret) {
+                (true, Some(secret)) => {
+                    kms::encrypt_secret(clients, &key, &desired.function.name, secret)
+                        .await
+                        .map(Some)
+                }
+                _ => Ok(None),
+            }
+        },
+    )?;
+    let function_arn = step(
+        progress,
+        "notifier function",
+        outcome(&[&plan.function.change]),
+        function::ensure_function(clients, desired, observed, plan, ciphertext, bundle),
+    )
+    .await?;
+    step(
+        progress,
+        "invoke permission",
+        outcome(&[&plan.permission]),
+        function::ensure_permission(clients, desired, plan, topic_arn),
+    )
+    .await?;
+    step(
+        progress,
+        "SNS subscription",
+        outcome(&[&plan.subscription]),
+        sns::ensure_subscription(clients, plan, topic_arn, &function_arn),
+    )
+    .await?;
+    let (_, warning) = tokio::try_join!(
+        step(
+            progress,
+            "async invoke config",
+            outcome(&[&plan.async_invoke]),
+            queue::ensure_async_config(clients, desired, plan)
+        ),
+        step(
+            progress,
+            "reserved concurrency",
+            outcome(&[&plan.concurrency]),
+            queue::ensure_concurrency(clients, desired, plan)
+        ),
+    )?;
+    Ok(warning)
 }

@@ -234,6 +234,7 @@ mod tests {
                         "sns:CreateTopic",
                         "sns:TagResource",
                         "sns:Subscribe",
+                        "sns:Publish",
                         "sns:DeleteTopic",
                     ],
                 ),

@@ -191,8 +191,9 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     // `plan::OLD_FORM`) is re-made from the secret the function holds, decrypted in memory.
     let secret = given.or_else(|| held.cloned());
     let applying = Instant::now();
+    let mut announced = Vec::new();
     if !args.dry_run && !plan.is_noop() {
-        let more = apply::apply(
+        let applied = apply::apply(
             &clients,
             &want,
             &have,
@@ -202,7 +203,8 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
             &progress,
         )
         .await?;
-        warnings.extend(more);
+        warnings.extend(applied.warnings);
+        announced = applied.announced;
     }
     let apply_ms = applying.elapsed().as_millis();
     let report = UpReport {
@@ -216,6 +218,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         cost: alarm_cost(&plan.alarms),
         alert_times: want.alert_times.clone(),
         warnings,
+        announced,
         api_calls: clients.ledger.stats(),
         duration_ms: started.elapsed().as_millis(),
         apply_ms,

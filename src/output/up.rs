@@ -1,5 +1,7 @@
 use super::{alert_time_line, table, warning_lines};
+use crate::apply::announce::Announced;
 use crate::report::UpReport;
+use crate::state::announce::Silenced;
 
 pub fn up_table(r: &UpReport) -> String {
     let mut t = table(&["resource", "name", "action", "details"]);
@@ -21,12 +23,32 @@ pub fn up_table(r: &UpReport) -> String {
         (false, false) => format!("env {} is up to date", r.env),
     };
     format!(
-        "{t}\n{}{}{}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
+        "{t}\n{}{}{}{}\n{verdict} — {} API calls ({} mutating) in {:.1} s",
         r.cost.describe(),
         alert_time_line(&r.alert_times),
         warning_lines(&r.warnings),
+        announced_lines(&r.announced),
         r.api_calls.total,
         r.api_calls.mutating,
         r.duration_ms as f64 / 1000.0
     )
+}
+
+/// One line per alarm `up` announced itself.
+fn announced_lines(announced: &[Announced]) -> String {
+    announced
+        .iter()
+        .map(|a| {
+            format!(
+                "\nannounced: {} has been in ALARM since {} ({}); CloudWatch sends a state \
+                 change once, so up published it to the topic",
+                a.alarm,
+                a.since.as_deref().unwrap_or("an unknown time"),
+                match a.why {
+                    Silenced::PathIncomplete => "its path to the notifier was incomplete",
+                    Silenced::ActionsOff => "its actions were off",
+                }
+            )
+        })
+        .collect()
 }

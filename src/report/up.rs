@@ -1,5 +1,6 @@
 //! `elb-watch up`'s report.
 
+use crate::apply::announce::Announced;
 use crate::aws::CallStats;
 use crate::discovery;
 use crate::progress::StepTiming;
@@ -25,6 +26,9 @@ pub struct UpReport {
     pub alert_times: Vec<AlertTime>,
     /// Target groups that get no alarm, or are slow to alarm, and why.
     pub warnings: Vec<Warning>,
+    /// Existing alarms found in ALARM when `up` completed their path to the notifier, and
+    /// announced by `up` (CloudWatch sends each state change once).
+    pub announced: Vec<Announced>,
     pub api_calls: CallStats,
     /// Wall time of the whole command.
     pub duration_ms: u128,

@@ -2,6 +2,7 @@
 //! does exist (`observed`, reads only) and the difference (`plan`, pure).
 
 pub mod alarms;
+pub mod announce;
 pub mod alert_time;
 pub mod assess;
 pub mod cost;
