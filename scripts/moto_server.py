@@ -13,6 +13,12 @@ Corrections:
   With moto's ARNs, code that put an NLB's alarm on an `app/` dimension (or in the
   `AWS/ApplicationELB` namespace) would pass every test. Listener ARNs follow
   (`listener/net/…`), as on AWS.
+- SNS filter policies with `"$or"` in the message-body scope. AWS reads `{"$or": [A, B], …rest}`
+  as (A and rest) or (B and rest), in either scope:
+  https://docs.aws.amazon.com/sns/latest/dg/and-or-logic.html#or-operator
+  moto handles `$or` for message attributes only; on a message body it raises, and Publish
+  answers 500. The correction expands `$or` into alternatives before moto's own checks (an
+  alternative naming a property the body lacks is one that does not match).
 """
 import inspect
 import sys
@@ -46,6 +52,29 @@ def _create_load_balancer(self, *args, **kwargs):
     finally:
         _creating.kind = None
 
+
+import moto.sns.utils as sns_utils
+
+_Matcher = sns_utils.FilterPolicyMatcher
+_compute_body_checks = _Matcher._compute_body_checks
+
+
+def _compute_body_checks_with_or(self, filter_policy, message_body):
+    alternatives = filter_policy.get("$or") if isinstance(filter_policy, dict) else None
+    if not (isinstance(alternatives, list) and alternatives
+            and all(isinstance(a, dict) for a in alternatives)):
+        return _compute_body_checks(self, filter_policy, message_body)
+    rest = {k: v for k, v in filter_policy.items() if k != "$or"}
+    checks = []
+    for alternative in alternatives:
+        try:
+            checks.append(self._compute_body_checks({**rest, **alternative}, message_body))
+        except _Matcher.CheckException:
+            checks.append((any, ()))
+    return (any, tuple(checks))
+
+
+_Matcher._compute_body_checks = _compute_body_checks_with_or
 
 elbv2.make_arn_for_load_balancer = _make_arn_for_load_balancer
 elbv2.ELBv2Backend.create_load_balancer = _create_load_balancer

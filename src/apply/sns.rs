@@ -5,6 +5,7 @@ use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{Desired, is_setting_key};
+use crate::state::email_filter;
 use crate::state::observed::Observed;
 use crate::state::plan::{Action, Plan};
 use anyhow::{Context, Result};
@@ -77,14 +78,50 @@ pub async fn ensure_topic(
         }
         _ => desired.topic_arn.clone(),
     };
-    if let (Action::Create, Some(addr)) = (plan.email.action, &desired.email) {
-        sns.subscribe()
-            .topic_arn(&arn)
-            .protocol("email")
-            .endpoint(addr)
-            .send()
-            .await
-            .aws("SNS Subscribe (email)")?;
+    match (plan.email.action, &desired.email) {
+        (Action::Create, Some(addr)) => {
+            sns.subscribe()
+                .topic_arn(&arn)
+                .protocol("email")
+                .endpoint(addr)
+                .attributes(email_filter::SCOPE_ATTRIBUTE, email_filter::SCOPE)
+                .attributes(
+                    email_filter::POLICY_ATTRIBUTE,
+                    email_filter::policy().to_string(),
+                )
+                .send()
+                .await
+                .aws("SNS Subscribe (email)")?;
+        }
+        (Action::Update, Some(addr)) => {
+            let subscription = observed
+                .topic
+                .iter()
+                .flat_map(|t| &t.subscriptions)
+                .find(|s| s.protocol == "email" && s.endpoint == *addr)
+                .map(|s| s.arn.clone())
+                .context("the e-mail subscription to update is gone")?;
+            // Scope first: the policy is then judged against the message body.
+            for (name, value) in [
+                (
+                    email_filter::SCOPE_ATTRIBUTE,
+                    email_filter::SCOPE.to_string(),
+                ),
+                (
+                    email_filter::POLICY_ATTRIBUTE,
+                    email_filter::policy().to_string(),
+                ),
+            ] {
+                sns.set_subscription_attributes()
+                    .subscription_arn(&subscription)
+                    .attribute_name(name)
+                    .attribute_value(value)
+                    .send()
+                    .await
+                    .aws("SNS SetSubscriptionAttributes (email filter)")?;
+            }
+        }
+        _ => {}
     }
     for sub in &plan.unsubscribe {
         sns.unsubscribe()

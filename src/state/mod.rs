@@ -2,11 +2,12 @@
 //! does exist (`observed`, reads only) and the difference (`plan`, pure).
 
 pub mod alarms;
-pub mod announce;
 pub mod alert_time;
+pub mod announce;
 pub mod assess;
 pub mod cost;
 pub mod desired;
+pub mod email_filter;
 #[cfg(test)]
 mod fixtures;
 pub mod health;

@@ -6,6 +6,7 @@ use crate::naming::{self, Names};
 use crate::policy;
 use crate::secret::{Secret, SlackSecret};
 use crate::state::desired::{ENV_HOOK, ENV_TOKEN, Identity};
+use crate::state::email_filter;
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use base64::Engine;
@@ -52,6 +53,10 @@ pub struct SubscriptionObs {
     pub arn: String,
     pub protocol: String,
     pub endpoint: String,
+    /// A confirmed e-mail subscription's `FilterPolicyScope` and `FilterPolicy` (each `None`
+    /// when unset); `None` when not read (other protocols, or `PendingConfirmation`, whose
+    /// attributes SNS does not show).
+    pub filter: Option<(Option<String>, Option<String>)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -541,12 +546,41 @@ async fn list_subscriptions(clients: &Clients, topic_arn: &str) -> Result<Vec<Su
             arn: s.subscription_arn().unwrap_or_default().to_string(),
             protocol: s.protocol().unwrap_or_default().to_string(),
             endpoint: s.endpoint().unwrap_or_default().to_string(),
+            filter: None,
         }));
         token = page.next_token().map(String::from);
         if token.is_none() {
-            return Ok(out);
+            break;
         }
     }
+    for sub in out
+        .iter_mut()
+        .filter(|s| s.protocol == "email" && s.arn.starts_with("arn:"))
+    {
+        sub.filter = Some(email_filter(clients, &sub.arn).await?);
+    }
+    Ok(out)
+}
+
+/// An e-mail subscription's filter attributes (scope, policy).
+async fn email_filter(clients: &Clients, arn: &str) -> Result<(Option<String>, Option<String>)> {
+    let got = clients
+        .sns
+        .get_subscription_attributes()
+        .subscription_arn(arn)
+        .send()
+        .await
+        .aws("SNS GetSubscriptionAttributes")?;
+    let attr = |k: &str| {
+        got.attributes()
+            .and_then(|a| a.get(k))
+            .filter(|v| !v.is_empty())
+            .cloned()
+    };
+    Ok((
+        attr(email_filter::SCOPE_ATTRIBUTE),
+        attr(email_filter::POLICY_ATTRIBUTE),
+    ))
 }
 
 async fn observe_log_group(clients: &Clients, names: &Names) -> Result<Option<LogGroupObs>> {

@@ -380,13 +380,20 @@ fn diff(
         .unwrap_or_default();
     let email = match &desired.email {
         None => Change::new("email-subscription", "", Action::Unchanged),
-        Some(addr) => Change::diff(
-            "email-subscription",
-            addr,
-            subs.iter()
-                .any(|s| s.protocol == "email" && s.endpoint == *addr),
-            vec![],
-        ),
+        Some(addr) => {
+            let found = subs
+                .iter()
+                .find(|s| s.protocol == "email" && s.endpoint == *addr);
+            // A subscription still PendingConfirmation cannot be read or changed: it got its
+            // filter when `up` subscribed it, or gets it on the first `up` after it is confirmed.
+            let reasons = found
+                .and_then(|s| s.filter.as_ref())
+                .map(|(scope, policy)| {
+                    super::email_filter::drift(scope.as_deref(), policy.as_deref())
+                })
+                .unwrap_or_default();
+            Change::diff("email-subscription", addr, found.is_some(), reasons)
+        }
     };
     // Which e-mail subscriptions `up` manages: the topic records only THAT it subscribed one
     // (the address is personal data, kept out of tags), so every e-mail subscription of the

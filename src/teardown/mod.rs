@@ -296,11 +296,13 @@ mod tests {
                             arn: "arn:sub-lambda".into(),
                             protocol: "lambda".into(),
                             endpoint: "f".into(),
+                            filter: None,
                         },
                         SubscriptionObs {
                             arn: "PendingConfirmation".into(),
                             protocol: "email".into(),
                             endpoint: "a@b".into(),
+                            filter: None,
                         },
                     ],
                     ..Default::default()
