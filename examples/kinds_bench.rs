@@ -133,8 +133,8 @@ fn main() -> anyhow::Result<()> {
         MIX.map(|(k, n, per)| (k, n, n * per))
     );
     assert_eq!(
-        alarms, 1_002,
-        "1,000 target-group alarms and the alerting path's 2"
+        alarms, 1_003,
+        "1,000 target-group alarms and the alerting path's 3"
     );
     all.push(up);
     let (noop, report) = run(&bin, &emu, "no-op up", &["up", "--all"]);

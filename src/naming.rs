@@ -104,12 +104,18 @@ impl Names {
         format!("{}-undelivered-alerts", self.prefix())
     }
 
+    /// Alarm on the notifier's failures to hand an undeliverable alert to its queue.
+    pub fn destination_failures_alarm(&self) -> String {
+        format!("{}-destination-failures", self.prefix())
+    }
+
     /// Whether `name` is one `up` gives this env's alarms: a target group's (by its suffix) or
-    /// one of the two on the alerting path.
+    /// one of those on the alerting path.
     pub fn is_alarm_name(&self, name: &str) -> bool {
         (name.starts_with(&self.alarm_prefix()) && name.ends_with(ALARM_SUFFIX))
             || name == self.notifier_errors_alarm()
             || name == self.undelivered_alarm()
+            || name == self.destination_failures_alarm()
     }
 
     /// The tags every resource gets, as (key, value) pairs.

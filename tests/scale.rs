@@ -36,8 +36,8 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         .iter()
         .filter(|c| c["kind"] == "alarm" && c["action"] == "create")
         .count();
-    // One per target group, and the two on the alerting path.
-    assert_eq!(created_alarms, ALBS * TGS_PER_ALB + 2);
+    // One per target group, and the three on the alerting path.
+    assert_eq!(created_alarms, ALBS * TGS_PER_ALB + 3);
     let up_ms = started.elapsed().as_millis();
     let throttled_up = strict.count("throttled");
     assert!(
@@ -61,7 +61,7 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
     let s = status.json();
     assert_eq!(
         s["alarms"].as_array().unwrap().len(),
-        ALBS * TGS_PER_ALB + 2
+        ALBS * TGS_PER_ALB + 3
     );
 
     let down = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
@@ -73,7 +73,7 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         .iter()
         .filter(|x| x["kind"] == "alarm")
         .count();
-    assert_eq!(deleted_alarms, ALBS * TGS_PER_ALB + 2);
+    assert_eq!(deleted_alarms, ALBS * TGS_PER_ALB + 3);
 
     let again = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
     assert_eq!(again.code, 0, "second down: {}", again.stderr);

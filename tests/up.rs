@@ -84,7 +84,7 @@ async fn assert_wired(
         assert_eq!(a.ok_actions(), std::slice::from_ref(&topic));
         let name = a.alarm_name().unwrap().to_string();
         if !name.ends_with("-HealthyHostCount") {
-            // The alerting path's two (tests/watcher.rs checks their metrics).
+            // The alerting path's three (tests/watcher.rs checks their metrics).
             watchers.push(name);
             continue;
         }
@@ -103,6 +103,7 @@ async fn assert_wired(
     assert_eq!(
         watchers,
         [
+            format!("{prefix}-destination-failures"),
             format!("{prefix}-notifier-errors"),
             format!("{prefix}-undelivered-alerts")
         ]
@@ -537,8 +538,8 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
         .into_iter()
         .map(|p| p.unwrap().metric_alarms().len())
         .sum();
-    // Two target groups' and the alerting path's two, per env.
-    assert_eq!(all, 8);
+    // Two target groups' and the alerting path's three, per env.
+    assert_eq!(all, 10);
     let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
     assert_eq!(r.json()["in_sync"], true);
     assert_wired(

@@ -1,5 +1,6 @@
-//! Watching the watcher (issue 13): `up` puts an alarm on the notifier's errors and one on
-//! undelivered alerts in the env's queue. Both act on the env's topic, so its e-mail
+//! Watching the watcher (issue 13): `up` puts an alarm on the notifier's errors, one on
+//! undelivered alerts in the env's queue and one on Lambda's failures to put an undeliverable
+//! alert on that queue (`DestinationDeliveryFailures`, issue 21). All act on the env's topic, so its e-mail
 //! subscribers hear about a broken alerting path while the notifier cannot post, and Slack
 //! hears too once it can. They are drift-checked and converged like the target groups' alarms,
 //! and `up` without `--email` warns that they would reach nobody.
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 const ERRORS: &str = "elb-watch-wt-notifier-errors";
 const UNDELIVERED: &str = "elb-watch-wt-undelivered-alerts";
+const DESTINATION: &str = "elb-watch-wt-destination-failures";
 const FUNCTION: &str = "elb-watch-wt-notifier";
 const QUEUE: &str = "elb-watch-wt-undelivered";
 const NO_EMAIL: &str = "alerting-path-without-email";
@@ -54,7 +56,7 @@ fn dims(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Vec<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_alerting_path_has_two_alarms_that_reach_email_and_slack() {
+async fn the_alerting_path_has_three_alarms_that_reach_email_and_slack() {
     let emu = Emulator::start().unwrap();
     topology::create(&emu, &common::spec()).unwrap();
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
@@ -95,7 +97,17 @@ async fn the_alerting_path_has_two_alarms_that_reach_email_and_slack() {
         (Some("AWS/SQS"), Some("ApproximateNumberOfMessagesVisible"))
     );
     assert_eq!(dims(&queue), [("QueueName".to_string(), QUEUE.to_string())]);
-    for a in [&errors, &queue] {
+    let destination = describe(&emu, DESTINATION).await;
+    assert_eq!(
+        (destination.namespace(), destination.metric_name()),
+        (Some("AWS/Lambda"), Some("DestinationDeliveryFailures"))
+    );
+    assert_eq!(
+        dims(&destination),
+        [("FunctionName".to_string(), FUNCTION.to_string())]
+    );
+    assert_eq!(destination.statistic(), Some(&Statistic::Sum));
+    for a in [&errors, &queue, &destination] {
         assert_eq!(
             a.comparison_operator(),
             Some(&ComparisonOperator::GreaterThanOrEqualToThreshold)
@@ -123,7 +135,7 @@ async fn the_alerting_path_has_two_alarms_that_reach_email_and_slack() {
         "{protocols:?}"
     );
 
-    // status lists both, in sync.
+    // status lists all three, in sync.
     let s = status(&emu);
     assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
     let names: Vec<String> = s.json()["alarms"]
@@ -132,7 +144,7 @@ async fn the_alerting_path_has_two_alarms_that_reach_email_and_slack() {
         .iter()
         .map(|a| a["name"].as_str().unwrap().to_string())
         .collect();
-    for n in [ERRORS, UNDELIVERED] {
+    for n in [ERRORS, UNDELIVERED, DESTINATION] {
         assert!(names.contains(&n.to_string()), "{names:?}");
     }
 

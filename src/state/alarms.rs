@@ -55,6 +55,8 @@ pub enum Watched {
     NotifierErrors { function: String },
     /// Undelivered alerts on the env's queue.
     Undelivered { queue: String },
+    /// Alerts the notifier failed on that Lambda could not put on the queue either.
+    DestinationFailures { function: String },
 }
 
 /// The metric an alarm evaluates.
@@ -128,6 +130,9 @@ impl AlarmSpec {
             } => format!("for {target_group} behind {load_balancer}"),
             Watched::NotifierErrors { function } => format!("on the errors of {function}"),
             Watched::Undelivered { queue } => format!("on undelivered alerts in {queue}"),
+            Watched::DestinationFailures { function } => {
+                format!("on {function}'s failures to queue undelivered alerts")
+            }
         }
     }
 }
@@ -206,7 +211,13 @@ pub fn target_group_alarms(
         .collect()
 }
 
-/// The two alarms on the alerting path. Their descriptions say what to do: the notifier posts
+/// Lambda's `DestinationDeliveryFailures`: "the number of times that Lambda attempts to send an
+/// event to a destination but fails" — permissions, a deleted queue, a full one
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html>). The one signal
+/// that the undelivered-alerts queue itself is failing: such an alert is lost outright.
+pub const DESTINATION_METRIC: &str = "DestinationDeliveryFailures";
+
+/// The alarms on the alerting path. Their descriptions say what to do: the notifier posts
 /// the description, and the e-mail SNS sends carries it too.
 pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
     let env = &names.env;
@@ -258,7 +269,31 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
     };
-    vec![errors, undelivered]
+    let destination = AlarmSpec {
+        name: names.destination_failures_alarm(),
+        description: format!(
+            "elb-watch {env}: the notifier {function} failed on alerts that Lambda could not \
+             put on the queue {queue} either: they are lost. Check the queue exists and the \
+             notifier's role may send to it (`elb-watch --env {env} status`), then `elb-watch \
+             --env {env} up`; read the lost alerts in the notifier's logs"
+        ),
+        watched: Watched::DestinationFailures {
+            function: function.clone(),
+        },
+        metric: MetricSpec::new(
+            "AWS/Lambda",
+            DESTINATION_METRIC,
+            "Sum",
+            "GreaterThanOrEqualToThreshold",
+        )
+        .dimension("FunctionName", &function),
+        threshold: 1.0,
+        period_s: PERIOD_S,
+        evaluation_periods: 1,
+        datapoints_to_alarm: 1,
+        treat_missing_data: "notBreaching".to_string(),
+    };
+    vec![errors, undelivered, destination]
 }
 
 #[cfg(test)]
@@ -268,7 +303,7 @@ mod tests {
     #[test]
     fn the_watcher_alarms_watch_this_envs_function_and_queue() {
         let w = watcher_alarms(&Names::new("prod"));
-        assert_eq!(w.len(), 2);
+        assert_eq!(w.len(), 3);
         let errors = &w[0];
         assert_eq!(errors.name, "elb-watch-prod-notifier-errors");
         assert_eq!(
@@ -297,13 +332,26 @@ mod tests {
             queue.metric.dimension_value("QueueName"),
             Some("elb-watch-prod-undelivered")
         );
+        let destination = &w[2];
+        assert_eq!(destination.name, "elb-watch-prod-destination-failures");
+        assert_eq!(
+            (
+                destination.metric.namespace.as_str(),
+                destination.metric.name.as_str()
+            ),
+            ("AWS/Lambda", "DestinationDeliveryFailures")
+        );
+        assert_eq!(
+            destination.metric.dimension_value("FunctionName"),
+            Some("elb-watch-prod-notifier")
+        );
         for a in &w {
             // Any error, any queued alert: ≥ 1; nothing published is nothing wrong.
             assert_eq!(a.metric.comparison, "GreaterThanOrEqualToThreshold");
             assert_eq!(a.threshold, 1.0);
             assert_eq!(a.treat_missing_data, "notBreaching");
             assert_eq!(a.target_group(), None);
-            assert!(a.description.contains("elb-watch --env prod replay"));
+            assert!(a.description.contains("elb-watch --env prod status"));
             // Not mistaken for a target-group alarm by name.
             assert!(!a.name.ends_with(crate::naming::ALARM_SUFFIX));
         }
