@@ -337,6 +337,26 @@ async fn up_wires_the_chain_and_a_second_up_makes_no_mutating_call() {
         report["api_calls"]["total"].as_u64().unwrap() as usize,
         calls.len()
     );
+
+    // A webhook's channel cannot be chosen by the payload: the plan and status both say so.
+    let status = run(elb_watch(&emu).args(["--env", "prod", "--output", "json", "status"]));
+    for (what, v) in [("up", &report), ("status", &status.json())] {
+        let kinds: Vec<&str> = v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w["kind"].as_str())
+            .collect();
+        assert!(
+            kinds.contains(&"webhook-channel-fixed"),
+            "{what}: {kinds:?}"
+        );
+    }
+    assert!(
+        second.stdout.contains("ignores --slack-channel #ops"),
+        "{}",
+        second.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -308,6 +308,9 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
     if inputs.email.is_none() {
         warnings.push(super::warnings::no_email_for_the_alerting_path(&inputs.env));
     }
+    if let (None, Some(channel)) = (&inputs.slack_app, &inputs.channel) {
+        warnings.push(super::warnings::webhook_channel_fixed(&inputs.env, channel));
+    }
     Desired {
         env: inputs.env.clone(),
         identity: identity.clone(),
@@ -411,8 +414,8 @@ mod tests {
             &id,
             &[tg("web-alb", "web-tg"), tg("web-alb", "api-tg")],
         );
-        // Two target groups, then the two alarms on the alerting path.
-        assert_eq!(d.alarms.len(), 4);
+        // Two target groups, then the three alarms on the alerting path.
+        assert_eq!(d.alarms.len(), 5);
         assert_eq!(d.alarms[2].name, "elb-watch-prod-notifier-errors");
         let a = &d.alarms[0];
         assert_eq!(a.name, "elb-watch-prod-web-tg-HealthyHostCount");
@@ -474,9 +477,23 @@ mod tests {
         let d = desired(&inputs(), &id, &[tg("web-alb", "web-tg"), lambda]);
         let watched: Vec<_> = d.alarms.iter().filter_map(|a| a.target_group()).collect();
         assert_eq!(watched, [("web-alb", "web-tg")]);
-        // The target group's warning, then the one about no e-mail subscriber.
-        assert_eq!(d.warnings.len(), 2);
+        // The target group's warning, the one about no e-mail subscriber, and the webhook's
+        // fixed channel (`#ops` asked for in webhook mode).
+        assert_eq!(d.warnings.len(), 3);
         assert_eq!(d.warnings[1].kind, crate::state::warnings::NO_EMAIL);
+        assert_eq!(d.warnings[2].kind, crate::state::warnings::WEBHOOK_CHANNEL);
+        let app = Inputs {
+            slack_app: Some("https://slack.com/api/".into()),
+            ..inputs()
+        };
+        let a = desired(&app, &id, &[tg("web-alb", "web-tg")]);
+        assert!(
+            a.warnings
+                .iter()
+                .all(|w| w.kind != crate::state::warnings::WEBHOOK_CHANNEL),
+            "app mode chooses its channel: {:?}",
+            a.warnings
+        );
         assert_eq!(d.warnings[0].target_group, "fn-tg");
     }
 
@@ -485,11 +502,13 @@ mod tests {
         let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
         let with = Inputs {
             email: Some("ops@example.com".into()),
+            channel: None,
             ..inputs()
         };
         assert!(desired(&with, &id, &[]).warnings.is_empty());
         let without = Inputs {
             email: None,
+            channel: None,
             ..inputs()
         };
         let w = desired(&without, &id, &[]).warnings;

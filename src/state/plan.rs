@@ -861,6 +861,42 @@ mod tests {
     }
 
     #[test]
+    fn existing_alarms_cut_off_from_the_notifier_are_announcement_candidates() {
+        use crate::state::announce::{Silenced, candidates};
+        let d = want(&[tg("web-tg", true), tg("api-tg", true)]);
+        let mut alarms: Vec<AlarmObs> = d.alarms.iter().map(|a| observed_alarm(&d, a)).collect();
+        alarms[1].actions_enabled = false;
+        let o = Observed {
+            alarms,
+            ..Default::default()
+        };
+        // Nothing else exists: the path is incomplete, every kept alarm may have fired unheard.
+        let mut p = drift(&d, &o);
+        let all = candidates(&o, &p, &d.topic_arn);
+        assert_eq!(all.len(), d.alarms.len(), "{all:?}");
+        assert!(all.iter().all(|(_, why)| *why == Silenced::PathIncomplete));
+        // The path whole: only the alarm whose own actions were off.
+        for c in [
+            &mut p.topic,
+            &mut p.function.change,
+            &mut p.permission,
+            &mut p.subscription,
+        ] {
+            c.action = Action::Unchanged;
+        }
+        assert_eq!(
+            candidates(&o, &p, &d.topic_arn),
+            [(d.alarms[1].name.clone(), Silenced::ActionsOff)]
+        );
+        // An alarm the plan deletes is nobody's to announce.
+        p.alarms[1].action = Action::Delete;
+        assert!(candidates(&o, &p, &d.topic_arn).is_empty());
+        // A new alarm (not observed) is armed with the path whole: never a candidate.
+        let fresh = Observed::default();
+        assert!(candidates(&fresh, &drift(&d, &fresh), &d.topic_arn).is_empty());
+    }
+
+    #[test]
     fn the_alarm_of_a_target_group_without_health_checks_is_deleted_saying_why() {
         let d = want(&[tg("web-tg", true), tg("fn-tg", false)]);
         assert_eq!(

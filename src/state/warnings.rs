@@ -8,6 +8,8 @@ use serde::Serialize;
 pub const HEALTH_CHECKS_DISABLED: &str = "health-checks-disabled";
 /// Kind of the warning for an env whose topic has no e-mail subscriber.
 pub const NO_EMAIL: &str = "alerting-path-without-email";
+/// Kind of the warning for `--slack-channel` with an incoming webhook.
+pub const WEBHOOK_CHANNEL: &str = "webhook-channel-fixed";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
@@ -58,6 +60,28 @@ pub fn no_email_for_the_alerting_path(env: &str) -> Warning {
     }
 }
 
+/// A Slack app's incoming webhook posts to the channel chosen when the webhook was made; the
+/// payload's `channel` is ignored (<https://api.slack.com/messaging/webhooks>: "You cannot
+/// override the default channel (chosen by the user who installed your app), username, or icon
+/// when you're using incoming webhooks to post messages"). Only the retired custom-integration
+/// webhooks honour it, and the URL does not tell the two apart: elb-watch keeps sending it and
+/// says what it can and cannot do.
+pub fn webhook_channel_fixed(env: &str, channel: &str) -> Warning {
+    Warning {
+        kind: WEBHOOK_CHANNEL,
+        load_balancer: String::new(),
+        target_group: String::new(),
+        target_group_arn: String::new(),
+        message: format!(
+            "env {env} posts through an incoming webhook: a Slack app's webhook always posts to \
+             the channel it was made for and ignores --slack-channel {channel} (only a legacy \
+             custom-integration webhook honours it). To choose the channel, make the webhook \
+             for it, or use app mode: `elb-watch --env {env} up ... --slack-token-file FILE \
+             --slack-channel CHANNEL_ID`"
+        ),
+    }
+}
+
 pub fn target_group_warnings(groups: &[TargetGroup]) -> Vec<Warning> {
     groups
         .iter()
@@ -94,6 +118,19 @@ mod tests {
             target_type: target_type.into(),
             health_check_enabled: enabled,
             ..crate::state::fixtures::target_group("web-alb", name)
+        }
+    }
+
+    #[test]
+    fn a_webhooks_channel_warning_says_it_is_ignored_and_what_to_use() {
+        let w = webhook_channel_fixed("prod", "#ops");
+        assert_eq!(w.kind, WEBHOOK_CHANNEL);
+        for needle in [
+            "ignores --slack-channel #ops",
+            "--slack-token-file",
+            "legacy",
+        ] {
+            assert!(w.message.contains(needle), "no {needle}: {}", w.message);
         }
     }
 
