@@ -141,8 +141,9 @@ pub struct UpArgs {
     #[arg(long, value_name = "PATH|-", conflicts_with_all = ["slack_url", "slack_url_file"])]
     pub slack_token_file: Option<PathBuf>,
 
-    /// Slack channel to post to: with a webhook, overrides its default channel (#ops); in app
-    /// mode, required, the channel's ID (C0123ABCD: channel details → About, at the bottom)
+    /// Slack channel to post to. App mode: required, the channel's ID (C0123ABCD: channel
+    /// details → About, at the bottom). A Slack app's webhook ignores it (it posts where it was
+    /// made); only a legacy custom-integration webhook honours it (#ops)
     #[arg(long, value_name = "CHANNEL")]
     pub slack_channel: Option<String>,
 
@@ -160,7 +161,8 @@ pub struct UpArgs {
     pub min_healthy: u32,
 
     /// Also subscribe this e-mail address to the alarm topic (AWS sends a confirmation mail): it
-    /// gets every alarm, including those on the notifier itself when it cannot post to Slack
+    /// gets every ALARM and every recovery, including those on the notifier itself when it
+    /// cannot post to Slack (a new alarm's first OK is filtered out)
     #[arg(long, value_name = "ADDR")]
     pub email: Option<String>,
 
