@@ -106,6 +106,11 @@ async fn a_fresh_up_on_an_empty_target_group_delivers_its_first_alarm() {
     for needle in ["ALARM", "empty-tg", "web-alb"] {
         assert!(posted[0].contains(needle), "no {needle} in {}", posted[0]);
     }
+    assert!(
+        !posted[0].contains("Found in ALARM"),
+        "CloudWatch's own notification is not an announcement: {}",
+        posted[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -156,7 +161,7 @@ async fn an_alarm_that_fired_while_the_path_was_broken_is_announced_once() {
     assert_eq!(announced[0]["why"], "path-incomplete");
     let posted = slack_after_invocations(&emu, &sink).await;
     assert_eq!(posted.len(), 1, "{posted:#?}");
-    for needle in ["ALARM", "empty-tg", "missing datapoints"] {
+    for needle in ["ALARM", "empty-tg", "missing datapoints", "Found in ALARM"] {
         assert!(posted[0].contains(needle), "no {needle} in {}", posted[0]);
     }
 
@@ -200,5 +205,7 @@ async fn an_alarm_whose_actions_were_off_is_announced_when_they_are_turned_on() 
     assert_eq!(v["announced"][0]["why"], "actions-off");
     let posted = slack_after_invocations(&emu, &sink).await;
     assert_eq!(posted.len(), 1, "{posted:#?}");
-    assert!(posted[0].contains("empty-tg"), "{}", posted[0]);
+    for needle in ["empty-tg", "Found in ALARM at set-up"] {
+        assert!(posted[0].contains(needle), "no {needle} in {}", posted[0]);
+    }
 }

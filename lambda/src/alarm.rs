@@ -117,6 +117,20 @@ pub struct Alarm {
     pub threshold: Option<f64>,
     /// `Trigger.Dimensions`, or for metric math the union of `Metrics[].MetricStat` dimensions.
     pub dimensions: Vec<Dimension>,
+    /// `ElbWatchAnnouncement`: set when `elb-watch up` published this message itself for an
+    /// alarm it found in ALARM on completing the alerting path ([`FOUND_AT_SETUP`]); CloudWatch's
+    /// own notifications have no such field.
+    pub announcement: Option<String>,
+}
+
+/// [`Alarm::announcement`] of an alarm found in ALARM when `up` completed its path.
+pub const FOUND_AT_SETUP: &str = "found-in-alarm-at-setup";
+
+impl Alarm {
+    /// Whether `elb-watch up` announced this alarm as found in ALARM at set-up.
+    pub fn found_at_setup(&self) -> bool {
+        self.announcement.as_deref() == Some(FOUND_AT_SETUP)
+    }
 }
 
 impl Alarm {
@@ -363,6 +377,7 @@ pub fn parse_alarm(v: &Value) -> Option<Alarm> {
             .and_then(|t| t.get("Threshold"))
             .and_then(Value::as_f64),
         dimensions: dims,
+        announcement: str_field(v, "ElbWatchAnnouncement"),
     })
 }
 

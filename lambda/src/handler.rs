@@ -459,6 +459,11 @@ impl Notifier {
             };
             let mut payload =
                 render::render(&notification, &found, self.settings.channel.as_deref());
+            if let Notification::Alarm(a) = &notification
+                && a.found_at_setup()
+            {
+                render::mark_found_at_setup(&mut payload);
+            }
             if let Some(r) = &replay {
                 let first = crate::replay::first_fired(&notification, r);
                 crate::replay::mark_late(&mut payload, first.as_deref());

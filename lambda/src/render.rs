@@ -94,6 +94,19 @@ pub(crate) fn context(mrkdwn: String) -> Value {
     json!({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(&mrkdwn, CONTEXT_MAX)}]})
 }
 
+/// Marks the message of an alarm `elb-watch up` found in ALARM when it completed the alerting
+/// path (CloudWatch sends each state change once, so this is the first anyone hears of it).
+pub fn mark_found_at_setup(payload: &mut Value) {
+    add_notice(
+        payload,
+        ":mag: Found in ALARM at set-up",
+        ":mag: *Found in ALARM when `elb-watch up` completed the alerting path* — CloudWatch \
+         sends each state change once, so this outage began before anyone could be told"
+            .to_owned(),
+        0,
+    );
+}
+
 /// Puts a notice on a rendered payload: `lead` (e.g. ":hourglass: Delivered late …") leads the
 /// fallback text and the first attachment's fallback, and `block` goes in as a context block
 /// at position `at` of that attachment's blocks (or at their end, if fewer).
@@ -417,6 +430,35 @@ mod tests {
             &targets.clone().into(),
             channel,
         )
+    }
+
+    #[test]
+    fn an_alarm_found_at_setup_says_so_in_the_text_and_the_message() {
+        let (subject, message) = fixture_message("sns-alarm-healthyhostcount-alarm.json");
+        let mut m: Value = serde_json::from_str(&message).unwrap();
+        let plain = parse_notification(subject.as_deref(), &message);
+        m["ElbWatchAnnouncement"] = json!("found-in-alarm-at-setup");
+        let announced = parse_notification(subject.as_deref(), &m.to_string());
+        let (Notification::Alarm(p), Notification::Alarm(a)) = (&plain, &announced) else {
+            panic!("not alarms");
+        };
+        assert!(!p.found_at_setup());
+        assert!(a.found_at_setup());
+        let mut payload = render(&announced, &Targets::NotApplicable.into(), None);
+        mark_found_at_setup(&mut payload);
+        assert_slack_limits(&payload);
+        assert!(
+            payload["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(":mag: Found in ALARM")
+        );
+        assert!(
+            blocks(&payload)[0]
+                .to_string()
+                .contains("completed the alerting path"),
+            "{payload:#}"
+        );
     }
 
     fn field_texts(payload: &Value) -> Vec<String> {
