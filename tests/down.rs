@@ -243,7 +243,8 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
     assert_eq!(
         kinds,
         [
-            // two target groups' and the two on the alerting path
+            // two target groups' and the three on the alerting path
+            "alarm",
             "alarm",
             "alarm",
             "alarm",

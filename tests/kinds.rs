@@ -117,9 +117,9 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
         Some("elb-watch k: Classic ELB legacy has no healthy instances")
     );
 
-    // The plan prices its alarms (4 watched + the alerting path's 2) and flags tcp-tg.
-    assert_eq!(report["cost"]["added"], 6, "{:#}", report["cost"]);
-    assert_eq!(report["cost"]["monthly_usd"], 0.6);
+    // The plan prices its alarms (4 watched + the alerting path's 3) and flags tcp-tg.
+    assert_eq!(report["cost"]["added"], 7, "{:#}", report["cost"]);
+    assert_eq!(report["cost"]["monthly_usd"], 0.7);
     let slow: Vec<&Value> = report["warnings"]
         .as_array()
         .unwrap()

@@ -396,11 +396,11 @@ async fn throttling_is_retried_by_the_sdk() {
             Some(&2),
             "{op} was throttled twice: {throttled:?}"
         );
-        // PutMetricAlarm is called three times: the target group's alarm and the two on the
+        // PutMetricAlarm is called four times: the target group's alarm and the three on the
         // alerting path; the first call meets both refusals.
         // DescribeLoadBalancers twice: the ELBv2 and the Classic ELB API (same operation name).
         let calls = match op {
-            "PutMetricAlarm" => 3,
+            "PutMetricAlarm" => 4,
             "DescribeLoadBalancers" => 2,
             _ => 1,
         };
@@ -420,5 +420,5 @@ async fn throttling_is_retried_by_the_sdk() {
     ] {
         assert_eq!(by_op[op], 1, "{op}: {by_op}");
     }
-    assert_eq!(by_op["CloudWatch.PutMetricAlarm"], 3, "{by_op}");
+    assert_eq!(by_op["CloudWatch.PutMetricAlarm"], 4, "{by_op}");
 }

@@ -146,8 +146,8 @@ async fn all_watches_every_load_balancer_and_the_ones_added_next() {
     topology::create(&emu, &teams()).unwrap();
     let first = up(&emu, "every", &["--all", "--dry-run"]);
     // The dry run says what --all would add and cost before anything exists.
-    assert_eq!(first["cost"]["added"], 5, "{:#}", first["cost"]);
-    assert_eq!(first["cost"]["monthly_usd"], 0.5);
+    assert_eq!(first["cost"]["added"], 6, "{:#}", first["cost"]);
+    assert_eq!(first["cost"]["monthly_usd"], 0.6);
     let made = up(&emu, "every", &["--all"]);
     let created: Vec<String> = alarm_changes(&made)
         .into_iter()

@@ -1,4 +1,4 @@
-//! The env's alarms (one HealthyHostCount alarm per target group, two on the alerting path),
+//! The env's alarms (one HealthyHostCount alarm per target group, three on the alerting path),
 //! with ALARM and OK actions to the topic; alarms no longer wanted are deleted.
 
 use crate::aws::limit;

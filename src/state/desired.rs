@@ -161,7 +161,7 @@ pub struct Desired {
     pub async_invoke: AsyncSpec,
     /// Reserved concurrency of the notifier.
     pub concurrency: u32,
-    /// The target groups' alarms, then the two on the alerting path.
+    /// The target groups' alarms, then the three on the alerting path.
     pub alarms: Vec<AlarmSpec>,
     /// Target groups behind the ALBs that get no alarm, and why; and an alerting path that
     /// reaches nobody while the notifier fails (shown by `up` and `status`).
