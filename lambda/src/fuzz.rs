@@ -14,10 +14,10 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-use crate::alarm::{Notification, parse_event, parse_notification};
-use crate::enrich::{Enrichment, TargetReport, Targets, UnhealthyTarget};
-use crate::outage::{Outage, Span};
-use crate::render::render;
+use crate::enrich::outage::{Outage, Span};
+use crate::enrich::targets::{Enrichment, TargetReport, Targets, UnhealthyTarget};
+use crate::event::parse::{Notification, parse_event, parse_notification};
+use crate::render::blocks::render;
 use crate::test_support::{assert_no_injection, assert_slack_limits};
 
 /// Cases per property unless `PROPTEST_CASES` says otherwise.
@@ -59,7 +59,7 @@ fn assert_valid(payload: &Value) {
     assert_slack_limits(payload);
     assert_no_injection(payload);
     let fallback = payload["attachments"][0]["fallback"].as_str().unwrap();
-    assert!(fallback.chars().count() <= crate::render::FALLBACK_MAX);
+    assert!(fallback.chars().count() <= crate::render::blocks::FALLBACK_MAX);
 }
 
 /// Pieces that exercise escaping, entity-safe truncation, multi-byte characters and Slack's
@@ -416,7 +416,7 @@ fn the_checks_reject_bad_payloads() {
             .current()
             .chars()
             .count()
-            > crate::render::SECTION_MAX
+            > crate::render::blocks::SECTION_MAX
     });
     assert!(long_seen, "no generated text is longer than a section");
 }

@@ -3,36 +3,32 @@
 //! — or, in Slack app mode, through the Web API with one thread per incident. It replaces the
 //! `cloudwatch-alarm-to-slack-python` blueprint (same environment variables).
 //!
-//! Pure parts: [`alarm`] (parse), [`decide`] (post or not: no false recoveries), [`outage`]
-//! (how long a recovered alarm was in ALARM), [`render`] (Block Kit), [`escape`] (Slack escaping
-//! and limits), [`kind`] (which load balancer kind, its console link), [`slack_api`] (what a
-//! Slack Web API answer means: ok, retry after, retry, or fail with an operator hint),
-//! [`incident`] (app mode: what to do with the incident's thread), [`render_thread`] (the
-//! thread parent's "fired again" / "resolved" versions). Thin I/O
-//! layers: [`config`] (env + KMS), [`enrich`] (DescribeTargetHealth; DescribeInstanceHealth for
-//! Classic), [`history`] (DescribeAlarmHistory), [`deliver`] (HTTP with retries), [`webapi`]
-//! (Slack Web API calls), [`thread_store`] (the incident's thread, a tag on the alarm), [`app`]
-//! (runs an incident plan). [`handler`] ties them together; `main.rs` runs it.
+//! One folder per stage an alarm event goes through, in order; pure parts decide and render,
+//! thin layers call AWS and Slack:
+//!
+//! 1. [`event`] — what arrived: [`event::parse`] (the SNS record and CloudWatch's alarm
+//!    message), [`event::kind`] (which load balancer kind, its console link),
+//!    [`event::decide`] (post or not: no false recoveries). Pure.
+//! 2. [`enrich`] — what AWS can add: [`enrich::targets`] (DescribeTargetHealth;
+//!    DescribeInstanceHealth for Classic), [`enrich::history`] (DescribeAlarmHistory) and
+//!    [`enrich::outage`] (how long a recovered alarm was in ALARM, pure).
+//! 3. [`render`] — the Slack message: [`render::blocks`] (Block Kit), [`render::thread`] (the
+//!    thread parent's "fired again" / "resolved" versions), [`render::escaping`] (Slack
+//!    escaping and limits). Pure.
+//! 4. [`slack`] — delivery: [`slack::webhook`] (the incoming webhook, and the HTTP retry loop
+//!    every Slack call runs on), [`slack::web_api`] (Web API calls) and [`slack::answer`]
+//!    (what a Web API answer means, pure); app mode's threads: [`slack::incident`] (the plan
+//!    for an incident's thread, pure), [`slack::thread_store`] (the thread, a tag on the
+//!    alarm) and [`slack::app`] (runs the plan).
+//! 5. [`runtime`] — the Lambda function: [`runtime::handler`] (one invocation, the stages
+//!    above in order), [`runtime::config`] (env + KMS), [`runtime::logging`],
+//!    [`runtime::replay`] (events re-sent by `elb-watch replay`). `main.rs` runs the handler.
 
-pub mod alarm;
-pub mod app;
-pub mod config;
-pub mod decide;
-pub mod deliver;
 pub mod enrich;
-pub mod escape;
-pub mod handler;
-pub mod history;
-pub mod incident;
-pub mod kind;
-pub mod logging;
-pub mod outage;
+pub mod event;
 pub mod render;
-pub mod render_thread;
-pub mod replay;
-pub mod slack_api;
-pub mod thread_store;
-pub mod webapi;
+pub mod runtime;
+pub mod slack;
 
 #[cfg(test)]
 mod fuzz;

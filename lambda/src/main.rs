@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use elb_watch_notifier::handler::Notifier;
+use elb_watch_notifier::runtime::handler::Notifier;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    elb_watch_notifier::logging::init();
+    elb_watch_notifier::runtime::logging::init();
     let notifier = Arc::new(Notifier::from_env().await);
     // Decrypt during init (cheaper cold invocations); on failure every invocation retries
     // and reports the problem.

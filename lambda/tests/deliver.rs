@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use elb_watch_notifier::config::normalize_url;
-use elb_watch_notifier::deliver::{RetryPolicy, post};
+use elb_watch_notifier::runtime::config::normalize_url;
+use elb_watch_notifier::slack::webhook::{RetryPolicy, post};
 use elb_watch_testkit::slack_sink::{Behaviour, Reply, SlackSink};
 use tokio::time::Instant;
 
@@ -21,10 +21,13 @@ async fn send(
     policy: &RetryPolicy,
     within: Duration,
 ) -> (
-    Result<elb_watch_notifier::deliver::Delivered, elb_watch_notifier::deliver::DeliveryError>,
+    Result<
+        elb_watch_notifier::slack::webhook::Delivered,
+        elb_watch_notifier::slack::webhook::DeliveryError,
+    >,
     Duration,
 ) {
-    let client = elb_watch_notifier::deliver::http_client(Duration::from_secs(5));
+    let client = elb_watch_notifier::slack::webhook::http_client(Duration::from_secs(5));
     let hook = normalize_url(&sink.url()).unwrap();
     let started = Instant::now();
     let r = post(
@@ -149,7 +152,7 @@ async fn connection_refused_is_retried_and_reported_without_url() {
     let mut p = policy();
     p.max_attempts = 3;
     let e = post(
-        &elb_watch_notifier::deliver::http_client(Duration::from_secs(5)),
+        &elb_watch_notifier::slack::webhook::http_client(Duration::from_secs(5)),
         &hook,
         b"{}",
         &p,

@@ -1,5 +1,5 @@
 //! One Slack thread per incident (Slack app mode): what to do with a notification, given the
-//! thread stored on its alarm ([`thread_store`](crate::thread_store)). Pure; [`app`](crate::app)
+//! thread stored on its alarm ([`thread_store`](crate::slack::thread_store)). Pure; [`app`](crate::slack::app)
 //! runs the plan.
 //!
 //! | notification | stored thread | plan |
@@ -20,10 +20,10 @@
 //! thread exists; when it says the thread is lost ([`on_lost_thread`]) the alert becomes a new
 //! message — never a lost alert.
 
-use crate::alarm::{AlarmState, Notification};
-use crate::kind;
-use crate::outage;
-use crate::thread_store::Thread;
+use crate::enrich::outage;
+use crate::event::kind;
+use crate::event::parse::{AlarmState, Notification};
+use crate::slack::thread_store::Thread;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
@@ -83,7 +83,7 @@ pub fn on_lost_thread(plan: &Plan) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::parse_notification;
+    use crate::event::parse::parse_notification;
     use serde_json::json;
 
     fn alarm(namespace: &str, old: &str, new: &str) -> Notification {

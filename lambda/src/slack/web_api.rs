@@ -1,6 +1,6 @@
 //! Calls to the Slack Web API (`chat.postMessage`, `chat.update`), with the same retries and
-//! deadline as the webhook ([`deliver::with_retries`]); what an answer means is decided by
-//! [`slack_api::classify`].
+//! deadline as the webhook ([`webhook::with_retries`]); what an answer means is decided by
+//! [`answer::classify`].
 //!
 //! Requests follow <https://docs.slack.dev/apis/web-api>: `POST <root><method>`, the arguments
 //! as a JSON body (`Content-Type: application/json; charset=utf-8` — without the charset Slack
@@ -12,9 +12,9 @@ use reqwest::Url;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::config::{self, BotToken};
-use crate::deliver::{self, DeliveryError, Refusal, RetryPolicy, Step};
-use crate::slack_api::{self, Outcome};
+use crate::runtime::config::{self, BotToken};
+use crate::slack::answer::{self, Outcome};
+use crate::slack::webhook::{self, DeliveryError, Refusal, RetryPolicy, Step};
 
 /// A message Slack accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl WebApi {
         let url = config::method_url(&self.root, method);
         let body = serde_json::to_vec(args).expect("a serde_json::Value always serialises");
         let bearer = self.token.bearer();
-        let (posted, attempts, _) = deliver::with_retries(method, policy, deadline, |timeout| {
+        let (posted, attempts, _) = webhook::with_retries(method, policy, deadline, |timeout| {
             let request = self
                 .http
                 .post(url.clone())
@@ -62,7 +62,7 @@ impl WebApi {
                 .timeout(timeout)
                 .body(body.clone());
             async move {
-                let answer = match deliver::send(request, |_| true).await {
+                let answer = match webhook::send(request, |_| true).await {
                     Ok(answer) => answer,
                     Err(step) => return (None, step.widen()),
                 };
@@ -92,7 +92,7 @@ pub fn step_of(
     retry_after: Option<&str>,
     body: &str,
 ) -> Step<(String, String)> {
-    match slack_api::classify(status, retry_after, body) {
+    match answer::classify(status, retry_after, body) {
         Outcome::Ok { ts, channel } => Step::Done((channel, ts)),
         Outcome::RetryAfter(wait) => Step::Retry {
             after: Some(wait),

@@ -1,5 +1,5 @@
 //! Reading a recovered alarm's history (CloudWatch `DescribeAlarmHistory`), so the recovery
-//! can say how long the outage lasted ([`outage`](crate::outage) computes it).
+//! can say how long the outage lasted ([`outage`](crate::enrich::outage) computes it).
 //!
 //! One bounded call: `HistoryItemType=StateUpdate`, newest first (`ScanBy=TimestampDescending`),
 //! ending just after the OK (`EndDate`: a late or replayed message is not confused by later
@@ -16,14 +16,14 @@ use aws_sdk_cloudwatch as cloudwatch;
 use chrono::{DateTime, Utc};
 use cloudwatch::types::{AlarmHistoryItem, HistoryItemType, ScanBy};
 
-use crate::enrich::sdk_error_text;
-use crate::outage::{HistoryEntry, OWN_ITEM_TOLERANCE};
+use crate::enrich::outage::{HistoryEntry, OWN_ITEM_TOLERANCE};
+use crate::enrich::targets::sdk_error_text;
 
 /// Items asked for: the OK's own item and the transition into ALARM before it come first; the
 /// rest is slack for items sharing a timestamp.
 pub const MAX_RECORDS: i32 = 10;
 
-/// The SDK's item, as [`outage`](crate::outage) reads it. CloudWatch's timestamps have
+/// The SDK's item, as [`outage`](crate::enrich::outage) reads it. CloudWatch's timestamps have
 /// millisecond precision; one that came as a floating-point number of seconds
 /// (`1795143660.118` is `…659.117999999` in binary) is rounded back to its millisecond.
 pub fn entry_from(item: &AlarmHistoryItem) -> HistoryEntry {
@@ -107,8 +107,8 @@ mod tests {
             "2026-11-20T03:01:00+00:00"
         );
         assert!(matches!(
-            crate::outage::read(&e),
-            crate::outage::Reading::Transition(t) if t.new == crate::alarm::AlarmState::Alarm
+            crate::enrich::outage::read(&e),
+            crate::enrich::outage::Reading::Transition(t) if t.new == crate::event::parse::AlarmState::Alarm
         ));
         assert_eq!(
             entry_from(&AlarmHistoryItem::builder().build()),

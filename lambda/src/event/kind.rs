@@ -8,7 +8,7 @@
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::alarm::Alarm;
+use crate::event::parse::Alarm;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LbKind {
@@ -96,7 +96,7 @@ mod tests {
             .iter()
             .map(|(n, v)| serde_json::json!({"name": n, "value": v}))
             .collect();
-        crate::alarm::parse_alarm(&serde_json::json!({
+        crate::event::parse::parse_alarm(&serde_json::json!({
             "AlarmName": "a",
             "AlarmArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a",
             "NewStateValue": "ALARM",

@@ -17,7 +17,7 @@
 //! | `OK` → `INSUFFICIENT_DATA` | yes: the metric stopped (elb-watch's own alarms treat missing data as breaching and have no INSUFFICIENT_DATA actions, so this comes from other alarms on the topic, for which it may be the only sign of an outage) |
 //! | anything else (an unknown state, a message that is not an alarm) | yes, as today |
 
-use crate::alarm::{AlarmState, Notification};
+use crate::event::parse::{AlarmState, Notification};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -43,7 +43,7 @@ pub fn decide(notification: &Notification) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::parse_notification;
+    use crate::event::parse::parse_notification;
     use serde_json::json;
 
     fn transition(old: Option<&str>, new: &str) -> Decision {

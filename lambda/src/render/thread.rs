@@ -1,21 +1,21 @@
 //! What an incident thread's parent message says after it was posted (Slack app mode): that
 //! the alarm fired again, or that it was resolved and after how long. Pure; the replies in the
-//! thread are ordinary [`render`](crate::render) messages.
+//! thread are ordinary [`render`](crate::render::blocks) messages.
 //!
 //! Both are whole messages — `text` and `attachments` — meant for `chat.update`, which keeps
 //! the `blocks` and `attachments` a call leaves out ("If you don't include this field, the
 //! message's previous attachments will be retained. To remove previous attachments, include an
 //! empty array for this field", and the same for `blocks`:
-//! <https://docs.slack.dev/reference/methods/chat.update>). [`crate::app`] therefore sends
+//! <https://docs.slack.dev/reference/methods/chat.update>). [`crate::slack::app`] therefore sends
 //! both fields, so the red ALARM look cannot linger under a "resolved" text.
 
 use serde_json::{Value, json};
 
-use crate::alarm::Alarm;
-use crate::escape::{escape, truncate};
-use crate::kind::{self, LbKind};
-use crate::outage::{self, Outage};
-use crate::render::{FALLBACK_MAX, HEADER_MAX, add_notice, context, field, footer, header};
+use crate::enrich::outage::{self, Outage};
+use crate::event::kind::{self, LbKind};
+use crate::event::parse::Alarm;
+use crate::render::blocks::{FALLBACK_MAX, HEADER_MAX, add_notice, context, field, footer, header};
+use crate::render::escaping::{escape, truncate};
 
 /// `03:07 UTC`, from the alarm's `StateChangeTime`.
 fn clock(alarm: &Alarm) -> Option<String> {
@@ -32,7 +32,7 @@ pub fn fired_again_line(alarm: &Alarm) -> String {
     }
 }
 
-/// The parent after a second ALARM: `rendered` (the new ALARM's [`render`](crate::render)
+/// The parent after a second ALARM: `rendered` (the new ALARM's [`render`](crate::render::blocks)
 /// payload) with [`fired_again_line`] leading the text and as a context block under the
 /// header.
 pub fn fired_again(rendered: &Value, alarm: &Alarm) -> Value {
@@ -75,7 +75,10 @@ pub fn resolved(alarm: &Alarm, outage: &Outage) -> Value {
         fields.push(field("Target group", escape(tg)));
     }
     if let Some(t) = &alarm.state_change_time {
-        fields.push(field("Resolved at", escape(&crate::render::format_time(t))));
+        fields.push(field(
+            "Resolved at",
+            escape(&crate::render::blocks::format_time(t)),
+        ));
     }
     let mut blocks = vec![header(truncate(&title, HEADER_MAX))];
     if !fields.is_empty() {
@@ -95,8 +98,8 @@ pub fn resolved(alarm: &Alarm, outage: &Outage) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::{Notification, parse_notification, parse_time};
-    use crate::enrich::Targets;
+    use crate::enrich::targets::Targets;
+    use crate::event::parse::{Notification, parse_notification, parse_time};
     use crate::test_support::*;
 
     fn fixture_alarm(name: &str) -> Alarm {
@@ -111,7 +114,7 @@ mod tests {
     fn resolved_states_the_outage_and_replaces_the_alarm_look() {
         let ok = fixture_alarm("sns-alarm-healthyhostcount-ok.json");
         let until = parse_time("2026-11-20T03:22:40.561+0000").unwrap();
-        let span = crate::outage::Span {
+        let span = crate::enrich::outage::Span {
             since: until - chrono::TimeDelta::seconds(252),
             until,
         };
@@ -152,7 +155,7 @@ mod tests {
     #[test]
     fn fired_again_leads_with_the_line_and_keeps_the_alarm() {
         let alarm = fixture_alarm("sns-alarm-healthyhostcount-alarm.json");
-        let rendered = crate::render::render(
+        let rendered = crate::render::blocks::render(
             &Notification::Alarm(Box::new(alarm.clone())),
             &Targets::NotApplicable.into(),
             None,

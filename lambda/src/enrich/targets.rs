@@ -10,7 +10,7 @@ use aws_sdk_elasticloadbalancingv2 as elbv2;
 use elbv2::error::{ProvideErrorMetadata, SdkError};
 use elbv2::types::TargetHealthDescription;
 
-use crate::outage::Outage;
+use crate::enrich::outage::Outage;
 
 /// A registered target that is not `healthy`.
 #[derive(Clone, Debug, PartialEq, Eq)]

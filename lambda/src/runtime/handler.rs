@@ -1,5 +1,5 @@
 //! The invocation handler: SNS records in, Slack messages out — to the incoming webhook, or
-//! in Slack app mode through the Web API, one thread per incident ([`crate::app`]); the mode
+//! in Slack app mode through the Web API, one thread per incident ([`crate::slack::app`]); the mode
 //! comes from the environment ([`config::mode`]).
 //!
 //! Every record of the event is processed (not only the first). If any record cannot be
@@ -22,17 +22,18 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::alarm::{self, AlarmState, Notification};
-use crate::app;
-use crate::config::{self, BotToken, Mode, SecretSource, Settings, Webhook};
-use crate::decide::{self, Decision};
-use crate::deliver;
-use crate::enrich::{self, Enrichment, Targets};
-use crate::history;
-use crate::kind::{self, LbKind};
-use crate::outage::{self, Outage};
-use crate::render;
-use crate::webapi::WebApi;
+use crate::enrich::history;
+use crate::enrich::outage::{self, Outage};
+use crate::enrich::targets::{self, Enrichment, Targets};
+use crate::event::decide::{self, Decision};
+use crate::event::kind::{self, LbKind};
+use crate::event::parse::{self, AlarmState, Notification};
+use crate::render::blocks;
+use crate::runtime::config::{self, BotToken, Mode, SecretSource, Settings, Webhook};
+use crate::runtime::replay;
+use crate::slack::app;
+use crate::slack::web_api::WebApi;
+use crate::slack::webhook;
 
 /// Time kept in reserve before the invocation deadline, to report an error ourselves instead
 /// of being killed by the Lambda timeout.
@@ -105,7 +106,7 @@ impl Notifier {
         let mode = config::mode(var);
         // Which mode, never a value (the variables hold secrets).
         tracing::info!(mode = mode.name(), "slack delivery mode");
-        let http = deliver::http_client(settings.retry.timeout);
+        let http = webhook::http_client(settings.retry.timeout);
         Self::with_sdk(settings, mode, http, OnceCell::new())
     }
 
@@ -272,7 +273,7 @@ impl Notifier {
         let Notification::Alarm(alarm) = notification else {
             return None;
         };
-        if !crate::incident::is_threaded(notification) {
+        if !crate::slack::incident::is_threaded(notification) {
             return None;
         }
         let (Some(region), Some(arn)) = (alarm.region(), alarm.arn.clone()) else {
@@ -310,10 +311,11 @@ impl Notifier {
                         .region(aws_config::Region::new(region.to_owned()))
                         .build(),
                 );
-                enrich::describe_instance_health(&client, name, budget).await
+                targets::describe_instance_health(&client, name, budget).await
             }
             (false, _, Some(arn)) => {
-                enrich::describe_target_health(&self.elbv2_client(region).await, &arn, budget).await
+                targets::describe_target_health(&self.elbv2_client(region).await, &arn, budget)
+                    .await
             }
             _ => return Targets::NotApplicable,
         };
@@ -420,19 +422,19 @@ impl Notifier {
             diagnostic(ERR_CONFIG, e)
         })?;
 
-        let event = alarm::parse_event(&payload).map_err(|e| {
+        let event = parse::parse_event(&payload).map_err(|e| {
             tracing::error!(error = %e, "invalid event");
             diagnostic(ERR_EVENT, e)
         })?;
 
         // `elb-watch replay` re-sends an alert Lambda could not deliver: it is marked as late.
-        let replay = crate::replay::parse(&payload);
+        let replay = replay::parse(&payload);
         let total = event.records.len();
         let mut delivered = 0usize;
         let mut skipped = 0usize;
         let mut failures = Vec::new();
         for (index, record) in event.records.iter().enumerate() {
-            let notification = alarm::parse_notification(
+            let notification = parse::parse_notification(
                 record.subject.as_deref(),
                 record.message.as_deref().unwrap_or(""),
             );
@@ -458,15 +460,15 @@ impl Notifier {
                 outage: self.outage_for(&notification, deadline).await,
             };
             let mut payload =
-                render::render(&notification, &found, self.settings.channel.as_deref());
+                blocks::render(&notification, &found, self.settings.channel.as_deref());
             if let Notification::Alarm(a) = &notification
                 && a.found_at_setup()
             {
-                render::mark_found_at_setup(&mut payload);
+                blocks::mark_found_at_setup(&mut payload);
             }
             if let Some(r) = &replay {
-                let first = crate::replay::first_fired(&notification, r);
-                crate::replay::mark_late(&mut payload, first.as_deref());
+                let first = replay::first_fired(&notification, r);
+                replay::mark_late(&mut payload, first.as_deref());
             }
 
             let (kind, name, state) = match &notification {
@@ -478,7 +480,7 @@ impl Notifier {
                 Target::Webhook(webhook) => {
                     let body = serde_json::to_vec(&payload)
                         .expect("a serde_json::Value always serialises");
-                    deliver::post(&self.http, webhook, &body, &self.settings.retry, deadline)
+                    webhook::post(&self.http, webhook, &body, &self.settings.retry, deadline)
                         .await
                         .map(|ok| Sent {
                             attempts: ok.attempts,

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch as cloudwatch;
 
-use crate::enrich::sdk_error_text;
+use crate::enrich::targets::sdk_error_text;
 
 pub const TAG_KEY: &str = "elb-watch:slack-thread";
 

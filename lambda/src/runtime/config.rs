@@ -19,7 +19,7 @@
 //! | `ELB_WATCH_ENRICH_TIMEOUT_MS` | bound on each enrichment call (default 2000; at most a third of the time left) |
 //!
 //! **Mode.** When a token source is set (`kmsEncryptedSlackToken` or `SLACK_BOT_TOKEN`) the
-//! notifier runs in Slack app mode (Web API, one thread per incident: [`crate::app`]) and the
+//! notifier runs in Slack app mode (Web API, one thread per incident: [`crate::slack::app`]) and the
 //! webhook variables are ignored; otherwise it posts to the incoming webhook as the blueprint
 //! did. [`mode`] decides; the choice (never a value) is logged at init.
 //!
@@ -34,7 +34,7 @@ use aws_sdk_kms as kms;
 use base64::Engine;
 use reqwest::Url;
 
-use crate::deliver::RetryPolicy;
+use crate::slack::webhook::RetryPolicy;
 
 pub const ENV_KMS_HOOK: &str = "kmsEncryptedHookUrl";
 pub const ENV_CHANNEL: &str = "slackChannel";
@@ -334,7 +334,7 @@ pub async fn decrypt_secret(
         Err(e) => {
             let what = match e.as_service_error() {
                 Some(se) => se.meta().code().unwrap_or("KMS service error").to_owned(),
-                None => crate::enrich::error_chain(&e),
+                None => crate::enrich::targets::error_chain(&e),
             };
             Err(format!(
                 "could not decrypt {variable} with KMS under encryption context \

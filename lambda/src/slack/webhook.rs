@@ -1,6 +1,6 @@
 //! Delivery of a rendered message to the Slack incoming webhook, with retries; and the retry
-//! loop itself ([`with_retries`]), which the Web API calls of app mode ([`crate::webapi`]) run
-//! on too, with their own reading of an answer ([`crate::slack_api`]).
+//! loop itself ([`with_retries`]), which the Web API calls of app mode ([`crate::slack::web_api`]) run
+//! on too, with their own reading of an answer ([`crate::slack::answer`]).
 //!
 //! The webhook's answers:
 //! - 2xx: delivered.
@@ -21,9 +21,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use tokio::time::Instant;
 
-use crate::config::Webhook;
+use crate::runtime::config::Webhook;
 
-/// Retry tuning; see [`crate::config`] for the environment variables.
+/// Retry tuning; see [`crate::runtime::config`] for the environment variables.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Per-attempt HTTP timeout.
@@ -82,7 +82,7 @@ pub struct DeliveryError {
     pub permanent: bool,
     /// The Slack Web API's error code (`channel_not_found`, …) when it refused the call.
     pub slack_error: Option<String>,
-    /// One line telling the operator what to fix ([`crate::slack_api`]).
+    /// One line telling the operator what to fix ([`crate::slack::answer`]).
     pub fix: Option<String>,
 }
 
@@ -297,7 +297,7 @@ pub async fn send(
             };
             Err(Step::Retry {
                 after: None,
-                what: format!("{kind}: {}", crate::enrich::error_chain(&e)),
+                what: format!("{kind}: {}", crate::enrich::targets::error_chain(&e)),
             })
         }
     }

@@ -2,18 +2,18 @@
 //! top-level `text` (used for notifications and by clients that cannot show blocks) and a
 //! colour-coded attachment holding the Block Kit blocks.
 //!
-//! Every piece of outside text goes through [`escape`](crate::escape) and is cut to Slack's
+//! Every piece of outside text goes through [`escape`](crate::render::escaping) and is cut to Slack's
 //! documented limits, so the payload is always accepted and cannot ping or link anything the
 //! alarm's author did not intend.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use crate::alarm::{Alarm, AlarmState, Notification, parse_time};
-use crate::enrich::{Enrichment, TargetReport, Targets};
-use crate::escape::{escape, escape_truncate, truncate};
-use crate::kind::{self, LbKind};
-use crate::outage::{self, Outage};
+use crate::enrich::outage::{self, Outage};
+use crate::enrich::targets::{Enrichment, TargetReport, Targets};
+use crate::event::kind::{self, LbKind};
+use crate::event::parse::{Alarm, AlarmState, Notification, parse_time};
+use crate::render::escaping::{escape, escape_truncate, truncate};
 
 /// Slack limits (Block Kit reference).
 pub const HEADER_MAX: usize = 150;
@@ -419,8 +419,8 @@ fn render_other(subject: Option<&str>, text: &str) -> (&'static str, String, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::parse_notification;
-    use crate::enrich::{UnhealthyTarget, report_from};
+    use crate::enrich::targets::{UnhealthyTarget, report_from};
+    use crate::event::parse::parse_notification;
     use crate::test_support::*;
 
     fn render_fixture(name: &str, targets: &Targets, channel: Option<&str>) -> Value {
@@ -1003,7 +1003,7 @@ mod tests {
     fn a_recovery_states_its_outage_in_a_field_and_the_notification_text() {
         // The fixture's OK: StateChangeTime 2026-11-20T03:22:40.561+0000.
         let until = parse_time("2026-11-20T03:22:40.561+0000").unwrap();
-        let span = crate::outage::Span {
+        let span = crate::enrich::outage::Span {
             since: until - chrono::TimeDelta::seconds(252),
             until,
         };

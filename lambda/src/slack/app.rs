@@ -1,6 +1,6 @@
 //! Slack app mode: one notification delivered through the Web API, one thread per incident.
 //! Runs the [`incident`] plan with [`webapi`] (Slack) and [`thread_store`] (the alarm's tag);
-//! the decisions are [`incident`]'s, the messages [`render`](crate::render)'s and
+//! the decisions are [`incident`]'s, the messages [`render`](crate::render::blocks)'s and
 //! [`render_thread`]'s. A problem with the tag costs the thread (logged as a warning), never
 //! the alert; a Slack refusal fails the delivery ([`DeliveryError`], with Slack's error code
 //! and the operator's fix).
@@ -11,13 +11,13 @@ use aws_sdk_cloudwatch as cloudwatch;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::alarm::Notification;
-use crate::deliver::{DeliveryError, RetryPolicy};
-use crate::incident::{self, Plan};
-use crate::outage::Outage;
-use crate::render_thread;
-use crate::thread_store::{self, Thread};
-use crate::webapi::{self, WebApi};
+use crate::enrich::outage::Outage;
+use crate::event::parse::Notification;
+use crate::render;
+use crate::slack::incident::{self, Plan};
+use crate::slack::thread_store::{self, Thread};
+use crate::slack::web_api::{self, WebApi};
+use crate::slack::webhook::{DeliveryError, RetryPolicy};
 
 /// Where the alarm's thread tag is read and written.
 pub struct TagStore {
@@ -30,7 +30,7 @@ pub struct TagStore {
 /// One notification to deliver.
 pub struct Incident<'a> {
     pub notification: &'a Notification,
-    /// Its [`render`](crate::render::render) payload (marked late for a replay).
+    /// Its [`render`](crate::render::blocks::render) payload (marked late for a replay).
     pub rendered: &'a Value,
     /// For a recovery's parent: how long it was down, when known.
     pub outage: &'a Outage,
@@ -194,7 +194,7 @@ impl Run<'_> {
         method: &str,
         args: &Value,
         attempts: &mut u32,
-    ) -> Result<webapi::Posted, DeliveryError> {
+    ) -> Result<web_api::Posted, DeliveryError> {
         let posted = self
             .api
             .call(method, args, self.policy, self.deadline)
@@ -230,7 +230,7 @@ impl Run<'_> {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if webapi::thread_is_lost(&e) => Err(Next::Lost(e)),
+            Err(e) if web_api::thread_is_lost(&e) => Err(Next::Lost(e)),
             Err(e) => Err(Next::Fail(e)),
         }
     }
@@ -256,12 +256,12 @@ impl Run<'_> {
                 Ok(posted)
             }
             Plan::FiredAgain(thread) => {
-                let parent = render_thread::fired_again(self.incident.rendered, alarm);
+                let parent = render::thread::fired_again(self.incident.rendered, alarm);
                 self.update(thread, &parent, attempts).await?;
                 self.post(Some(thread), attempts).await
             }
             Plan::Resolve(thread) => {
-                let parent = render_thread::resolved(alarm, self.incident.outage);
+                let parent = render::thread::resolved(alarm, self.incident.outage);
                 self.update(thread, &parent, attempts).await?;
                 let posted = self.post(Some(thread), attempts).await?;
                 self.forget().await;

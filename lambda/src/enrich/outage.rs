@@ -1,5 +1,5 @@
 //! How long a recovered alarm was in ALARM, from the alarm's history. Pure: the history is read
-//! by [`history`](crate::history); the webhook renderer ([`render`](crate::render)) and any
+//! by [`history`](crate::enrich::history); the webhook renderer ([`render`](crate::render::blocks)) and any
 //! other way of posting take [`summary`]'s text.
 //!
 //! CloudWatch records each state change of an alarm as a `StateUpdate` history item
@@ -11,7 +11,7 @@
 //! (the example of `aws cloudwatch describe-alarm-history`,
 //! <https://docs.aws.amazon.com/cli/latest/reference/cloudwatch/describe-alarm-history.html>).
 //!
-//! The notifier posts an OK only when it ends an ALARM ([`decide`](crate::decide): the message's
+//! The notifier posts an OK only when it ends an ALARM ([`decide`](crate::event::decide): the message's
 //! `OldStateValue` is `ALARM`), so the outage began with the latest transition into ALARM
 //! before the OK, and ended at the OK's `StateChangeTime` (from the SNS message). When the
 //! history does not show that — no transition into ALARM within the history CloudWatch keeps,
@@ -21,7 +21,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
-use crate::alarm::{Alarm, AlarmState};
+use crate::event::parse::{Alarm, AlarmState};
 
 /// The OK's own history item may carry a timestamp a little off the message's
 /// `StateChangeTime`; an ALARM → OK item this close to it is the OK itself.

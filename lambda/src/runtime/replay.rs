@@ -12,9 +12,9 @@
 
 use serde_json::Value;
 
-use crate::alarm::Notification;
-use crate::escape::escape;
-use crate::render::{add_notice, format_time};
+use crate::event::parse::Notification;
+use crate::render::blocks::{add_notice, format_time};
+use crate::render::escaping::escape;
 
 /// Top-level member of the invocation payload that marks a replay.
 pub const FIELD: &str = "elbWatchReplay";
@@ -75,9 +75,9 @@ pub fn mark_late(payload: &mut Value, first_fired: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::parse_notification;
-    use crate::enrich::Targets;
-    use crate::render::render;
+    use crate::enrich::targets::Targets;
+    use crate::event::parse::parse_notification;
+    use crate::render::blocks::render;
     use serde_json::json;
 
     const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",

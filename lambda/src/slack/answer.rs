@@ -1,7 +1,7 @@
 //! What the notifier does with one Slack Web API answer (`chat.postMessage`, `chat.update`):
 //! succeed, retry (after how long), or fail with a one-line hint telling the operator what to
 //! fix. Pure: an HTTP status, the `Retry-After` header value and the body in; an [`Outcome`]
-//! out. The HTTP calls that use it are [`webapi`](crate::webapi)'s (Slack app mode).
+//! out. The HTTP calls that use it are [`webapi`](crate::slack::web_api)'s (Slack app mode).
 //!
 //! Slack's rules this follows:
 //! - Errors are HTTP 200 with `{"ok": false, "error": "<code>"}`; callers "should always check
