@@ -44,20 +44,13 @@ async fn email_gets_alarms_and_recoveries_but_not_a_new_alarms_first_ok() {
 
     let sdk = common::aws::sdk(&emu).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
-    let topic = format!("arn:aws:sns:{REGION}:{ACCOUNT_ID}:elb-watch-{ENV}-alarms");
+    let topic = common::aws::topic_arn(ENV);
     let email_subscription = || async {
-        let subs = sns
-            .list_subscriptions_by_topic()
-            .topic_arn(&topic)
-            .send()
+        common::aws::subscription_arns(&sns, &topic, "email")
             .await
-            .unwrap();
-        subs.subscriptions()
-            .iter()
-            .find(|s| s.protocol() == Some("email"))
-            .and_then(|s| s.subscription_arn())
+            .into_iter()
+            .next()
             .expect("an e-mail subscription")
-            .to_string()
     };
     let attributes = |arn: String| {
         let sns = sns.clone();

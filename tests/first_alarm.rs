@@ -125,25 +125,13 @@ async fn an_alarm_that_fired_while_the_path_was_broken_is_announced_once() {
     // publishes, nobody listens (the event topology::alarm_event returns is not delivered).
     let sdk = common::aws::sdk(&emu).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
-    let topic = format!(
-        "arn:aws:sns:{}:{}:elb-watch-broken-alarms",
-        elb_watch_testkit::emulator::REGION,
-        elb_watch_testkit::emulator::ACCOUNT_ID
-    );
-    let subs = sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&topic)
-        .send()
-        .await
-        .unwrap();
-    for s in subs.subscriptions() {
-        if s.protocol() == Some("lambda") {
-            sns.unsubscribe()
-                .subscription_arn(s.subscription_arn().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
+    let topic = common::aws::topic_arn("broken");
+    for arn in common::aws::subscription_arns(&sns, &topic, "lambda").await {
+        sns.unsubscribe()
+            .subscription_arn(arn)
+            .send()
+            .await
+            .unwrap();
     }
     topology::alarm_event(
         &emu,

@@ -49,10 +49,20 @@ async fn step<T>(
     outcome: String,
     fut: impl Future<Output = Result<T>>,
 ) -> Result<T> {
+    step_telling(progress, label, fut, |_| outcome).await
+}
+
+/// [`step`] whose outcome line is told from its result.
+async fn step_telling<T>(
+    progress: &Progress,
+    label: &str,
+    fut: impl Future<Output = Result<T>>,
+    tell: impl FnOnce(&T) -> String,
+) -> Result<T> {
     let line = progress.start(label);
     match fut.await {
         Ok(v) => {
-            line.done(&outcome);
+            line.done(&tell(&v));
             fault::checkpoint(label);
             Ok(v)
         }
@@ -155,17 +165,13 @@ pub async fn apply(
     let announced = if candidates.is_empty() {
         Vec::new()
     } else {
-        let line = progress.start("alarms found in ALARM");
-        match announce::announce(clients, &topic_arn, &candidates, path_whole_at, alarms_at).await {
-            Ok(a) => {
-                line.done(&format!("{} announced", a.len()));
-                a
-            }
-            Err(e) => {
-                line.failed(&format!("{e:#}"));
-                return Err(e.context("step 'alarms found in ALARM' failed"));
-            }
-        }
+        step_telling(
+            progress,
+            "alarms found in ALARM",
+            announce::announce(clients, &topic_arn, &candidates, path_whole_at, alarms_at),
+            |a| format!("{} announced", a.len()),
+        )
+        .await?
     };
     Ok(Applied {
         warnings: warning.into_iter().collect(),

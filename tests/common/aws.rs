@@ -17,3 +17,30 @@ pub async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// The ARN of env `env`'s alarm topic in the emulator.
+pub fn topic_arn(env: &str) -> String {
+    format!(
+        "arn:aws:sns:{}:{}:elb-watch-{env}-alarms",
+        emulator::REGION,
+        emulator::ACCOUNT_ID
+    )
+}
+
+/// The ARNs of `topic`'s subscriptions of `protocol` (`lambda`, `email`, …), one page.
+pub async fn subscription_arns(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    protocol: &str,
+) -> Vec<String> {
+    sns.list_subscriptions_by_topic()
+        .topic_arn(topic)
+        .send()
+        .await
+        .unwrap()
+        .subscriptions()
+        .iter()
+        .filter(|s| s.protocol() == Some(protocol))
+        .filter_map(|s| s.subscription_arn().map(str::to_string))
+        .collect()
+}
