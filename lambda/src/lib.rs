@@ -8,18 +8,21 @@
 //!
 //! 1. [`event`] — what arrived: [`event::parse`] (the SNS record and CloudWatch's alarm
 //!    message), [`event::kind`] (which load balancer kind, its console link),
-//!    [`event::decide`] (post or not: no false recoveries). Pure.
+//!    [`event::decide`] (post or not: no false recoveries), [`event::incident`] (what the event
+//!    does to its incident's thread, by its `StateChangeTime`: open, fired again, resolve, late,
+//!    duplicate). Pure.
 //! 2. [`enrich`] — what AWS can add: [`enrich::targets`] (DescribeTargetHealth;
 //!    DescribeInstanceHealth for Classic), [`enrich::history`] (DescribeAlarmHistory) and
 //!    [`enrich::outage`] (how long a recovered alarm was in ALARM, pure).
-//! 3. [`render`] — the Slack message: [`render::blocks`] (Block Kit), [`render::thread`] (the
-//!    thread parent's "fired again" / "resolved" versions), [`render::escaping`] (Slack
-//!    escaping and limits). Pure.
+//! 3. [`render`] — the Slack message: [`render::message`] (the alert and its marks),
+//!    [`render::blocks`] (Block Kit), [`render::late`] (replayed or superseded),
+//!    [`render::thread`] (the thread parent's "fired again" / "resolved" versions),
+//!    [`render::escaping`] (Slack escaping and limits). Pure.
 //! 4. [`slack`] — delivery: [`slack::webhook`] (the incoming webhook, and the HTTP retry loop
 //!    every Slack call runs on), [`slack::web_api`] (Web API calls) and [`slack::answer`]
-//!    (what a Web API answer means, pure); app mode's threads: [`slack::incident`] (the plan
-//!    for an incident's thread, pure), [`slack::thread_store`] (the thread, a tag on the
-//!    alarm) and [`slack::app`] (runs the plan).
+//!    (what a Web API answer means, pure); app mode's threads: [`slack::thread_store`] (the
+//!    incident's state, a tag on the alarm) and [`slack::app`] (carries out the plan, with its
+//!    fallbacks when Slack refuses the thread).
 //! 5. [`runtime`] — the Lambda function: [`runtime::handler`] (one invocation, the stages
 //!    above in order), [`runtime::config`] (env + KMS), [`runtime::logging`],
 //!    [`runtime::replay`] (events re-sent by `elb-watch replay`). `main.rs` runs the handler.

@@ -1,6 +1,7 @@
 //! Slack app mode end to end: the real `bootstrap` under the local Runtime API, the Slack Web
 //! API stand-in (`SLACK_API_URL`) and the AWS emulator (moto behind the strict layer), where a
-//! real load-balancer alarm keeps its incident's thread in its `elb-watch:slack-thread` tag.
+//! real load-balancer alarm keeps its incident's state in its `elb-watch:slack-thread` tag
+//! (`<channel>/<ts>/<ms>` while open, `closed/<ms>` after its recovery).
 //! The SNS events are what CloudWatch publishes for the alarm's real state changes
 //! (`topology::alarm_event`, shaped like `tests/fixtures/`).
 //!
@@ -17,7 +18,7 @@ use base64::Engine;
 use common::*;
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::runtime_api::{FUNCTION_NAME, FunctionProcess, RuntimeApi};
-use elb_watch_testkit::slack_api::{DEFAULT_TOKEN, Fault, Scope, SlackApi, Workspace};
+use elb_watch_testkit::slack_api::{Channel, DEFAULT_TOKEN, Fault, Scope, SlackApi, Workspace};
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
 
@@ -65,6 +66,27 @@ async fn thread_tag(emu: &Emulator, arn: &str) -> Option<String> {
         .iter()
         .find(|t| t.key() == Some(TAG))
         .and_then(|t| t.value().map(str::to_owned))
+}
+
+/// Asserts the tag says the incident is open in `channel`/`ts` (with a time).
+async fn assert_open_in(emu: &Emulator, arn: &str, channel: &str, ts: &str, logs: &str) {
+    let tag = thread_tag(emu, arn).await.unwrap_or_default();
+    let prefix = format!("{channel}/{ts}/");
+    assert!(
+        tag.starts_with(&prefix) && tag[prefix.len()..].parse::<i64>().is_ok(),
+        "tag {tag:?}, expected {prefix}<ms>\n{logs}"
+    );
+}
+
+/// Asserts the tag says the last incident was closed (with a time), returns the tag.
+async fn assert_closed(emu: &Emulator, arn: &str, logs: &str) -> String {
+    let tag = thread_tag(emu, arn).await.unwrap_or_default();
+    assert!(
+        tag.strip_prefix("closed/")
+            .is_some_and(|ms| ms.parse::<i64>().is_ok()),
+        "tag {tag:?}, expected closed/<ms>\n{logs}"
+    );
+    tag
 }
 
 async fn set_thread_tag(emu: &Emulator, arn: &str, value: &str) {
@@ -148,7 +170,7 @@ fn assert_no_token(function: &FunctionProcess, also: &[&str]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alarm_then_ok_is_one_thread_resolved_in_place_and_the_tag_goes() {
+async fn alarm_then_ok_is_one_thread_resolved_in_place_and_the_tag_says_closed() {
     let emu = emulator().await;
     let arn = put_watched_alarm(&emu).await;
     let slack = SlackApi::start(Workspace::default()).await.unwrap();
@@ -159,12 +181,7 @@ async fn alarm_then_ok_is_one_thread_resolved_in_place_and_the_tag_goes() {
     let parents = slack.parents(CHANNEL);
     assert_eq!(parents.len(), 1, "{}", function.logs());
     let ts = parents[0].ts.clone();
-    assert_eq!(
-        thread_tag(&emu, &arn).await.as_deref(),
-        Some(format!("{CHANNEL}/{ts}").as_str()),
-        "{}",
-        function.logs()
-    );
+    assert_open_in(&emu, &arn, CHANNEL, &ts, &function.logs()).await;
     assert!(parents[0].text().contains("ALARM"), "{}", parents[0].text());
 
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -219,7 +236,7 @@ async fn alarm_then_ok_is_one_thread_resolved_in_place_and_the_tag_goes() {
         assert_eq!(c.token.as_deref(), Some(DEFAULT_TOKEN));
         assert!(c.answer.body.get("warning").is_none(), "{:?}", c.answer);
     }
-    assert_eq!(thread_tag(&emu, &arn).await, None, "{}", function.logs());
+    assert_closed(&emu, &arn, &function.logs()).await;
     assert!(
         function.logs().contains(r#""mode":"slack-app""#),
         "{}",
@@ -245,10 +262,9 @@ async fn two_alarms_before_an_ok_share_one_thread() {
     assert!(again.contains("updates in the thread"), "{again}");
     assert_eq!(thread.replies.len(), 1);
     assert!(says(thread.replies[0].current()).contains("ALARM"));
-    assert_eq!(
-        thread_tag(&emu, &arn).await.as_deref(),
-        Some(format!("{CHANNEL}/{ts}").as_str())
-    );
+    // The new ALARM is broadcast to the channel: a thread reply alone notifies no one.
+    assert!(thread.replies[0].broadcast, "{}", function.logs());
+    assert_open_in(&emu, &arn, CHANNEL, &ts, &function.logs()).await;
 
     delivered(&api, &function, recovered(&emu)).await;
     assert_eq!(slack.parents(CHANNEL).len(), 1, "{}", function.logs());
@@ -258,7 +274,9 @@ async fn two_alarms_before_an_ok_share_one_thread() {
     let replies: Vec<String> = thread.replies.iter().map(|m| says(m.current())).collect();
     assert_eq!(replies.len(), 2);
     assert!(replies[0].contains("ALARM") && replies[1].contains("OK (recovered)"));
-    assert_eq!(thread_tag(&emu, &arn).await, None);
+    // The recovery is a reply only: the parent turned green says it in the channel.
+    assert!(!thread.replies[1].broadcast);
+    assert_closed(&emu, &arn, &function.logs()).await;
 
     // The next incident opens a new thread.
     delivered(&api, &function, fired(&emu)).await;
@@ -390,38 +408,35 @@ async fn a_lost_thread_becomes_a_new_message_never_a_lost_alert() {
     let second = parents[0].ts.clone();
     assert_ne!(second, first);
     assert!(says(parents[0].current()).contains("ALARM"));
-    assert_eq!(
-        thread_tag(&emu, &arn).await.as_deref(),
-        Some(format!("{CHANNEL}/{second}").as_str())
-    );
+    assert_open_in(&emu, &arn, CHANNEL, &second, &function.logs()).await;
     assert!(
         slack.orphans().is_empty(),
         "a reply went to the lost thread"
     );
     assert!(
-        function.logs().contains("Slack thread is lost"),
+        function
+            .logs()
+            .contains("Slack refused the incident's thread"),
         "{}",
         function.logs()
     );
 
-    // A tag naming a message that never existed; the recovery: posted on its own, untagged.
+    // A tag (of the format before times were kept) naming a message that never existed; the
+    // recovery: posted on its own, the incident remembered closed.
     set_thread_tag(&emu, &arn, &format!("{CHANNEL}/1600000000.000100")).await;
     delivered(&api, &function, recovered(&emu)).await;
     let parents = slack.parents(CHANNEL);
     assert_eq!(parents.len(), 2, "{}", function.logs());
     assert!(says(parents[1].current()).contains("OK (recovered)"));
     assert!(slack.orphans().is_empty());
-    assert_eq!(thread_tag(&emu, &arn).await, None);
+    assert_closed(&emu, &arn, &function.logs()).await;
 
     // A tag that is not a thread at all: ignored, the alert opens a thread.
     set_thread_tag(&emu, &arn, "not-a-thread").await;
     delivered(&api, &function, fired(&emu)).await;
     assert_eq!(slack.parents(CHANNEL).len(), 3);
     let third = slack.parents(CHANNEL)[2].ts.clone();
-    assert_eq!(
-        thread_tag(&emu, &arn).await.as_deref(),
-        Some(format!("{CHANNEL}/{third}").as_str())
-    );
+    assert_open_in(&emu, &arn, CHANNEL, &third, &function.logs()).await;
     assert_no_token(&function, &[]);
 }
 
@@ -550,5 +565,253 @@ async fn the_alert_goes_out_when_the_alarm_cannot_be_read_or_tagged() {
         logs.contains("could not tag the alarm with its Slack thread"),
         "{logs}"
     );
+    assert_no_token(&function, &[]);
+}
+
+/// Every visible message of `channel` as text, for failure output.
+fn transcript(slack: &SlackApi, channel: &str) -> String {
+    slack
+        .messages(channel)
+        .iter()
+        .map(|m| {
+            format!(
+                "[{} {:?} b={}] {}",
+                m.ts,
+                m.thread_ts,
+                m.broadcast,
+                says(m.current())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_update_or_reply_posts_the_alert_on_its_own_in_the_channel() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    delivered(&api, &function, fired(&emu)).await;
+    let first = slack.parents(CHANNEL)[0].ts.clone();
+
+    // The workspace lets messages be edited for a while only: the parent is past it. The
+    // re-fire cannot update it; it opens a new thread in the channel instead of failing.
+    slack.set_edit_window(Some(Duration::ZERO));
+    delivered(&api, &function, fired(&emu)).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 2, "{}", transcript(&slack, CHANNEL));
+    let second = parents[1].ts.clone();
+    assert!(says(parents[1].current()).contains("ALARM"));
+    assert!(slack.thread(CHANNEL, &first).unwrap().replies.is_empty());
+    assert_open_in(&emu, &arn, CHANNEL, &second, &function.logs()).await;
+    let refused = function
+        .json_log_where(
+            |l| l["fields"]["slack_error"] == "edit_window_closed",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_or_else(|| panic!("no line saying why\n{}", function.logs()));
+    assert_eq!(refused["level"], "WARN");
+    assert_eq!(refused["fields"]["fallback"], "open-thread");
+
+    // Edits allowed again, but the reply in the thread is refused (too long): the re-fire is
+    // posted on its own, as the next thread's parent.
+    slack.set_edit_window(None);
+    slack.queue(
+        Scope::method("chat.postMessage"),
+        1,
+        Fault::error("msg_too_long"),
+    );
+    delivered(&api, &function, fired(&emu)).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 3, "{}", transcript(&slack, CHANNEL));
+    let third = parents[2].ts.clone();
+    assert_open_in(&emu, &arn, CHANNEL, &third, &function.logs()).await;
+
+    // The recovery's update refused (too long): posted on its own, the incident closed.
+    slack.queue(
+        Scope::method("chat.update"),
+        1,
+        Fault::error("msg_too_long"),
+    );
+    delivered(&api, &function, recovered(&emu)).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 4, "{}", transcript(&slack, CHANNEL));
+    assert!(says(parents[3].current()).contains("OK (recovered)"));
+    assert_closed(&emu, &arn, &function.logs()).await;
+    assert!(slack.orphans().is_empty());
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_thread_follows_the_envs_channel_when_it_moves_even_from_an_archived_one() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    slack.add_channel(Channel::new("C0NEW", "ops"));
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+    delivered(&api, &function, fired(&emu)).await;
+    let old = slack.parents(CHANNEL)[0].ts.clone();
+    drop((api, function));
+
+    // `up --slack-channel C0NEW`: the function now posts in C0NEW. The open incident's next
+    // ALARM opens its thread there; nothing more goes to the old channel.
+    let (api, function) = start_app(&emu, &slack, &[("slackChannel", "C0NEW")]).await;
+    delivered(&api, &function, fired(&emu)).await;
+    assert_eq!(
+        slack.messages(CHANNEL).len(),
+        1,
+        "{}",
+        transcript(&slack, CHANNEL)
+    );
+    let new = slack.parents("C0NEW");
+    assert_eq!(new.len(), 1, "{}", function.logs());
+    assert!(says(new[0].current()).contains("ALARM"));
+    assert_open_in(&emu, &arn, "C0NEW", &new[0].ts, &function.logs()).await;
+    assert_eq!(slack.thread(CHANNEL, &old).unwrap().parent.edits(), 0);
+
+    // Its recovery resolves the thread in C0NEW.
+    delivered(&api, &function, recovered(&emu)).await;
+    let thread = slack.thread("C0NEW", &new[0].ts).unwrap();
+    assert!(says(thread.parent.current()).contains("Resolved: "));
+    assert_closed(&emu, &arn, &function.logs()).await;
+
+    // An incident open in a channel that was then archived and left: the recovery cannot touch
+    // the old thread; it is posted in the env's channel and the incident closed.
+    delivered(&api, &function, fired(&emu)).await;
+    let in_new = slack.parents("C0NEW").len();
+    let newest = slack.parents("C0NEW")[in_new - 1].ts.clone();
+    slack.archive_channel("C0NEW");
+    slack.add_channel(Channel::new("C0THIRD", "ops-2"));
+    drop((api, function));
+    let (api, function) = start_app(&emu, &slack, &[("slackChannel", "C0THIRD")]).await;
+    delivered(&api, &function, recovered(&emu)).await;
+    let third = slack.parents("C0THIRD");
+    assert_eq!(third.len(), 1, "{}", function.logs());
+    assert!(says(third[0].current()).contains("OK (recovered)"));
+    assert_eq!(slack.thread("C0NEW", &newest).unwrap().parent.edits(), 0);
+    assert_closed(&emu, &arn, &function.logs()).await;
+    assert!(
+        slack
+            .calls()
+            .iter()
+            .any(|c| c.method == "chat.update" && c.answer.body["error"] == "is_archived"),
+        "the old parent was tried, best effort"
+    );
+    assert!(slack.orphans().is_empty());
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_retries_and_duplicates_change_no_thread_state() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    let alarm = fired(&emu);
+    delivered(&api, &function, alarm.clone()).await;
+    let ts = slack.parents(CHANNEL)[0].ts.clone();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let ok = recovered(&emu);
+    delivered(&api, &function, ok.clone()).await;
+    let closed = assert_closed(&emu, &arn, &function.logs()).await;
+
+    // Lambda's retry of the ALARM arrives after its recovery: posted on its own, saying it is
+    // late and recovered since; the resolved thread is not re-opened.
+    delivered(&api, &function, alarm.clone()).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 2, "{}", transcript(&slack, CHANNEL));
+    let late = says(parents[1].current());
+    assert!(
+        late.contains("Delivered late") && late.contains("it has recovered since"),
+        "{late}"
+    );
+    let thread = slack.thread(CHANNEL, &ts).unwrap();
+    assert!(says(thread.parent.current()).contains("Resolved: "));
+    assert_eq!(thread.replies.len(), 1);
+    assert_eq!(
+        thread_tag(&emu, &arn).await.as_deref(),
+        Some(closed.as_str())
+    );
+
+    // The same recovery delivered twice (an SNS duplicate): posted once.
+    let inv = api.invoke(ok.clone(), TIMEOUT).await.unwrap();
+    assert_eq!(
+        inv.outcome,
+        elb_watch_testkit::runtime_api::Outcome::Response(
+            json!({"records": 1, "delivered": 0, "skipped": 1})
+        ),
+        "{}",
+        function.logs()
+    );
+    assert_eq!(slack.parents(CHANNEL).len(), 2);
+
+    // A new incident; then the old recovery arrives late: it must not resolve this one.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    delivered(&api, &function, fired(&emu)).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 3);
+    let open = parents[2].ts.clone();
+    delivered(&api, &function, ok).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 4, "{}", transcript(&slack, CHANNEL));
+    let late = says(parents[3].current());
+    assert!(
+        late.contains("Delivered late") && late.contains("fired again"),
+        "{late}"
+    );
+    let thread = slack.thread(CHANNEL, &open).unwrap();
+    assert_eq!(thread.parent.edits(), 0, "the open incident was touched");
+    assert!(thread.replies.is_empty());
+    assert_open_in(&emu, &arn, CHANNEL, &open, &function.logs()).await;
+
+    // The same ALARM twice: the second is skipped, the thread gains nothing.
+    let again = fired(&emu);
+    delivered(&api, &function, again.clone()).await;
+    let replies = slack.thread(CHANNEL, &open).unwrap().replies.len();
+    let inv = api.invoke(again, TIMEOUT).await.unwrap();
+    assert_eq!(
+        inv.outcome,
+        elb_watch_testkit::runtime_api::Outcome::Response(
+            json!({"records": 1, "delivered": 0, "skipped": 1})
+        ),
+        "{}",
+        function.logs()
+    );
+    assert_eq!(slack.thread(CHANNEL, &open).unwrap().replies.len(), replies);
+    assert!(slack.orphans().is_empty());
+    assert_no_token(&function, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_is_posted_on_its_own_marked_late_and_touches_no_thread() {
+    let emu = emulator().await;
+    let arn = put_watched_alarm(&emu).await;
+    let slack = SlackApi::start(Workspace::default()).await.unwrap();
+    let (api, function) = start_app(&emu, &slack, &[]).await;
+
+    let mut alarm = fired(&emu);
+    delivered(&api, &function, alarm.clone()).await;
+    let ts = slack.parents(CHANNEL)[0].ts.clone();
+    let tag = thread_tag(&emu, &arn).await;
+
+    alarm["elbWatchReplay"] = json!({
+        "firstFiredAt": "2026-11-20T03:15:42.118Z",
+        "queuedAt": "2026-11-20T03:19:01.000Z",
+    });
+    delivered(&api, &function, alarm).await;
+    let parents = slack.parents(CHANNEL);
+    assert_eq!(parents.len(), 2, "{}", transcript(&slack, CHANNEL));
+    let replayed = says(parents[1].current());
+    assert!(
+        replayed.contains("Delivered late — first fired at"),
+        "{replayed}"
+    );
+    let thread = slack.thread(CHANNEL, &ts).unwrap();
+    assert_eq!((thread.parent.edits(), thread.replies.len()), (0, 0));
+    assert_eq!(thread_tag(&emu, &arn).await, tag);
     assert_no_token(&function, &[]);
 }

@@ -35,7 +35,7 @@ mod workspace;
 pub use faults::{Fault, Plan, Scope};
 pub use request::{Malformed, Parsed};
 pub use workspace::{
-    Answer, Channel, Content, DEFAULT_TOKEN, METHODS, Message, Thread, Token, Workspace,
+    Answer, Channel, Content, DEFAULT_TOKEN, METHODS, Message, TEXT_MAX, Thread, Token, Workspace,
 };
 
 use std::net::SocketAddr;
@@ -164,6 +164,24 @@ impl SlackApi {
         if let Some(id) = inner.workspace.channel(id_or_name).map(|c| c.id.clone()) {
             inner.workspace.channels.retain(|c| c.id != id);
         }
+    }
+
+    /// Archives a channel (ID or name): posting and updating in it answer `is_archived`
+    /// (<https://docs.slack.dev/reference/methods/chat.postMessage#errors>, `chat.update`'s
+    /// likewise).
+    pub fn archive_channel(&self, id_or_name: &str) {
+        let mut inner = self.lock();
+        if let Some(id) = inner.workspace.channel(id_or_name).map(|c| c.id.clone()) {
+            for c in inner.workspace.channels.iter_mut().filter(|c| c.id == id) {
+                c.is_archived = true;
+            }
+        }
+    }
+
+    /// Sets the workspace's message-edit window ([`Workspace::edit_window`]): messages older
+    /// than `window` answer `edit_window_closed` to `chat.update`.
+    pub fn set_edit_window(&self, window: Option<Duration>) {
+        self.lock().workspace.edit_window = window;
     }
 
     /// Sets whether the app is in a channel (ID or name); not in it, posting answers

@@ -26,9 +26,10 @@ use crate::enrich::history;
 use crate::enrich::outage::{self, Outage};
 use crate::enrich::targets::{self, Enrichment, Targets};
 use crate::event::decide::{self, Decision};
+use crate::event::incident::{self, Plan};
 use crate::event::kind::{self, LbKind};
 use crate::event::parse::{self, AlarmState, Notification};
-use crate::render::blocks;
+use crate::render::message::{self, Replayed};
 use crate::runtime::config::{self, BotToken, Mode, SecretSource, Settings, Webhook};
 use crate::runtime::replay;
 use crate::slack::app;
@@ -273,7 +274,7 @@ impl Notifier {
         let Notification::Alarm(alarm) = notification else {
             return None;
         };
-        if !crate::slack::incident::is_threaded(notification) {
+        if !incident::is_threaded(notification) {
             return None;
         }
         let (Some(region), Some(arn)) = (alarm.region(), alarm.arn.clone()) else {
@@ -430,143 +431,24 @@ impl Notifier {
         // `elb-watch replay` re-sends an alert Lambda could not deliver: it is marked as late.
         let replay = replay::parse(&payload);
         let total = event.records.len();
-        let mut delivered = 0usize;
-        let mut skipped = 0usize;
+        let (mut delivered, mut skipped) = (0usize, 0usize);
         let mut failures = Vec::new();
         for (index, record) in event.records.iter().enumerate() {
-            let notification = parse::parse_notification(
-                record.subject.as_deref(),
-                record.message.as_deref().unwrap_or(""),
-            );
-            if let Decision::Skip(why) = decide::decide(&notification) {
-                skipped += 1;
-                if let Notification::Alarm(a) = &notification {
-                    tracing::info!(
-                        record = index,
-                        message_id = record.message_id.as_deref().unwrap_or(""),
-                        kind = "alarm",
-                        alarm = %a.name,
-                        state = a.new_state.as_str(),
-                        old_state = a.old_state.as_ref().map(AlarmState::as_str).unwrap_or(""),
-                        outcome = "skipped",
-                        reason = why,
-                        "not posted to Slack"
-                    );
-                }
-                continue;
-            }
-            let found = Enrichment {
-                targets: self.targets_for(&notification, deadline).await,
-                outage: self.outage_for(&notification, deadline).await,
+            let record = Record {
+                index,
+                message_id: record.message_id.as_deref().unwrap_or(""),
+                notification: parse::parse_notification(
+                    record.subject.as_deref(),
+                    record.message.as_deref().unwrap_or(""),
+                ),
             };
-            let mut payload =
-                blocks::render(&notification, &found, self.settings.channel.as_deref());
-            if let Notification::Alarm(a) = &notification
-                && a.found_at_setup()
+            match self
+                .process(&record, &target, replay.as_ref(), deadline)
+                .await
             {
-                blocks::mark_found_at_setup(&mut payload);
-            }
-            if let Some(r) = &replay {
-                let first = replay::first_fired(&notification, r);
-                replay::mark_late(&mut payload, first.as_deref());
-            }
-
-            let (kind, name, state) = match &notification {
-                Notification::Alarm(a) => ("alarm", a.name.as_str(), a.new_state.as_str()),
-                Notification::Other { .. } => ("other", "", ""),
-            };
-            let started = Instant::now();
-            let sent = match &target {
-                Target::Webhook(webhook) => {
-                    let body = serde_json::to_vec(&payload)
-                        .expect("a serde_json::Value always serialises");
-                    webhook::post(&self.http, webhook, &body, &self.settings.retry, deadline)
-                        .await
-                        .map(|ok| Sent {
-                            attempts: ok.attempts,
-                            status: Some(ok.status),
-                            plan: "webhook",
-                            thread_ts: None,
-                        })
-                }
-                Target::App { api, channel } => {
-                    let incident = app::Incident {
-                        notification: &notification,
-                        rendered: &payload,
-                        outage: &found.outage,
-                    };
-                    let tags = self.tag_store(&notification, deadline).await;
-                    app::deliver(
-                        api,
-                        channel,
-                        incident,
-                        tags.as_ref(),
-                        &self.settings.retry,
-                        deadline,
-                    )
-                    .await
-                    .map(|ok| Sent {
-                        attempts: ok.attempts,
-                        status: None,
-                        plan: ok.plan,
-                        thread_ts: ok.thread_ts,
-                    })
-                }
-            };
-            match sent {
-                Ok(ok) => {
-                    delivered += 1;
-                    tracing::info!(
-                        record = index,
-                        message_id = record.message_id.as_deref().unwrap_or(""),
-                        kind,
-                        alarm = name,
-                        state,
-                        outcome = "delivered",
-                        replayed = replay.is_some(),
-                        attempts = ok.attempts,
-                        status = ok.status,
-                        plan = ok.plan,
-                        thread_ts = ok.thread_ts.as_deref().unwrap_or(""),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "slack message delivered"
-                    );
-                }
-                Err(e) if e.slack_error.is_some() => {
-                    // One line saying what Slack refused and what the operator must fix.
-                    tracing::error!(
-                        record = index,
-                        message_id = record.message_id.as_deref().unwrap_or(""),
-                        kind,
-                        alarm = name,
-                        state,
-                        outcome = "failed",
-                        attempts = e.attempts,
-                        slack_error = e.slack_error.as_deref().unwrap_or(""),
-                        fix = e.fix.as_deref().unwrap_or(""),
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "slack message NOT delivered: Slack refused it"
-                    );
-                    let fix = e.fix.as_deref().unwrap_or("");
-                    failures.push(format!("record {index}: {e}; fix: {fix}"));
-                }
-                Err(e) => {
-                    tracing::error!(
-                        record = index,
-                        message_id = record.message_id.as_deref().unwrap_or(""),
-                        kind,
-                        alarm = name,
-                        state,
-                        outcome = "failed",
-                        attempts = e.attempts,
-                        status = e.last_status,
-                        permanent = e.permanent,
-                        error = %e.message,
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "slack message NOT delivered"
-                    );
-                    failures.push(format!("record {index}: {e}"));
-                }
+                Processed::Delivered => delivered += 1,
+                Processed::Skipped => skipped += 1,
+                Processed::Failed(why) => failures.push(why),
             }
         }
 
@@ -582,6 +464,216 @@ impl Notifier {
                     failures.join("; ")
                 ),
             ))
+        }
+    }
+
+    /// One record through the stages, in order: decide (worth a post?) → the incident's
+    /// stored state (app mode) → plan (with order) → enrich → render → deliver.
+    async fn process(
+        &self,
+        record: &Record<'_>,
+        target: &Target<'_>,
+        replay: Option<&replay::Replay>,
+        deadline: Instant,
+    ) -> Processed {
+        let notification = &record.notification;
+        if let Decision::Skip(why) = decide::decide(notification) {
+            record.skipped(why);
+            return Processed::Skipped;
+        }
+        let (plan, tags) = match target {
+            Target::Webhook(_) => (Plan::Standalone, None),
+            Target::App { channel, .. } => {
+                let tags = self.tag_store(notification, deadline).await;
+                let stored = match &tags {
+                    Some(store) => app::stored_state(store, record.alarm_name()).await,
+                    None => None,
+                };
+                match incident::plan(notification, stored.as_ref(), channel, replay.is_some()) {
+                    Ok(plan) => (plan, tags),
+                    Err(why) => {
+                        record.skipped(why);
+                        return Processed::Skipped;
+                    }
+                }
+            }
+        };
+        let found = Enrichment {
+            targets: self.targets_for(notification, deadline).await,
+            outage: self.outage_for(notification, deadline).await,
+        };
+        let replayed = replay.map(|r| Replayed {
+            first_fired: replay::first_fired(notification, r),
+        });
+        let payload = message::message(
+            notification,
+            &found,
+            &plan,
+            replayed.as_ref(),
+            self.settings.channel.as_deref(),
+        );
+
+        let started = Instant::now();
+        let sent = match target {
+            Target::Webhook(webhook) => {
+                let body =
+                    serde_json::to_vec(&payload).expect("a serde_json::Value always serialises");
+                webhook::post(&self.http, webhook, &body, &self.settings.retry, deadline)
+                    .await
+                    .map(|ok| Sent {
+                        attempts: ok.attempts,
+                        status: Some(ok.status),
+                        plan: "webhook",
+                        thread_ts: None,
+                    })
+            }
+            Target::App { api, channel } => {
+                let at_ms = match notification {
+                    Notification::Alarm(a) => incident::event_ms(a),
+                    Notification::Other { .. } => None,
+                };
+                let incident = app::Incident {
+                    notification,
+                    rendered: &payload,
+                    outage: &found.outage,
+                    at_ms,
+                };
+                app::deliver(
+                    api,
+                    channel,
+                    incident,
+                    plan,
+                    tags.as_ref(),
+                    &self.settings.retry,
+                    deadline,
+                )
+                .await
+                .map(|ok| Sent {
+                    attempts: ok.attempts,
+                    status: None,
+                    plan: ok.plan,
+                    thread_ts: ok.thread_ts,
+                })
+            }
+        };
+        record.outcome(sent, replay.is_some(), started)
+    }
+}
+
+/// One SNS record of the invocation, parsed.
+struct Record<'a> {
+    index: usize,
+    message_id: &'a str,
+    notification: Notification,
+}
+
+/// What became of a record.
+enum Processed {
+    Delivered,
+    Skipped,
+    /// Why, for the invocation's error.
+    Failed(String),
+}
+
+impl Record<'_> {
+    fn alarm_name(&self) -> &str {
+        match &self.notification {
+            Notification::Alarm(a) => &a.name,
+            Notification::Other { .. } => "",
+        }
+    }
+
+    /// `(kind, alarm, state)` for the log.
+    fn what(&self) -> (&'static str, &str, &str) {
+        match &self.notification {
+            Notification::Alarm(a) => ("alarm", a.name.as_str(), a.new_state.as_str()),
+            Notification::Other { .. } => ("other", "", ""),
+        }
+    }
+
+    fn skipped(&self, why: &str) {
+        let Notification::Alarm(a) = &self.notification else {
+            return;
+        };
+        tracing::info!(
+            record = self.index,
+            message_id = self.message_id,
+            kind = "alarm",
+            alarm = %a.name,
+            state = a.new_state.as_str(),
+            old_state = a.old_state.as_ref().map(AlarmState::as_str).unwrap_or(""),
+            state_change_time = a.state_change_time.as_deref().unwrap_or(""),
+            outcome = "skipped",
+            reason = why,
+            "not posted to Slack"
+        );
+    }
+
+    /// Logs the delivery's outcome: one line, what Slack refused and the operator's fix
+    /// included.
+    fn outcome(
+        &self,
+        sent: Result<Sent, webhook::DeliveryError>,
+        replayed: bool,
+        started: Instant,
+    ) -> Processed {
+        let (kind, name, state) = self.what();
+        let index = self.index;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match sent {
+            Ok(ok) => {
+                tracing::info!(
+                    record = index,
+                    message_id = self.message_id,
+                    kind,
+                    alarm = name,
+                    state,
+                    outcome = "delivered",
+                    replayed,
+                    attempts = ok.attempts,
+                    status = ok.status,
+                    plan = ok.plan,
+                    thread_ts = ok.thread_ts.as_deref().unwrap_or(""),
+                    elapsed_ms,
+                    "slack message delivered"
+                );
+                Processed::Delivered
+            }
+            Err(e) if e.slack_error.is_some() => {
+                // One line saying what Slack refused and what the operator must fix.
+                tracing::error!(
+                    record = index,
+                    message_id = self.message_id,
+                    kind,
+                    alarm = name,
+                    state,
+                    outcome = "failed",
+                    attempts = e.attempts,
+                    slack_error = e.slack_error.as_deref().unwrap_or(""),
+                    fix = e.fix.as_deref().unwrap_or(""),
+                    elapsed_ms,
+                    "slack message NOT delivered: Slack refused it"
+                );
+                let fix = e.fix.as_deref().unwrap_or("");
+                Processed::Failed(format!("record {index}: {e}; fix: {fix}"))
+            }
+            Err(e) => {
+                tracing::error!(
+                    record = index,
+                    message_id = self.message_id,
+                    kind,
+                    alarm = name,
+                    state,
+                    outcome = "failed",
+                    attempts = e.attempts,
+                    status = e.last_status,
+                    permanent = e.permanent,
+                    error = %e.message,
+                    elapsed_ms,
+                    "slack message NOT delivered"
+                );
+                Processed::Failed(format!("record {index}: {e}"))
+            }
         }
     }
 }

@@ -8,13 +8,13 @@
 //! ```
 //!
 //! A replayed message must not read as news: it says it is late and when it first fired (the
-//! alarm's `StateChangeTime`, else the marker's `firstFiredAt`, the SNS publish time). Pure.
+//! alarm's `StateChangeTime`, else the marker's `firstFiredAt`, the SNS publish time); the
+//! words are [`late`](crate::render::late)'s. Pure.
 
 use serde_json::Value;
 
 use crate::event::parse::Notification;
-use crate::render::blocks::{add_notice, format_time};
-use crate::render::escaping::escape;
+use crate::render::blocks::format_time;
 
 /// Top-level member of the invocation payload that marks a replay.
 pub const FIELD: &str = "elbWatchReplay";
@@ -49,35 +49,10 @@ pub fn first_fired(notification: &Notification, replay: &Replay) -> Option<Strin
         .map(|t| format_time(&t))
 }
 
-/// The words a late message leads with.
-pub fn late_line(first_fired: Option<&str>) -> String {
-    match first_fired {
-        Some(t) => format!("Delivered late — first fired at {}", escape(t)),
-        None => "Delivered late — first fired earlier (time unknown)".to_owned(),
-    }
-}
-
-/// Marks a rendered Slack payload as late: the fallback text leads with it, and a context block
-/// at the top of the attachment says it, so both notifications and the message show it.
-pub fn mark_late(payload: &mut Value, first_fired: Option<&str>) {
-    let line = late_line(first_fired);
-    add_notice(
-        payload,
-        &format!(":hourglass: {line}"),
-        format!(
-            ":hourglass: *{line}* (replayed from the undelivered-alerts queue by `elb-watch \
-             replay`)"
-        ),
-        0,
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::targets::Targets;
     use crate::event::parse::parse_notification;
-    use crate::render::blocks::render;
     use serde_json::json;
 
     const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
@@ -95,41 +70,14 @@ mod tests {
     }
 
     #[test]
-    fn a_replayed_alarm_says_it_is_late_and_when_it_first_fired() {
+    fn the_alarms_own_time_wins_over_the_sns_publish_time() {
         let n = parse_notification(Some("ALARM"), ALARM);
         let replay = Replay {
             first_fired_at: Some("2026-11-20T03:16:00.000Z".into()),
             queued_at: None,
         };
-        // The alarm's own time wins over the SNS publish time.
         let when = first_fired(&n, &replay);
         assert_eq!(when.as_deref(), Some("2026-11-20 03:15:42 UTC"));
-        let mut payload = render(&n, &Targets::NotApplicable.into(), None);
-        let before = payload["attachments"][0]["blocks"]
-            .as_array()
-            .unwrap()
-            .len();
-        mark_late(&mut payload, when.as_deref());
-        let text = payload["text"].as_str().unwrap();
-        assert!(
-            text.starts_with(
-                ":hourglass: Delivered late — first fired at 2026-11-20 03:15:42 UTC. "
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("ALARM"),
-            "the alert itself is still there: {text}"
-        );
-        let blocks = payload["attachments"][0]["blocks"].as_array().unwrap();
-        assert_eq!(blocks.len(), before + 1);
-        assert_eq!(blocks[0]["type"], "context");
-        assert!(
-            blocks[0]["elements"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("*Delivered late — first fired at 2026-11-20 03:15:42 UTC*")
-        );
     }
 
     #[test]
@@ -144,8 +92,5 @@ mod tests {
             Some("2026-11-20 03:16:00 UTC")
         );
         assert_eq!(first_fired(&n, &Replay::default()), None);
-        assert!(late_line(None).contains("time unknown"));
-        // Hostile text in the marker is escaped.
-        assert!(late_line(Some("<!channel>")).contains("&lt;!channel&gt;"));
     }
 }

@@ -1,9 +1,19 @@
 //! Slack app mode: one notification delivered through the Web API, one thread per incident.
-//! Runs the [`incident`] plan with [`webapi`] (Slack) and [`thread_store`] (the alarm's tag);
-//! the decisions are [`incident`]'s, the messages [`render`](crate::render::blocks)'s and
-//! [`render_thread`]'s. A problem with the tag costs the thread (logged as a warning), never
-//! the alert; a Slack refusal fails the delivery ([`DeliveryError`], with Slack's error code
-//! and the operator's fix).
+//! Carries out the [`incident`] plan with [`web_api`] (Slack) and [`thread_store`] (the
+//! alarm's tag); the decisions are [`incident`]'s, the messages [`render`](crate::render)'s.
+//!
+//! A problem with the thread is never a problem with the alert: when Slack refuses the
+//! parent's update or the reply in its thread — any refusal (`message_not_found`,
+//! `edit_window_closed`, `is_archived`, `msg_too_long`, `cant_update_message`, …,
+//! <https://docs.slack.dev/reference/methods/chat.update#errors>) — the alert is posted on its
+//! own in the env's channel ([`incident::on_refused_thread`]), with a warning saying why. A
+//! problem with the tag costs the thread (a warning), never the alert. Only a refusal of the
+//! alert's own post in the env's channel fails the delivery ([`DeliveryError`], with Slack's
+//! error code and the operator's fix).
+//!
+//! The parent is updated *before* the reply is posted: Slack accepts a reply whose `thread_ts`
+//! names no message and shows it nowhere (slackapi/python-slack-sdk#840), whereas `chat.update`
+//! of a missing message fails (`message_not_found`). So the update proves the thread exists.
 
 use std::time::Duration;
 
@@ -12,14 +22,14 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::enrich::outage::Outage;
+use crate::event::incident::{self, Plan, Stored, Thread};
 use crate::event::parse::Notification;
 use crate::render;
-use crate::slack::incident::{self, Plan};
-use crate::slack::thread_store::{self, Thread};
+use crate::slack::thread_store;
 use crate::slack::web_api::{self, WebApi};
 use crate::slack::webhook::{DeliveryError, RetryPolicy};
 
-/// Where the alarm's thread tag is read and written.
+/// Where the alarm's incident tag is read and written.
 pub struct TagStore {
     pub client: cloudwatch::Client,
     pub alarm_arn: String,
@@ -30,16 +40,18 @@ pub struct TagStore {
 /// One notification to deliver.
 pub struct Incident<'a> {
     pub notification: &'a Notification,
-    /// Its [`render`](crate::render::blocks::render) payload (marked late for a replay).
+    /// Its rendered payload (marked late or found at set-up where it applies).
     pub rendered: &'a Value,
     /// For a recovery's parent: how long it was down, when known.
     pub outage: &'a Outage,
+    /// The event's `StateChangeTime` (epoch ms), remembered with the incident's state.
+    pub at_ms: Option<i64>,
 }
 
 /// What was done.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivered {
-    /// The plan that was carried out (after a lost thread, the fallback's).
+    /// The plan that was carried out (after a refused thread, the fallback's).
     pub plan: &'static str,
     /// HTTP attempts, all calls together.
     pub attempts: u32,
@@ -52,20 +64,33 @@ pub struct Delivered {
 pub fn plan_name(plan: &Plan) -> &'static str {
     match plan {
         Plan::Standalone => "standalone",
+        Plan::Late(_) => "late",
         Plan::Open => "open-thread",
         Plan::FiredAgain(_) => "fired-again",
         Plan::Resolve(_) => "resolve-thread",
-        Plan::StandaloneAndForget => "standalone-lost-thread",
+        Plan::ResolveElsewhere(_) => "resolve-moved-thread",
+        Plan::Close => "standalone-close",
     }
 }
 
 /// `chat.postMessage` arguments: the rendered payload, in `channel`, in a thread when
-/// `thread_ts` is given (<https://docs.slack.dev/reference/methods/chat.postMessage>).
-pub fn post_args(payload: &Value, channel: &str, thread_ts: Option<&str>) -> Value {
+/// `thread_ts` is given, broadcast to the channel too when `broadcast`
+/// (<https://docs.slack.dev/reference/methods/chat.postMessage>, `reply_broadcast`: "Used in
+/// conjunction with thread_ts and indicates whether reply should be made visible to everyone
+/// in the channel or conversation").
+pub fn post_args(
+    payload: &Value,
+    channel: &str,
+    thread_ts: Option<&str>,
+    broadcast: bool,
+) -> Value {
     let mut args = payload.clone();
     args["channel"] = json!(channel);
     if let Some(ts) = thread_ts {
         args["thread_ts"] = json!(ts);
+        if broadcast {
+            args["reply_broadcast"] = json!(true);
+        }
     }
     args
 }
@@ -87,11 +112,36 @@ pub fn update_args(payload: &Value, thread: &Thread) -> Value {
     args
 }
 
-/// Delivers one notification in `channel` (the configured channel ID, for new messages).
+/// The incident state stored on the alarm; `None` (with a warning) when the tag cannot be
+/// read or makes no sense.
+pub async fn stored_state(store: &TagStore, name: &str) -> Option<Stored> {
+    match thread_store::read(&store.client, &store.alarm_arn, store.timeout).await {
+        Ok(None) => None,
+        Ok(Some(value)) => match thread_store::parse(&value) {
+            Ok(stored) => Some(stored),
+            Err(why) => {
+                tracing::warn!(alarm = name, problem = %why, "ignoring the alarm's thread tag");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(
+                alarm = name,
+                error = %e,
+                "could not read the alarm's Slack thread tag; posting without a thread"
+            );
+            None
+        }
+    }
+}
+
+/// Carries out `plan` for one notification; new messages go to `channel` (the env's channel
+/// ID).
 pub async fn deliver(
     api: &WebApi,
     channel: &str,
     incident: Incident<'_>,
+    mut plan: Plan,
     tags: Option<&TagStore>,
     policy: &RetryPolicy,
     deadline: Instant,
@@ -100,12 +150,6 @@ pub async fn deliver(
         Notification::Alarm(a) => a.name.as_str(),
         Notification::Other { .. } => "",
     };
-    let tags = tags.filter(|_| incident::is_threaded(incident.notification));
-    let stored = match tags {
-        Some(store) => stored_thread(store, name).await,
-        None => None,
-    };
-    let mut plan = incident::plan(incident.notification, stored);
     let mut attempts = 0;
     let run = Run {
         api,
@@ -131,48 +175,30 @@ pub async fn deliver(
                 e.attempts += attempts;
                 return Err(e);
             }
-            Err(Next::Lost(e)) => {
-                let fallback = incident::on_lost_thread(&plan);
+            Err(Next::Refused { call, error }) => {
+                let fallback = incident::on_refused_thread(&plan);
                 tracing::warn!(
                     alarm = name,
-                    slack_error = e.slack_error.as_deref().unwrap_or(""),
+                    refused = call,
+                    slack_error = error.slack_error.as_deref().unwrap_or(""),
                     fallback = plan_name(&fallback),
-                    "the incident's Slack thread is lost (message deleted, channel gone, or \
-                     posted by another app); posting a new message"
+                    "Slack refused the incident's thread (message deleted or too old to edit, \
+                     channel archived or gone, message too long, not ours); posting the alert \
+                     on its own in the env's channel"
                 );
-                attempts += e.attempts;
+                attempts += error.attempts;
                 plan = fallback;
             }
         }
     }
 }
 
-/// The thread stored on the alarm; `None` (with a warning) when the tag cannot be read or
-/// makes no sense.
-async fn stored_thread(store: &TagStore, name: &str) -> Option<Thread> {
-    match thread_store::read(&store.client, &store.alarm_arn, store.timeout).await {
-        Ok(None) => None,
-        Ok(Some(value)) => match thread_store::parse(&value) {
-            Ok(thread) => Some(thread),
-            Err(why) => {
-                tracing::warn!(alarm = name, problem = %why, "ignoring the alarm's thread tag");
-                None
-            }
-        },
-        Err(e) => {
-            tracing::warn!(
-                alarm = name,
-                error = %e,
-                "could not read the alarm's Slack thread tag; posting without a thread"
-            );
-            None
-        }
-    }
-}
-
 enum Next {
-    /// The parent's update says the thread is gone: run the fallback plan.
-    Lost(DeliveryError),
+    /// Slack refused the thread (`call`: the parent's update or the reply): run the fallback.
+    Refused {
+        call: &'static str,
+        error: DeliveryError,
+    },
     Fail(DeliveryError),
 }
 
@@ -203,22 +229,40 @@ impl Run<'_> {
         Ok(posted)
     }
 
-    /// Posts the rendered notification, in `thread` when given.
-    async fn post(&self, thread: Option<&Thread>, attempts: &mut u32) -> Result<Posted, Next> {
-        let channel = thread.map_or(self.channel, |t| t.channel.as_str());
-        let args = post_args(
-            self.incident.rendered,
-            channel,
-            thread.map(|t| t.ts.as_str()),
-        );
+    /// Posts the rendered notification on its own in the env's channel.
+    async fn post(&self, attempts: &mut u32) -> Result<Posted, Next> {
+        let args = post_args(self.incident.rendered, self.channel, None, false);
         let posted = self
             .call("chat.postMessage", &args, attempts)
             .await
             .map_err(Next::Fail)?;
-        Ok((posted.channel, posted.ts, thread.map(|t| t.ts.clone())))
+        Ok((posted.channel, posted.ts, None))
     }
 
-    /// Replaces the parent of `thread`; a lost thread is [`Next::Lost`].
+    /// Posts the rendered notification in `thread`; a refusal is the thread's.
+    async fn reply(
+        &self,
+        thread: &Thread,
+        broadcast: bool,
+        attempts: &mut u32,
+    ) -> Result<Posted, Next> {
+        let args = post_args(
+            self.incident.rendered,
+            &thread.channel,
+            Some(&thread.ts),
+            broadcast,
+        );
+        match self.call("chat.postMessage", &args, attempts).await {
+            Ok(posted) => Ok((posted.channel, posted.ts, Some(thread.ts.clone()))),
+            Err(error) if web_api::is_refusal(&error) => Err(Next::Refused {
+                call: "reply",
+                error,
+            }),
+            Err(e) => Err(Next::Fail(e)),
+        }
+    }
+
+    /// Replaces the parent of `thread`; a refusal is the thread's.
     async fn update(
         &self,
         thread: &Thread,
@@ -230,27 +274,35 @@ impl Run<'_> {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if web_api::thread_is_lost(&e) => Err(Next::Lost(e)),
+            Err(error) if web_api::is_refusal(&error) => Err(Next::Refused {
+                call: "update",
+                error,
+            }),
             Err(e) => Err(Next::Fail(e)),
         }
     }
 
     async fn step(&self, plan: &Plan, attempts: &mut u32) -> Result<Posted, Next> {
         let Notification::Alarm(alarm) = self.incident.notification else {
-            return self.post(None, attempts).await;
+            return self.post(attempts).await;
         };
+        let at_ms = self.incident.at_ms;
         match plan {
-            Plan::Standalone => self.post(None, attempts).await,
-            Plan::StandaloneAndForget => {
-                let posted = self.post(None, attempts).await?;
-                self.forget().await;
+            Plan::Standalone | Plan::Late(_) => self.post(attempts).await,
+            Plan::Close => {
+                let posted = self.post(attempts).await?;
+                self.closed().await;
                 Ok(posted)
             }
             Plan::Open => {
-                let posted = self.post(None, attempts).await?;
-                self.remember(&Thread {
+                let posted = self.post(attempts).await?;
+                let thread = Thread {
                     channel: posted.0.clone(),
                     ts: posted.1.clone(),
+                };
+                self.remember(&Stored::Open {
+                    thread,
+                    since_ms: at_ms,
                 })
                 .await;
                 Ok(posted)
@@ -258,25 +310,53 @@ impl Run<'_> {
             Plan::FiredAgain(thread) => {
                 let parent = render::thread::fired_again(self.incident.rendered, alarm);
                 self.update(thread, &parent, attempts).await?;
-                self.post(Some(thread), attempts).await
+                let posted = self.reply(thread, true, attempts).await?;
+                if at_ms.is_some() {
+                    self.remember(&Stored::Open {
+                        thread: thread.clone(),
+                        since_ms: at_ms,
+                    })
+                    .await;
+                }
+                Ok(posted)
             }
             Plan::Resolve(thread) => {
                 let parent = render::thread::resolved(alarm, self.incident.outage);
                 self.update(thread, &parent, attempts).await?;
-                let posted = self.post(Some(thread), attempts).await?;
-                self.forget().await;
+                let posted = self.reply(thread, false, attempts).await?;
+                self.closed().await;
+                Ok(posted)
+            }
+            Plan::ResolveElsewhere(thread) => {
+                // Best effort: the old channel may be archived or gone.
+                let parent = render::thread::resolved(alarm, self.incident.outage);
+                if let Err(Next::Refused { error, .. } | Next::Fail(error)) =
+                    self.update(thread, &parent, attempts).await
+                {
+                    *attempts += error.attempts;
+                    tracing::warn!(
+                        alarm = self.name,
+                        slack_error = error.slack_error.as_deref().unwrap_or(""),
+                        error = %error.message,
+                        old_channel = %thread.channel,
+                        "could not mark the incident's parent in its old channel resolved"
+                    );
+                }
+                let posted = self.post(attempts).await?;
+                self.closed().await;
                 Ok(posted)
             }
         }
     }
 
-    async fn remember(&self, thread: &Thread) {
+    async fn remember(&self, stored: &Stored) {
         let Some(store) = self.tags else { return };
-        match thread_store::write(&store.client, &store.alarm_arn, thread, store.timeout).await {
+        let value = thread_store::to_tag_value(stored);
+        match thread_store::write(&store.client, &store.alarm_arn, stored, store.timeout).await {
             Ok(()) => tracing::info!(
                 alarm = self.name,
-                thread = %thread.to_tag_value(),
-                "incident thread remembered on the alarm"
+                thread = %value,
+                "incident state remembered on the alarm"
             ),
             Err(e) => tracing::warn!(
                 alarm = self.name,
@@ -287,7 +367,11 @@ impl Run<'_> {
         }
     }
 
-    async fn forget(&self) {
+    /// Remembers the incident closed at the event's time (without a time: forgets it).
+    async fn closed(&self) {
+        if let Some(at_ms) = self.incident.at_ms {
+            return self.remember(&Stored::Closed { at_ms }).await;
+        }
         let Some(store) = self.tags else { return };
         if let Err(e) = thread_store::clear(&store.client, &store.alarm_arn, store.timeout).await {
             tracing::warn!(
@@ -303,6 +387,7 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::incident::Superseded;
 
     fn thread() -> Thread {
         Thread {
@@ -312,14 +397,21 @@ mod tests {
     }
 
     #[test]
-    fn post_args_add_channel_and_thread() {
+    fn post_args_add_channel_thread_and_broadcast() {
         let payload = json!({"text": "t", "attachments": [{"color": "danger"}], "channel": "#old"});
-        let args = post_args(&payload, "C0ALERTS", None);
+        let args = post_args(&payload, "C0ALERTS", None, true);
         assert_eq!(args["channel"], "C0ALERTS");
         assert!(args.get("thread_ts").is_none());
-        let args = post_args(&payload, "C0ALERTS", Some("1700000000.000100"));
+        assert!(
+            args.get("reply_broadcast").is_none(),
+            "only a reply is broadcast"
+        );
+        let args = post_args(&payload, "C0ALERTS", Some("1700000000.000100"), false);
         assert_eq!(args["thread_ts"], "1700000000.000100");
+        assert!(args.get("reply_broadcast").is_none());
         assert_eq!(args["attachments"], payload["attachments"]);
+        let args = post_args(&payload, "C0ALERTS", Some("1700000000.000100"), true);
+        assert_eq!(args["reply_broadcast"], true);
     }
 
     #[test]
@@ -340,14 +432,19 @@ mod tests {
     fn plan_names_are_distinct() {
         let names: std::collections::HashSet<_> = [
             Plan::Standalone,
+            Plan::Late(Superseded {
+                alarm: true,
+                at_ms: 1,
+            }),
             Plan::Open,
             Plan::FiredAgain(thread()),
             Plan::Resolve(thread()),
-            Plan::StandaloneAndForget,
+            Plan::ResolveElsewhere(thread()),
+            Plan::Close,
         ]
         .iter()
         .map(plan_name)
         .collect();
-        assert_eq!(names.len(), 5);
+        assert_eq!(names.len(), 7);
     }
 }

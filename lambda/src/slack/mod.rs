@@ -1,9 +1,8 @@
 //! Stage 4, delivery to Slack: the incoming webhook, or the Web API in app mode with one
-//! thread per incident (the plan, where the thread is kept, and the runner of the plan).
+//! thread per incident (where the incident's state is kept, and the runner of its plan).
 
 pub mod answer;
 pub mod app;
-pub mod incident;
 pub mod thread_store;
 pub mod web_api;
 pub mod webhook;

@@ -1,5 +1,10 @@
-//! Where an open incident's Slack thread is remembered: a tag on the CloudWatch alarm itself,
-//! key [`TAG_KEY`], value `<channel id>/<ts>` (`C0ALERTS/1700000000.000100`).
+//! Where an alarm's incident state ([`Stored`]) is remembered: a tag on the CloudWatch alarm
+//! itself, key [`TAG_KEY`], value
+//! - `<channel id>/<ts>/<ms>` for an open incident (`C0ALERTS/1700000000.000100/1795144542118`:
+//!   its thread, and the `StateChangeTime` in epoch ms of the last ALARM it took in); tags
+//!   written before times were kept, `<channel id>/<ts>`, still read as open;
+//! - `closed/<ms>` once the recovery at `<ms>` closed it, so that a late ALARM (a Lambda retry,
+//!   a replay) cannot re-open it ([`incident`](crate::event::incident)).
 //!
 //! Why a tag on the alarm: nothing new to operate (no table, no bucket); it lives and dies
 //! with the alarm (`elb-watch down` deleting the alarm deletes it); and the role's permission
@@ -26,20 +31,25 @@ use std::time::Duration;
 use aws_sdk_cloudwatch as cloudwatch;
 
 use crate::enrich::targets::sdk_error_text;
+pub use crate::event::incident::{Stored, Thread};
 
 pub const TAG_KEY: &str = "elb-watch:slack-thread";
 
-/// A Slack thread: the parent message's channel ID and `ts`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Thread {
-    pub channel: String,
-    pub ts: String,
-}
+/// The first part of a closed incident's value (lowercase: never a channel ID).
+const CLOSED: &str = "closed";
 
-impl Thread {
-    /// The tag value, `<channel>/<ts>`.
-    pub fn to_tag_value(&self) -> String {
-        format!("{}/{}", self.channel, self.ts)
+/// The tag value of `stored`.
+pub fn to_tag_value(stored: &Stored) -> String {
+    match stored {
+        Stored::Open {
+            thread,
+            since_ms: Some(ms),
+        } => format!("{}/{}/{ms}", thread.channel, thread.ts),
+        Stored::Open {
+            thread,
+            since_ms: None,
+        } => format!("{}/{}", thread.channel, thread.ts),
+        Stored::Closed { at_ms } => format!("{CLOSED}/{at_ms}"),
     }
 }
 
@@ -58,22 +68,46 @@ fn is_ts(s: &str) -> bool {
         })
 }
 
+/// Epoch milliseconds: digits only, at most 15 of them.
+fn millis(s: &str) -> Option<i64> {
+    (!s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
 /// Reads a tag value; the error says what is wrong (without repeating a long value).
-pub fn parse(value: &str) -> Result<Thread, String> {
+pub fn parse(value: &str) -> Result<Stored, String> {
     let shown: String = value.chars().take(64).collect();
-    let Some((channel, ts)) = value.trim().split_once('/') else {
-        return Err(format!("{TAG_KEY}={shown:?} is not <channel>/<ts>"));
-    };
-    if !is_channel_id(channel) {
-        return Err(format!("{TAG_KEY}={shown:?}: not a Slack channel ID"));
+    let parts: Vec<&str> = value.trim().split('/').collect();
+    match parts[..] {
+        [CLOSED, ms] => millis(ms)
+            .map(|at_ms| Stored::Closed { at_ms })
+            .ok_or_else(|| format!("{TAG_KEY}={shown:?}: not a time in epoch milliseconds")),
+        [channel, ts] | [channel, ts, _] => {
+            if !is_channel_id(channel) {
+                return Err(format!("{TAG_KEY}={shown:?}: not a Slack channel ID"));
+            }
+            if !is_ts(ts) {
+                return Err(format!("{TAG_KEY}={shown:?}: not a Slack message ts"));
+            }
+            let since_ms = match parts.get(2) {
+                None => None,
+                Some(ms) => Some(millis(ms).ok_or_else(|| {
+                    format!("{TAG_KEY}={shown:?}: not a time in epoch milliseconds")
+                })?),
+            };
+            Ok(Stored::Open {
+                thread: Thread {
+                    channel: channel.to_owned(),
+                    ts: ts.to_owned(),
+                },
+                since_ms,
+            })
+        }
+        _ => Err(format!(
+            "{TAG_KEY}={shown:?} is not <channel>/<ts>/<ms> nor {CLOSED}/<ms>"
+        )),
     }
-    if !is_ts(ts) {
-        return Err(format!("{TAG_KEY}={shown:?}: not a Slack message ts"));
-    }
-    Ok(Thread {
-        channel: channel.to_owned(),
-        ts: ts.to_owned(),
-    })
 }
 
 async fn bounded<T>(
@@ -107,16 +141,16 @@ pub async fn read(
     .await
 }
 
-/// Remembers `thread` on the alarm.
+/// Remembers `stored` on the alarm.
 pub async fn write(
     client: &cloudwatch::Client,
     alarm_arn: &str,
-    thread: &Thread,
+    stored: &Stored,
     timeout: Duration,
 ) -> Result<(), String> {
     let tag = cloudwatch::types::Tag::builder()
         .key(TAG_KEY)
-        .value(thread.to_tag_value())
+        .value(to_tag_value(stored))
         .build();
     bounded(timeout, async {
         client
@@ -131,7 +165,7 @@ pub async fn write(
     .await
 }
 
-/// Forgets the alarm's thread.
+/// Forgets the alarm's incident state (a recovery without a time to remember).
 pub async fn clear(
     client: &cloudwatch::Client,
     alarm_arn: &str,
@@ -154,19 +188,41 @@ pub async fn clear(
 mod tests {
     use super::*;
 
-    #[test]
-    fn format_and_parse_round_trip() {
-        let t = Thread {
+    fn thread() -> Thread {
+        Thread {
             channel: "C0ALERTS".into(),
             ts: "1700000000.000100".into(),
+        }
+    }
+
+    #[test]
+    fn format_and_parse_round_trip() {
+        let open = Stored::Open {
+            thread: thread(),
+            since_ms: Some(1_795_144_542_118),
         };
-        assert_eq!(t.to_tag_value(), "C0ALERTS/1700000000.000100");
-        assert_eq!(parse(&t.to_tag_value()), Ok(t.clone()));
-        assert_eq!(parse(" C0ALERTS/1700000000.000100\n"), Ok(t));
+        assert_eq!(
+            to_tag_value(&open),
+            "C0ALERTS/1700000000.000100/1795144542118"
+        );
+        let closed = Stored::Closed {
+            at_ms: 1_795_144_542_118,
+        };
+        assert_eq!(to_tag_value(&closed), "closed/1795144542118");
+        for stored in [open, closed] {
+            assert_eq!(parse(&to_tag_value(&stored)), Ok(stored.clone()));
+        }
+        // A tag written before times were kept is an open incident of unknown time.
+        let legacy = Stored::Open {
+            thread: thread(),
+            since_ms: None,
+        };
+        assert_eq!(parse(" C0ALERTS/1700000000.000100\n"), Ok(legacy));
         // Every character is one AWS allows in a tag value.
         assert!(
-            "G012AB3CD/1700000000.000100"
+            "G012AB3CD/1700000000.000100/1795144542118"
                 .chars()
+                .chain("closed/1795144542118".chars())
                 .all(|c| c.is_ascii_alphanumeric() || "_.:/=+-@".contains(c))
         );
     }
@@ -185,7 +241,13 @@ mod tests {
             "C0ALERTS/.000100",
             "C0ALERTS/17000000a0.000100",
             "C0ALERTS/1700000000.000100/extra",
+            "C0ALERTS/1700000000.000100/",
+            "C0ALERTS/1700000000.000100/1/2",
             "C0ALERTS/1700000000.0001.00",
+            "closed/",
+            "closed/-5",
+            "closed/12a",
+            "CLOSED/1795144542118",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");
         }

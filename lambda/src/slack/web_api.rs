@@ -113,15 +113,14 @@ pub fn step_of(
     }
 }
 
-/// Errors of `chat.update` that mean the thread is gone — the message deleted
-/// (`message_not_found`), the channel gone or no longer visible (`channel_not_found`), or the
-/// message not ours (`cant_update_message`) —
-/// <https://docs.slack.dev/reference/methods/chat.update#errors>: post a new message instead.
-pub fn thread_is_lost(error: &DeliveryError) -> bool {
-    matches!(
-        error.slack_error.as_deref(),
-        Some("message_not_found" | "channel_not_found" | "cant_update_message")
-    )
+/// Whether Slack refused the call (an `ok: false` answer with an error code, after any
+/// retries), as opposed to not answering or failing transiently. For a thread's update or
+/// reply, any refusal means the thread cannot carry the alert — `message_not_found`,
+/// `channel_not_found`, `cant_update_message`, `edit_window_closed`, `is_archived`,
+/// `not_in_channel`, `msg_too_long`, … (<https://docs.slack.dev/reference/methods/chat.update#errors>,
+/// <https://docs.slack.dev/reference/methods/chat.postMessage#errors>): post on its own instead.
+pub fn is_refusal(error: &DeliveryError) -> bool {
+    error.slack_error.is_some()
 }
 
 #[cfg(test)]
@@ -160,27 +159,27 @@ mod tests {
     }
 
     #[test]
-    fn lost_thread_errors() {
-        let error = |code: &str| DeliveryError {
+    fn refusals_are_slack_error_codes() {
+        let error = |code: Option<&str>| DeliveryError {
             attempts: 1,
             last_status: Some(200),
             message: String::new(),
             permanent: true,
-            slack_error: Some(code.into()),
+            slack_error: code.map(str::to_owned),
             fix: None,
         };
         for code in [
             "message_not_found",
             "channel_not_found",
             "cant_update_message",
+            "edit_window_closed",
+            "is_archived",
+            "msg_too_long",
+            "not_in_channel",
         ] {
-            assert!(thread_is_lost(&error(code)), "{code}");
+            assert!(is_refusal(&error(Some(code))), "{code}");
         }
-        for code in ["not_in_channel", "invalid_auth", "token_revoked"] {
-            assert!(!thread_is_lost(&error(code)), "{code}");
-        }
-        let mut timeout = error("x");
-        timeout.slack_error = None;
-        assert!(!thread_is_lost(&timeout));
+        // A timeout or a 5xx after every retry: Slack said nothing.
+        assert!(!is_refusal(&error(None)));
     }
 }

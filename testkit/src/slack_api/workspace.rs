@@ -11,11 +11,16 @@
 //!   (`{ok, channel, ts, message}`; `channel` may be an ID or a name; `thread_ts` makes a reply —
 //!   "avoid using a reply's ts value; use its parent's value instead"; scope `chat:write`, and
 //!   `chat:write.public` to post in a public channel the app is not in; errors
-//!   `channel_not_found`, `not_in_channel`, `is_archived`, `no_text`, `invalid_thread_ts`);
+//!   `channel_not_found`, `not_in_channel`, `is_archived`, `no_text`, `invalid_thread_ts`,
+//!   `msg_too_long`; `reply_broadcast` with `thread_ts` makes the reply "visible to everyone in
+//!   the channel", kept as [`Message::broadcast`]);
 //! - `chat.update`: <https://docs.slack.dev/reference/methods/chat.update>
 //!   (`{ok, channel, ts, text, message}`; blocks / attachments not sent are retained; errors
 //!   `message_not_found`, `cant_update_message` — "Authenticated user does not have permission
-//!   to update this message", `channel_not_found`, `no_text`);
+//!   to update this message", `channel_not_found`, `is_archived` — "Channel has been archived",
+//!   `edit_window_closed` — "The message cannot be edited due to the team message edit
+//!   settings" ([`Workspace::edit_window`]), `msg_too_long` — "Message text is too long",
+//!   `no_text`);
 //! - common errors (every method): `not_authed` (no token), `invalid_auth`, `token_revoked`,
 //!   `missing_scope` with `needed` and `provided` in the body.
 //!
@@ -140,6 +145,15 @@ pub struct Content {
     pub attachments: Option<Value>,
 }
 
+impl Content {
+    /// Text beyond [`TEXT_MAX`] characters.
+    fn too_long(&self) -> bool {
+        self.text
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > TEXT_MAX)
+    }
+}
+
 /// A message as stored: its versions in order (the first as posted, the last as shown now).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
@@ -152,6 +166,10 @@ pub struct Message {
     pub versions: Vec<Content>,
     /// `false` for a reply to a `thread_ts` naming no message (shown nowhere).
     pub visible: bool,
+    /// A reply posted with `reply_broadcast`: also shown in the channel.
+    pub broadcast: bool,
+    /// When it was posted (for the workspace's edit window).
+    pub posted_at: std::time::Instant,
 }
 
 impl Message {
@@ -248,8 +266,20 @@ pub struct Workspace {
     pub channels: Vec<Channel>,
     /// Every message in posting order (parents, replies, orphans).
     pub messages: Vec<Message>,
+    /// The workspace's message-edit setting: a message older than this cannot be updated
+    /// (`edit_window_closed`); `None`, Slack's default, allows edits at any time
+    /// (<https://slack.com/help/articles/115004868646>, "Manage permissions for message
+    /// editing and deletion": owners and admins choose "any time, never, or up to a certain
+    /// timeframe").
+    pub edit_window: Option<std::time::Duration>,
     posted: u64,
 }
+
+/// Longest message `text` Slack takes: chat.postMessage "truncates text containing more than
+/// 40,000 characters" and chat.update answers `msg_too_long`
+/// (<https://docs.slack.dev/reference/methods/chat.postMessage#truncating>); here both refuse,
+/// which is what a client must survive.
+pub const TEXT_MAX: usize = 40_000;
 
 /// The bot token of [`Workspace::default`].
 pub const DEFAULT_TOKEN: &str = "xoxb-1111111111-2222222222-elbwatchtesttoken";
@@ -274,6 +304,7 @@ impl Workspace {
             tokens: Vec::new(),
             channels: Vec::new(),
             messages: Vec::new(),
+            edit_window: None,
             posted: 0,
         }
     }
@@ -423,6 +454,9 @@ impl Workspace {
         let Some(content) = content(args, None) else {
             return Answer::error("no_text");
         };
+        if content.too_long() {
+            return Answer::error("msg_too_long");
+        }
         let (thread_ts, visible) = match str_arg(args, "thread_ts") {
             None => (None, true),
             Some(t) if !is_ts(t) => return Answer::error("invalid_thread_ts"),
@@ -440,6 +474,7 @@ impl Workspace {
             },
         };
         self.posted += 1;
+        let broadcast = thread_ts.is_some() && args.get("reply_broadcast") == Some(&json!(true));
         let message = Message {
             channel: ch.id.clone(),
             ts: ts_of(self.posted),
@@ -448,6 +483,8 @@ impl Workspace {
             bot_id: tok.bot_id.clone(),
             versions: vec![content],
             visible,
+            broadcast,
+            posted_at: std::time::Instant::now(),
         };
         let body = json!({
             "ok": true,
@@ -480,9 +517,21 @@ impl Workspace {
         if self.messages[i].user != tok.user_id {
             return Answer::error("cant_update_message");
         }
+        if ch.is_archived {
+            return Answer::error("is_archived");
+        }
+        if self
+            .edit_window
+            .is_some_and(|w| self.messages[i].posted_at.elapsed() > w)
+        {
+            return Answer::error("edit_window_closed");
+        }
         let Some(content) = content(args, Some(self.messages[i].current())) else {
             return Answer::error("no_text");
         };
+        if content.too_long() {
+            return Answer::error("msg_too_long");
+        }
         let m = &mut self.messages[i];
         m.versions.push(content);
         let text = m.text().to_owned();
@@ -565,5 +614,51 @@ mod tests {
         assert_eq!(c.text.as_deref(), Some("b"));
         assert_eq!(c.blocks, Some(json!([1])));
         assert_eq!(content(&Map::new(), Some(&prev)), None);
+    }
+
+    fn args(pairs: &[(&str, Value)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn updates_are_refused_as_slack_documents() {
+        let mut ws = Workspace::default();
+        let post = |ws: &mut Workspace, extra: &[(&str, Value)]| {
+            let mut a = args(&[("channel", json!("C0ALERTS")), ("text", json!("x"))]);
+            a.extend(args(extra));
+            ws.call("chat.postMessage", Some(DEFAULT_TOKEN), &a)
+        };
+        let ts = post(&mut ws, &[]).body["ts"].as_str().unwrap().to_owned();
+        let update = |ws: &mut Workspace, text: String| {
+            let a = args(&[
+                ("channel", json!("C0ALERTS")),
+                ("ts", json!(ts)),
+                ("text", json!(text)),
+            ]);
+            ws.call("chat.update", Some(DEFAULT_TOKEN), &a).body["error"].clone()
+        };
+        assert_eq!(update(&mut ws, "y".repeat(TEXT_MAX + 1)), "msg_too_long");
+        assert_eq!(update(&mut ws, "y".repeat(TEXT_MAX)), Value::Null);
+        ws.edit_window = Some(std::time::Duration::ZERO);
+        assert_eq!(update(&mut ws, "z".into()), "edit_window_closed");
+        ws.edit_window = None;
+        ws.channels[0].is_archived = true;
+        assert_eq!(update(&mut ws, "z".into()), "is_archived");
+        assert_eq!(post(&mut ws, &[]).body["error"], "is_archived");
+        ws.channels[0].is_archived = false;
+        // reply_broadcast counts on a reply only.
+        let r = post(
+            &mut ws,
+            &[("thread_ts", json!(ts)), ("reply_broadcast", json!(true))],
+        );
+        assert_eq!(r.body["ok"], true);
+        let top = post(&mut ws, &[("reply_broadcast", json!(true))]);
+        assert_eq!(top.body["ok"], true);
+        let n = ws.messages.len();
+        assert!(ws.messages[n - 2].broadcast);
+        assert!(!ws.messages[n - 1].broadcast);
     }
 }
