@@ -18,8 +18,9 @@
 //!    [`render::blocks`] (Block Kit), [`render::late`] (replayed or superseded),
 //!    [`render::thread`] (the thread parent's "fired again" / "resolved" versions),
 //!    [`render::escaping`] (Slack escaping and limits). Pure.
-//! 4. [`slack`] — delivery: [`slack::webhook`] (the incoming webhook, and the HTTP retry loop
-//!    every Slack call runs on), [`slack::web_api`] (Web API calls) and [`slack::answer`]
+//! 4. [`slack`] — delivery: [`slack::http`] (the client and the retry loop every Slack call
+//!    runs on), [`slack::webhook`] (the incoming
+//!    webhook), [`slack::web_api`] (Web API calls) and [`slack::answer`]
 //!    (what a Web API answer means, pure); app mode's threads: [`slack::thread_store`] (the
 //!    incident's state, a tag on the alarm) and [`slack::app`] (carries out the plan, with its
 //!    fallbacks when Slack refuses the thread).

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use elb_watch_notifier::runtime::config::normalize_url;
-use elb_watch_notifier::slack::webhook::{RetryPolicy, post};
+use elb_watch_notifier::slack::http::RetryPolicy;
+use elb_watch_notifier::slack::webhook::post;
 use elb_watch_testkit::slack_sink::{Behaviour, Reply, SlackSink};
 use tokio::time::Instant;
 
@@ -23,11 +24,11 @@ async fn send(
 ) -> (
     Result<
         elb_watch_notifier::slack::webhook::Delivered,
-        elb_watch_notifier::slack::webhook::DeliveryError,
+        elb_watch_notifier::slack::http::DeliveryError,
     >,
     Duration,
 ) {
-    let client = elb_watch_notifier::slack::webhook::http_client(Duration::from_secs(5));
+    let client = elb_watch_notifier::slack::http::http_client(Duration::from_secs(5));
     let hook = normalize_url(&sink.url()).unwrap();
     let started = Instant::now();
     let r = post(
@@ -152,7 +153,7 @@ async fn connection_refused_is_retried_and_reported_without_url() {
     let mut p = policy();
     p.max_attempts = 3;
     let e = post(
-        &elb_watch_notifier::slack::webhook::http_client(Duration::from_secs(5)),
+        &elb_watch_notifier::slack::http::http_client(Duration::from_secs(5)),
         &hook,
         b"{}",
         &p,

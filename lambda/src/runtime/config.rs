@@ -34,7 +34,7 @@ use aws_sdk_kms as kms;
 use base64::Engine;
 use reqwest::Url;
 
-use crate::slack::webhook::RetryPolicy;
+use crate::slack::http::RetryPolicy;
 
 pub const ENV_KMS_HOOK: &str = "kmsEncryptedHookUrl";
 pub const ENV_CHANNEL: &str = "slackChannel";

@@ -107,7 +107,7 @@ impl Notifier {
         let mode = config::mode(var);
         // Which mode, never a value (the variables hold secrets).
         tracing::info!(mode = mode.name(), "slack delivery mode");
-        let http = webhook::http_client(settings.retry.timeout);
+        let http = crate::slack::http::http_client(settings.retry.timeout);
         Self::with_sdk(settings, mode, http, OnceCell::new())
     }
 
@@ -613,7 +613,7 @@ impl Record<'_> {
     /// included.
     fn outcome(
         &self,
-        sent: Result<Sent, webhook::DeliveryError>,
+        sent: Result<Sent, crate::slack::http::DeliveryError>,
         replayed: bool,
         started: Instant,
     ) -> Processed {

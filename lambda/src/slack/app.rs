@@ -25,9 +25,9 @@ use crate::enrich::outage::Outage;
 use crate::event::incident::{self, Plan, Stored, Thread};
 use crate::event::parse::Notification;
 use crate::render;
+use crate::slack::http::{DeliveryError, RetryPolicy};
 use crate::slack::thread_store;
 use crate::slack::web_api::{self, WebApi};
-use crate::slack::webhook::{DeliveryError, RetryPolicy};
 
 /// Where the alarm's incident tag is read and written.
 pub struct TagStore {

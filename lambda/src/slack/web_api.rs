@@ -1,5 +1,5 @@
 //! Calls to the Slack Web API (`chat.postMessage`, `chat.update`), with the same retries and
-//! deadline as the webhook ([`webhook::with_retries`]); what an answer means is decided by
+//! deadline as the webhook ([`http::with_retries`]); what an answer means is decided by
 //! [`answer::classify`].
 //!
 //! Requests follow <https://docs.slack.dev/apis/web-api>: `POST <root><method>`, the arguments
@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::runtime::config::{self, BotToken};
 use crate::slack::answer::{self, Outcome};
-use crate::slack::webhook::{self, DeliveryError, Refusal, RetryPolicy, Step};
+use crate::slack::http::{self, DeliveryError, Refusal, RetryPolicy, Step};
 
 /// A message Slack accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl WebApi {
         let url = config::method_url(&self.root, method);
         let body = serde_json::to_vec(args).expect("a serde_json::Value always serialises");
         let bearer = self.token.bearer();
-        let (posted, attempts, _) = webhook::with_retries(method, policy, deadline, |timeout| {
+        let (posted, attempts, _) = http::with_retries(method, policy, deadline, |timeout| {
             let request = self
                 .http
                 .post(url.clone())
@@ -62,7 +62,7 @@ impl WebApi {
                 .timeout(timeout)
                 .body(body.clone());
             async move {
-                let answer = match webhook::send(request, |_| true).await {
+                let answer = match http::send(request, |_| true).await {
                     Ok(answer) => answer,
                     Err(step) => return (None, step.widen()),
                 };
