@@ -15,7 +15,8 @@ spec.json:
                        "listeners": [{"port": 80, "protocol": "HTTP", "default": ["web-tg"],
                                       "rules": [{"path": "/api/*", "forward": ["api-tg"]}]}]}]}
 
-`targets` index into the instances; a `forward` of several groups becomes a weighted forward.
+`"instance_zones": ["a", "b", …]` places each instance in the region's zone a or b (both are the
+load balancers' zones); without it every instance is in zone a. `targets` index into the instances; a `forward` of several groups becomes a weighted forward.
 A target group may say `"target_type": "lambda"` (no targets; health checks off by default, as on
 AWS), `"health_check_enabled": true|false` and `"health_check": {"interval": S, "unhealthy": N}`.
 A load balancer may be `"type": "network"` (TCP listeners) or `"gateway"` (listeners without
@@ -58,14 +59,16 @@ def create(args, spec):
         for i, az in enumerate("ab")
     ]
     instances = []
-    if spec.get("instances", 0):
+    # `instance_zones`: the zone ("a" or "b") of each instance; without it, all in zone a.
+    zones = spec.get("instance_zones") or ["a"] * spec.get("instances", 0)
+    for zone in zones:
         reservation = ec2.run_instances(
             ImageId="ami-12c6146b",
-            MinCount=spec["instances"],
-            MaxCount=spec["instances"],
-            SubnetId=subnets[0],
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=subnets["ab".index(zone)],
         )
-        instances = [i["InstanceId"] for i in reservation["Instances"]]
+        instances.append(reservation["Instances"][0]["InstanceId"])
 
     tgs = {}
     for tg in spec.get("target_groups", []):
@@ -174,6 +177,59 @@ def cw_time(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 
+def trigger(alarm):
+    """The `Trigger` of CloudWatch's alarm message: the metric, or for a metric-math alarm its
+    `Metrics` (shaped like tests/fixtures/sns-alarm-metric-math.json)."""
+    common = {
+        "Period": alarm.get("Period", 60),
+        "EvaluationPeriods": alarm["EvaluationPeriods"],
+        "DatapointsToAlarm": alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"]),
+        "ComparisonOperator": alarm["ComparisonOperator"],
+        "Threshold": alarm["Threshold"],
+        "TreatMissingData": alarm.get("TreatMissingData", "missing"),
+        "EvaluateLowSampleCountPercentile": "",
+    }
+    if alarm.get("Metrics"):
+        metrics = []
+        for q in alarm["Metrics"]:
+            if "Expression" in q:
+                m = {"Expression": q["Expression"], "Id": q["Id"]}
+                if "Label" in q:
+                    m["Label"] = q["Label"]
+            else:
+                stat = q["MetricStat"]
+                m = {
+                    "Id": q["Id"],
+                    "MetricStat": {
+                        "Metric": {
+                            "Dimensions": [
+                                {"value": d["Value"], "name": d["Name"]}
+                                for d in stat["Metric"].get("Dimensions", [])
+                            ],
+                            "MetricName": stat["Metric"]["MetricName"],
+                            "Namespace": stat["Metric"]["Namespace"],
+                        },
+                        "Period": stat["Period"],
+                        "Stat": stat["Stat"],
+                    },
+                }
+            m["ReturnData"] = q.get("ReturnData", True)
+            metrics.append(m)
+        common["Period"] = next(
+            (q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q), 60
+        )
+        return {**common, "Metrics": metrics}
+    return {
+        "MetricName": alarm["MetricName"],
+        "Namespace": alarm["Namespace"],
+        "StatisticType": "Statistic",
+        "Statistic": alarm["Statistic"].upper(),
+        "Unit": None,
+        "Dimensions": [{"value": d["Value"], "name": d["Name"]} for d in alarm["Dimensions"]],
+        **common,
+    }
+
+
 def alarm_event(args, name, state, reason):
     import datetime
     import uuid
@@ -199,21 +255,7 @@ def alarm_event(args, name, state, reason):
         "OKActions": alarm.get("OKActions", []),
         "AlarmActions": alarm.get("AlarmActions", []),
         "InsufficientDataActions": alarm.get("InsufficientDataActions", []),
-        "Trigger": {
-            "MetricName": alarm["MetricName"],
-            "Namespace": alarm["Namespace"],
-            "StatisticType": "Statistic",
-            "Statistic": alarm["Statistic"].upper(),
-            "Unit": None,
-            "Dimensions": [{"value": d["Value"], "name": d["Name"]} for d in alarm["Dimensions"]],
-            "Period": alarm["Period"],
-            "EvaluationPeriods": alarm["EvaluationPeriods"],
-            "DatapointsToAlarm": alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"]),
-            "ComparisonOperator": alarm["ComparisonOperator"],
-            "Threshold": alarm["Threshold"],
-            "TreatMissingData": alarm.get("TreatMissingData", "missing"),
-            "EvaluateLowSampleCountPercentile": "",
-        },
+        "Trigger": trigger(alarm),
     }
     topic = (alarm.get("AlarmActions") or alarm.get("OKActions") or ["arn:aws:sns:::none"])[0]
     sub = f"{topic}:{uuid.uuid4()}"

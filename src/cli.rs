@@ -156,9 +156,15 @@ pub struct UpArgs {
     )]
     pub slack_api_url: String,
 
-    /// Alarm when HealthyHostCount falls below N (default 1: alarm when no target is healthy)
+    /// Alarm when fewer than N targets are healthy in the target group as a whole (Classic: the
+    /// load balancer; NLB, GWLB and Classic zones summed). Default 1: alarm when none is
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_healthy: u32,
+
+    /// Alarm when any Availability Zone of the load balancer has fewer than --min-healthy
+    /// healthy targets (every kind), instead of the whole target group
+    #[arg(long)]
+    pub per_zone: bool,
 
     /// Also subscribe this e-mail address to the alarm topic (AWS sends a confirmation mail): it
     /// gets every ALARM and every recovery, including those on the notifier itself when it

@@ -46,6 +46,30 @@ async fn alarm(emu: &Emulator, name: &str) -> aws_sdk_cloudwatch::types::MetricA
     got.metric_alarms()[0].clone()
 }
 
+/// (namespace, sorted dimensions) of each per-zone query of a metric-math alarm.
+fn zone_queries(
+    a: &aws_sdk_cloudwatch::types::MetricAlarm,
+) -> Vec<(String, Vec<(String, String)>)> {
+    a.metrics()
+        .iter()
+        .filter_map(|q| q.metric_stat()?.metric())
+        .map(|m| {
+            let mut d: Vec<(String, String)> = m
+                .dimensions()
+                .iter()
+                .map(|d| {
+                    (
+                        d.name().unwrap().to_string(),
+                        d.value().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            d.sort();
+            (m.namespace().unwrap().to_string(), d)
+        })
+        .collect()
+}
+
 fn dims(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Vec<(String, String)> {
     let mut d: Vec<(String, String)> = a
         .dimensions()
@@ -88,38 +112,63 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
         let arn = &made.target_groups[name];
         arn[arn.find("targetgroup/").unwrap()..].to_string()
     };
+    // An ALB's target-group figure is the whole target group: one metric.
+    let web = alarm(&emu, "elb-watch-k-web-tg-HealthyHostCount").await;
+    assert_eq!(web.namespace(), Some("AWS/ApplicationELB"));
+    assert_eq!(
+        dims(&web),
+        [
+            ("LoadBalancer".to_string(), lb_dim("web-alb")),
+            ("TargetGroup".to_string(), tg_dim("web-tg"))
+        ]
+    );
+    // NLB and GWLB report per zone: the whole is the zones' sum (metric math, one query per
+    // zone of the load balancer, `tests/zones.rs` for the figures).
     for (tg, lb, namespace) in [
-        ("web-tg", "web-alb", "AWS/ApplicationELB"),
         ("tcp-tg", "tcp-nlb", "AWS/NetworkELB"),
         ("fw-tg", "fw-gwlb", "AWS/GatewayELB"),
     ] {
         let a = alarm(&emu, &format!("elb-watch-k-{tg}-HealthyHostCount")).await;
-        assert_eq!(a.namespace(), Some(namespace), "{tg}");
         assert_eq!(
-            dims(&a),
-            [
-                ("LoadBalancer".to_string(), lb_dim(lb)),
-                ("TargetGroup".to_string(), tg_dim(tg))
-            ],
+            zone_queries(&a),
+            ["us-east-1a", "us-east-1b"].map(|zone| (
+                namespace.to_string(),
+                vec![
+                    ("AvailabilityZone".to_string(), zone.to_string()),
+                    ("LoadBalancer".to_string(), lb_dim(lb)),
+                    ("TargetGroup".to_string(), tg_dim(tg)),
+                ]
+            )),
             "{tg}"
         );
     }
     assert!(lb_dim("tcp-nlb").starts_with("net/tcp-nlb/"));
     assert!(lb_dim("fw-gwlb").starts_with("gwy/fw-gwlb/"));
     let classic = alarm(&emu, "elb-watch-k-legacy-HealthyHostCount").await;
-    assert_eq!(classic.namespace(), Some("AWS/ELB"));
     assert_eq!(
-        dims(&classic),
-        [("LoadBalancerName".to_string(), "legacy".to_string())]
+        zone_queries(&classic),
+        ["us-east-1a", "us-east-1b"].map(|zone| (
+            "AWS/ELB".to_string(),
+            vec![
+                ("AvailabilityZone".to_string(), zone.to_string()),
+                ("LoadBalancerName".to_string(), "legacy".to_string()),
+            ]
+        ))
     );
     assert_eq!(
         classic.alarm_description(),
-        Some("elb-watch k: Classic ELB legacy has no healthy instances")
+        Some(
+            "elb-watch k: Classic ELB legacy has no healthy instances in the load balancer as a \
+             whole (its 2 zones summed)"
+        )
     );
 
-    // The plan prices its alarms (4 watched + the alerting path's 3) and flags tcp-tg.
+    // The plan prices its alarms (4 watched + the alerting path's 3) by the metrics they read
+    // (the ALB's 1, two zones each for the NLB, GWLB and Classic ELB, 1 each on the path: 10)
+    // and flags tcp-tg.
     assert_eq!(report["cost"]["added"], 7, "{:#}", report["cost"]);
-    assert_eq!(report["cost"]["monthly_usd"], 0.7);
+    assert_eq!(report["cost"]["alarm_metrics"], 10, "{:#}", report["cost"]);
+    assert_eq!(report["cost"]["monthly_usd"], 1.0);
     let slow: Vec<&Value> = report["warnings"]
         .as_array()
         .unwrap()

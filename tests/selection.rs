@@ -147,7 +147,9 @@ async fn all_watches_every_load_balancer_and_the_ones_added_next() {
     let first = up(&emu, "every", &["--all", "--dry-run"]);
     // The dry run says what --all would add and cost before anything exists.
     assert_eq!(first["cost"]["added"], 6, "{:#}", first["cost"]);
-    assert_eq!(first["cost"]["monthly_usd"], 0.6);
+    // 8 alarm metrics: the ALB's 1, two zones each for the NLB and the Classic ELB, the path's 3.
+    assert_eq!(first["cost"]["alarm_metrics"], 8, "{:#}", first["cost"]);
+    assert_eq!(first["cost"]["monthly_usd"], 0.8);
     let made = up(&emu, "every", &["--all"]);
     let created: Vec<String> = alarm_changes(&made)
         .into_iter()

@@ -7,8 +7,11 @@ use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
 use crate::state::desired::{AlarmSpec, Desired};
 use crate::state::plan::{Action, Plan};
+use crate::state::zones::ZoneMath;
 use anyhow::Result;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, Statistic, Tag,
+};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 pub async fn ensure_alarms(
@@ -55,28 +58,76 @@ pub async fn ensure_alarms(
     Ok(())
 }
 
+fn dimensions(pairs: &[(String, String)]) -> Vec<Dimension> {
+    pairs
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+        .collect()
+}
+
+/// The `Metrics` of a metric-math alarm over zones: one `MetricStat` per zone (the alarm's
+/// metric with `AvailabilityZone`), returning no data, and the expression that combines them
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDataQuery.html>).
+fn zone_queries(spec: &AlarmSpec, math: &ZoneMath) -> Vec<MetricDataQuery> {
+    let m = &spec.metric;
+    let mut queries: Vec<MetricDataQuery> = math
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, zone)| {
+            let mut dims = m.dimensions.clone();
+            dims.push(("AvailabilityZone".to_string(), zone.clone()));
+            let metric = Metric::builder()
+                .namespace(&m.namespace)
+                .metric_name(&m.name)
+                .set_dimensions(Some(dimensions(&dims)))
+                .build();
+            MetricDataQuery::builder()
+                .id(ZoneMath::query_id(i))
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(metric)
+                        .period(spec.period_s)
+                        .stat(&m.statistic)
+                        .build(),
+                )
+                .return_data(false)
+                .build()
+        })
+        .collect();
+    queries.push(
+        MetricDataQuery::builder()
+            .id(crate::state::zones::EXPRESSION_ID)
+            .expression(math.expression())
+            .label(math.label())
+            .return_data(true)
+            .build(),
+    );
+    queries
+}
+
 async fn put_alarm(clients: &Clients, env: &str, spec: &AlarmSpec, topic_arn: &str) -> Result<()> {
     let tags = Names::new(env)
         .tags()
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build());
-    clients
+    let put = clients
         .cloudwatch
         .put_metric_alarm()
         .alarm_name(&spec.name)
-        .alarm_description(&spec.description)
-        .namespace(&spec.metric.namespace)
-        .metric_name(&spec.metric.name)
-        .set_dimensions(Some(
-            spec.metric
-                .dimensions
-                .iter()
-                .map(|(name, value)| Dimension::builder().name(name).value(value).build())
-                .collect(),
-        ))
-        .statistic(Statistic::from(spec.metric.statistic.as_str()))
-        .period(spec.period_s)
-        .evaluation_periods(spec.evaluation_periods)
+        .alarm_description(&spec.description);
+    // A metric-math alarm names its metrics and periods in `Metrics` only: PutMetricAlarm
+    // takes either `MetricName` (with namespace, dimensions, statistic, period) or `Metrics`.
+    let put = match &spec.metric.zones {
+        Some(math) => put.set_metrics(Some(zone_queries(spec, math))),
+        None => put
+            .namespace(&spec.metric.namespace)
+            .metric_name(&spec.metric.name)
+            .set_dimensions(Some(dimensions(&spec.metric.dimensions)))
+            .statistic(Statistic::from(spec.metric.statistic.as_str()))
+            .period(spec.period_s),
+    };
+    put.evaluation_periods(spec.evaluation_periods)
         .datapoints_to_alarm(spec.datapoints_to_alarm)
         .threshold(spec.threshold)
         .comparison_operator(ComparisonOperator::from(spec.metric.comparison.as_str()))

@@ -49,6 +49,7 @@ fn placeholder_inputs(env: &str) -> Inputs {
         selection: Selection::default(),
         channel: None,
         min_healthy: 1,
+        zone_rule: Default::default(),
         email: None,
         log_retention_days: 30,
         permissions_boundary: None,
@@ -188,9 +189,10 @@ async fn slack_app(observed: &Observed) -> Option<SlackAppStatus> {
     Some(slack::check(api, token, channel).await)
 }
 
-/// The env's alarm on a target group: the one on the group's own metric.
+/// The env's alarm on a target group: the one on the group's own metric (over its zones or
+/// not: the dimensions compared are the target group's).
 fn alarm_on<'a>(alarms: &'a [AlarmObs], tg: &TargetGroup) -> Option<&'a AlarmObs> {
-    let metric = healthy_host_count(tg);
+    let metric = healthy_host_count(tg, Default::default());
     alarms
         .iter()
         .find(|a| a.namespace == metric.namespace && a.dimensions == metric.dimensions)

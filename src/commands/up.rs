@@ -164,6 +164,11 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         selection,
         channel: args.slack_channel.clone(),
         min_healthy: args.min_healthy,
+        zone_rule: if args.per_zone {
+            crate::state::zones::ZoneRule::PerZone
+        } else {
+            crate::state::zones::ZoneRule::Whole
+        },
         email: args.email.clone(),
         log_retention_days: args.log_retention_days,
         permissions_boundary: args.permissions_boundary.clone(),
@@ -215,7 +220,21 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         in_sync: plan.is_noop(),
         changes: plan.changes().into_iter().cloned().collect(),
         target_groups: found.target_groups,
-        cost: alarm_cost(&plan.alarms),
+        cost: alarm_cost(
+            &plan.alarms,
+            |name| {
+                want.alarms
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map_or(1, |a| a.metric.metric_count())
+            },
+            |name| {
+                have.alarms
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map_or(1, |a| a.zones.as_ref().map_or(1, |z| z.zones.len()))
+            },
+        ),
         alert_times: want.alert_times.clone(),
         warnings,
         announced,

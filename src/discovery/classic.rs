@@ -47,6 +47,7 @@ pub fn own_group(d: &LoadBalancerDescription, arn: &str) -> TargetGroup {
         kind: LbKind::Classic,
         load_balancer: name.clone(),
         load_balancer_dimension: name,
+        zones: super::sorted(d.availability_zones().iter().cloned()),
     }
 }
 
@@ -106,6 +107,7 @@ pub async fn list_load_balancers(clients: &Clients, with_tags: bool) -> Result<V
                         kind: LbKind::Classic,
                         dimension: name.clone(),
                         dns_name: d.dns_name().unwrap_or_default().to_string(),
+                        zones: super::sorted(d.availability_zones().iter().cloned()),
                     },
                     tags: tags.get(&name).cloned().unwrap_or_default(),
                 },

@@ -86,6 +86,9 @@ pub struct LoadBalancer {
     /// for a Classic ELB, its `LoadBalancerName` dimension (the name).
     pub dimension: String,
     pub dns_name: String,
+    /// Its Availability Zones (names, sorted): where its nodes run and its per-zone metrics are
+    /// reported (`AvailabilityZone` dimension).
+    pub zones: Vec<String>,
 }
 
 /// What one alarm watches: an ELBv2 target group, or a Classic ELB's registered instances (a
@@ -113,6 +116,8 @@ pub struct TargetGroup {
     /// `LoadBalancerName` dimension).
     pub load_balancer: String,
     pub load_balancer_dimension: String,
+    /// The load balancer's Availability Zones (sorted).
+    pub zones: Vec<String>,
 }
 
 impl TargetGroup {
@@ -126,6 +131,12 @@ impl TargetGroup {
 pub struct Discovery {
     pub load_balancers: Vec<LoadBalancer>,
     pub target_groups: Vec<TargetGroup>,
+}
+
+/// Names sorted and deduplicated (zones, for comparisons that must not depend on API order).
+pub(crate) fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = names.collect();
+    set.into_iter().collect()
 }
 
 /// The load balancers `selection` means, and what their alarms watch.

@@ -146,6 +146,7 @@ mod tests {
                 kind,
                 dimension: name.into(),
                 dns_name: String::new(),
+                zones: Vec::new(),
             },
             tags: tags
                 .iter()

@@ -5,7 +5,7 @@
 //! thin AWS calls.
 
 use super::select::Candidate;
-use super::{HealthCheck, LbKind, LoadBalancer, TargetGroup};
+use super::{HealthCheck, LbKind, LoadBalancer, TargetGroup, sorted};
 use crate::aws::{AwsResultExt, Clients};
 use anyhow::Result;
 use aws_sdk_elasticloadbalancingv2::types::Action;
@@ -62,6 +62,11 @@ pub async fn list_load_balancers(clients: &Clients, with_tags: bool) -> Result<V
                     arn,
                     kind,
                     dns_name: lb.dns_name().unwrap_or_default().to_string(),
+                    zones: sorted(
+                        lb.availability_zones()
+                            .iter()
+                            .filter_map(|z| z.zone_name().map(str::to_string)),
+                    ),
                 },
                 tags: BTreeMap::new(),
             })
@@ -245,6 +250,7 @@ async fn describe_target_groups(
                 kind: lb.kind,
                 load_balancer: lb.name.clone(),
                 load_balancer_dimension: lb.dimension.clone(),
+                zones: lb.zones.clone(),
             });
         }
     }

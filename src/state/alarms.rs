@@ -9,6 +9,7 @@
 use crate::discovery::TargetGroup;
 use crate::naming::Names;
 use crate::state::warnings::is_watchable;
+use crate::state::zones::{self, ZoneMath, ZoneRule};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -68,6 +69,10 @@ pub struct MetricSpec {
     pub comparison: String,
     /// (name, value), sorted by name: the order `alarm_drift` compares in.
     pub dimensions: Vec<(String, String)>,
+    /// Metric math over the load balancer's zones ([`zones`]): the metric above, once per
+    /// zone with an `AvailabilityZone` dimension, summed or the worst of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zones: Option<ZoneMath>,
 }
 
 impl MetricSpec {
@@ -78,6 +83,7 @@ impl MetricSpec {
             statistic: statistic.to_string(),
             comparison: comparison.to_string(),
             dimensions: Vec::new(),
+            zones: None,
         }
     }
 
@@ -85,6 +91,11 @@ impl MetricSpec {
         self.dimensions.push((name.to_string(), value.to_string()));
         self.dimensions.sort();
         self
+    }
+
+    /// The metrics the alarm reads (each billed as an alarm metric).
+    pub fn metric_count(&self) -> usize {
+        self.zones.as_ref().map_or(1, |z| z.zones.len())
     }
 
     /// The value of one dimension.
@@ -137,16 +148,17 @@ impl AlarmSpec {
     }
 }
 
-pub fn alarm_description(env: &str, tg: &TargetGroup, min_healthy: u32) -> String {
+pub fn alarm_description(env: &str, tg: &TargetGroup, min_healthy: u32, rule: ZoneRule) -> String {
     let unit = if tg.is_classic() {
         "instances"
     } else {
         "targets"
     };
+    let scope = zones::scope_words(tg, rule);
     let what = if min_healthy == 1 {
-        format!("no healthy {unit}")
+        format!("no healthy {unit} {scope}")
     } else {
-        format!("fewer than {min_healthy} healthy {unit}")
+        format!("fewer than {min_healthy} healthy {unit} {scope}")
     };
     if tg.is_classic() {
         format!(
@@ -164,21 +176,25 @@ pub fn alarm_description(env: &str, tg: &TargetGroup, min_healthy: u32) -> Strin
 }
 
 /// A target group's `HealthyHostCount`: in its load balancer's namespace, by `LoadBalancer` and
-/// `TargetGroup` (ALB, NLB, GWLB), or by `LoadBalancerName` for a Classic ELB.
-pub fn healthy_host_count(tg: &TargetGroup) -> MetricSpec {
+/// `TargetGroup` (ALB, NLB, GWLB), or by `LoadBalancerName` for a Classic ELB; over its zones
+/// where `rule` needs it ([`zones::zone_math`]).
+pub fn healthy_host_count(tg: &TargetGroup, rule: ZoneRule) -> MetricSpec {
     let m = MetricSpec::new(tg.kind.namespace(), METRIC, STATISTIC, COMPARISON);
-    if tg.is_classic() {
+    let mut m = if tg.is_classic() {
         m.dimension("LoadBalancerName", &tg.load_balancer_dimension)
     } else {
         m.dimension("LoadBalancer", &tg.load_balancer_dimension)
             .dimension("TargetGroup", &tg.dimension)
-    }
+    };
+    m.zones = zones::zone_math(tg, rule);
+    m
 }
 
 /// One alarm per watchable target group.
 pub fn target_group_alarms(
     names: &Names,
     min_healthy: u32,
+    rule: ZoneRule,
     target_groups: &[TargetGroup],
 ) -> Vec<AlarmSpec> {
     let mut taken = BTreeSet::new();
@@ -195,12 +211,12 @@ pub fn target_group_alarms(
             taken.insert(name.clone());
             AlarmSpec {
                 name,
-                description: alarm_description(&names.env, tg, min_healthy),
+                description: alarm_description(&names.env, tg, min_healthy, rule),
                 watched: Watched::TargetGroup {
                     load_balancer: tg.load_balancer.clone(),
                     target_group: tg.name.clone(),
                 },
-                metric: healthy_host_count(tg),
+                metric: healthy_host_count(tg, rule),
                 threshold: f64::from(min_healthy),
                 period_s: PERIOD_S,
                 evaluation_periods: EVALUATION_PERIODS,

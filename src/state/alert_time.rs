@@ -178,8 +178,13 @@ mod tests {
             }),
             ..fixtures::target_group("web-alb", "web-tg")
         };
-        let alarm =
-            target_group_alarms(&Names::new("prod"), 1, std::slice::from_ref(&tg)).remove(0);
+        let alarm = target_group_alarms(
+            &Names::new("prod"),
+            1,
+            Default::default(),
+            std::slice::from_ref(&tg),
+        )
+        .remove(0);
         (tg, alarm)
     }
 
@@ -236,8 +241,13 @@ mod tests {
             unhealthy_threshold: 4,
             healthy_threshold: 10,
         });
-        let alarm =
-            target_group_alarms(&Names::new("prod"), 1, std::slice::from_ref(&tg)).remove(0);
+        let alarm = target_group_alarms(
+            &Names::new("prod"),
+            1,
+            Default::default(),
+            std::slice::from_ref(&tg),
+        )
+        .remove(0);
         let t = alert_time(&tg, &alarm).unwrap();
         let w = slow_warning(&t, &tg);
         assert!(

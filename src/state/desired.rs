@@ -180,6 +180,8 @@ pub struct Inputs {
     pub selection: Selection,
     pub channel: Option<String>,
     pub min_healthy: u32,
+    /// Whether `min_healthy` is per zone (`--per-zone`) or for the whole target group.
+    pub zone_rule: ZoneRule,
     pub email: Option<String>,
     pub log_retention_days: i32,
     /// `--permissions-boundary`: the managed policy set as the role's permissions boundary.
@@ -199,6 +201,7 @@ pub struct Inputs {
 
 pub use super::settings::is_setting_key;
 use super::settings::{self, Settings, Unreadable};
+use super::zones::ZoneRule;
 
 /// What `status` shows as the e-mail address when `up` subscribed one but the topic has no
 /// e-mail subscription left (the address itself is not recorded: it is personal data).
@@ -210,6 +213,7 @@ fn settings_of(inputs: &Inputs) -> Settings {
         select_all: inputs.selection.all,
         select_tags: inputs.selection.tags.clone(),
         min_healthy: inputs.min_healthy,
+        per_zone: inputs.zone_rule == ZoneRule::PerZone,
         channel: inputs.channel.clone(),
         log_retention_days: inputs.log_retention_days,
         email_subscribed: inputs.email.is_some(),
@@ -257,6 +261,11 @@ pub fn inputs_from_settings(
         },
         channel: s.channel,
         min_healthy: s.min_healthy,
+        zone_rule: if s.per_zone {
+            ZoneRule::PerZone
+        } else {
+            ZoneRule::Whole
+        },
         email,
         log_retention_days: s.log_retention_days,
         permissions_boundary: s.permissions_boundary,
@@ -290,7 +299,12 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         "arn:{partition}:sqs:{region}:{account_id}:{}",
         names.queue()
     );
-    let mut alarms = super::alarms::target_group_alarms(&names, inputs.min_healthy, target_groups);
+    let mut alarms = super::alarms::target_group_alarms(
+        &names,
+        inputs.min_healthy,
+        inputs.zone_rule,
+        target_groups,
+    );
     let watchable: Vec<&TargetGroup> = target_groups.iter().filter(|tg| is_watchable(tg)).collect();
     let alert_times: Vec<AlertTime> = watchable
         .iter()
@@ -391,6 +405,7 @@ mod tests {
             selection: Selection::named(&["web-alb".into()]),
             channel: Some("#ops".into()),
             min_healthy: 2,
+            zone_rule: ZoneRule::Whole,
             email: None,
             log_retention_days: 14,
             permissions_boundary: None,
@@ -439,8 +454,11 @@ mod tests {
         assert_eq!(a.target_group(), Some(("web-alb", "web-tg")));
         assert_eq!(
             a.description,
-            "elb-watch prod: ALB web-alb target group web-tg has fewer than 2 healthy targets"
+            "elb-watch prod: ALB web-alb target group web-tg has fewer than 2 healthy targets in \
+             the target group as a whole"
         );
+        // An ALB's own figure is the whole target group: no zone math.
+        assert_eq!(a.metric.zones, None);
         assert_eq!(
             d.topic_arn,
             "arn:aws:sns:eu-west-1:123456789012:elb-watch-prod-alarms"

@@ -12,6 +12,7 @@ pub fn inputs() -> Inputs {
         selection: crate::discovery::Selection::named(&["web-alb".into()]),
         channel: None,
         min_healthy: 1,
+        zone_rule: crate::state::zones::ZoneRule::Whole,
         email: None,
         log_retention_days: 30,
         permissions_boundary: None,
@@ -43,6 +44,7 @@ pub fn target_group(lb: &str, name: &str) -> TargetGroup {
         kind: LbKind::Application,
         load_balancer: lb.into(),
         load_balancer_dimension: format!("app/{lb}/def"),
+        zones: vec!["us-east-1a".into(), "us-east-1b".into()],
     }
 }
 

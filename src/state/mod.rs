@@ -19,3 +19,4 @@ pub mod settings;
 pub mod slack;
 pub mod undelivered;
 pub mod warnings;
+pub mod zones;

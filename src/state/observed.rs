@@ -7,6 +7,7 @@ use crate::policy;
 use crate::secret::{Secret, SlackSecret};
 use crate::state::desired::{ENV_HOOK, ENV_TOKEN, Identity};
 use crate::state::email_filter;
+use crate::state::zones::ZoneMath;
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use base64::Engine;
@@ -138,6 +139,10 @@ pub struct AlarmObs {
     pub state: String,
     pub state_reason: String,
     pub state_since: Option<String>,
+    /// A metric-math alarm over zones as [`zones`](crate::state::zones) writes it: the zones
+    /// and how they combine. The fields above then describe its per-zone metric (the
+    /// dimensions without `AvailabilityZone`). `Some` with no zones: math of another shape.
+    pub zones: Option<ZoneMath>,
 }
 
 impl AlarmObs {
@@ -758,6 +763,65 @@ async fn observe_permission(clients: &Clients, names: &Names) -> Result<Option<P
         }))
 }
 
+/// A metric-math alarm's per-zone metric: namespace, name, statistic, period, dimensions
+/// without `AvailabilityZone`.
+type ZoneMetric = (String, String, String, i32, Vec<(String, String)>);
+
+/// The metric of a metric-math alarm read back: its first `MetricStat`'s ([`ZoneMetric`]), and
+/// its zone math. A shape [`zones`](crate::state::zones) does not write reads as math over no
+/// zones (drift).
+fn zone_math_of(
+    queries: &[aws_sdk_cloudwatch::types::MetricDataQuery],
+) -> (Option<ZoneMetric>, ZoneMath) {
+    let mut zones = Vec::new();
+    let mut first = None;
+    let mut combine = None;
+    for q in queries {
+        if let Some(e) = q.expression() {
+            if q.return_data().unwrap_or(true) {
+                combine = ZoneMath::combine_of(e);
+            }
+            continue;
+        }
+        let Some(stat) = q.metric_stat() else {
+            continue;
+        };
+        let metric = stat.metric();
+        let mut dims = Vec::new();
+        for d in metric.map(|m| m.dimensions()).unwrap_or_default() {
+            let (n, v) = (d.name().unwrap_or_default(), d.value().unwrap_or_default());
+            if n == "AvailabilityZone" {
+                zones.push(v.to_string());
+            } else {
+                dims.push((n.to_string(), v.to_string()));
+            }
+        }
+        dims.sort();
+        first.get_or_insert((
+            metric
+                .and_then(|m| m.namespace())
+                .unwrap_or_default()
+                .to_string(),
+            metric
+                .and_then(|m| m.metric_name())
+                .unwrap_or_default()
+                .to_string(),
+            stat.stat().unwrap_or_default().to_string(),
+            stat.period().unwrap_or_default(),
+            dims,
+        ));
+    }
+    zones.sort();
+    let math = match combine {
+        Some(combine) => ZoneMath { combine, zones },
+        None => ZoneMath {
+            combine: crate::state::zones::Combine::Sum,
+            zones: Vec::new(),
+        },
+    };
+    (first, math)
+}
+
 fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
     let mut dimensions: Vec<(String, String)> = a
         .dimensions()
@@ -770,7 +834,7 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
         })
         .collect();
     dimensions.sort();
-    AlarmObs {
+    let mut obs = AlarmObs {
         name: a.alarm_name().unwrap_or_default().to_string(),
         arn: a.alarm_arn().unwrap_or_default().to_string(),
         namespace: a.namespace().unwrap_or_default().to_string(),
@@ -804,7 +868,20 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
         state_since: a
             .state_updated_timestamp()
             .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        zones: None,
+    };
+    if !a.metrics().is_empty() {
+        let (first, math) = zone_math_of(a.metrics());
+        if let Some((namespace, metric, statistic, period, dimensions)) = first {
+            obs.namespace = namespace;
+            obs.metric = metric;
+            obs.statistic = statistic;
+            obs.period = period;
+            obs.dimensions = dimensions;
+        }
+        obs.zones = Some(math);
     }
+    obs
 }
 
 /// Alarms named with this env's prefix, split into this env's and others'. Those named as `up`

@@ -176,6 +176,7 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
         obs.metric == m.name && obs.namespace == m.namespace,
     );
     check("dimensions", obs.dimensions == m.dimensions);
+    check("zones", obs.zones == m.zones);
     check("threshold", (obs.threshold - spec.threshold).abs() < 1e-9);
     check("comparison", obs.comparison == m.comparison);
     check("statistic", obs.statistic == m.statistic);

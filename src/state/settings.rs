@@ -48,6 +48,8 @@ pub const KEY_CODE: &str = "elb-watch:notifier-sha256";
 pub const KEY_CONCURRENCY: &str = "elb-watch:notifier-concurrency";
 /// Slack app mode, with its Web API root (escaped); absent in webhook mode.
 pub const KEY_SLACK_APP: &str = "elb-watch:slack-app";
+/// `true` with `--per-zone` (absent otherwise, so earlier envs keep their tags).
+pub const KEY_PER_ZONE: &str = "elb-watch:per-zone";
 /// Written by earlier versions (the address itself); read, and removed by the next `up`.
 pub const LEGACY_KEY_EMAIL: &str = "elb-watch:email";
 
@@ -60,8 +62,9 @@ pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
 const MULTIPART: [&str; 4] = [KEY_ALBS, KEY_SELECT_TAGS, KEY_CHANNEL, KEY_BOUNDARY];
-const SINGLE: [&str; 10] = [
+const SINGLE: [&str; 11] = [
     KEY_SLACK_APP,
+    KEY_PER_ZONE,
     KEY_SELECT_ALL,
     KEY_MIN_HEALTHY,
     KEY_CONCURRENCY,
@@ -82,6 +85,8 @@ pub struct Settings {
     /// `--tag` filters as (key, value).
     pub select_tags: Vec<(String, String)>,
     pub min_healthy: u32,
+    /// `--per-zone`: `--min-healthy` applies to each zone.
+    pub per_zone: bool,
     pub channel: Option<String>,
     pub log_retention_days: i32,
     /// `up` subscribed an e-mail address.
@@ -262,6 +267,9 @@ pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
         put_parts(&mut m, KEY_SELECT_TAGS, split_list(&items));
     }
     m.insert(KEY_MIN_HEALTHY.to_string(), s.min_healthy.to_string());
+    if s.per_zone {
+        m.insert(KEY_PER_ZONE.to_string(), "true".to_string());
+    }
     m.insert(KEY_RETENTION.to_string(), s.log_retention_days.to_string());
     if let Some(c) = &s.channel {
         put_parts(&mut m, KEY_CHANNEL, split_text(&encode(c)));
@@ -334,6 +342,7 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
             select_all: tags.get(KEY_SELECT_ALL).is_some_and(|v| v == "true"),
             select_tags,
             min_healthy: number(tags, KEY_MIN_HEALTHY)?,
+            per_zone: tags.get(KEY_PER_ZONE).is_some_and(|v| v == "true"),
             channel: text(KEY_CHANNEL)?,
             log_retention_days: number(tags, KEY_RETENTION)?,
             email_subscribed: tags.get(KEY_EMAIL_SUBSCRIBED).is_some_and(|v| v == "true"),
@@ -371,6 +380,7 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
             select_all: false,
             select_tags: Vec::new(),
             min_healthy: number(tags, KEY_MIN_HEALTHY)?,
+            per_zone: false,
             channel: tags.get(KEY_CHANNEL).cloned(),
             log_retention_days: tags
                 .get(KEY_RETENTION)
@@ -437,6 +447,7 @@ mod tests {
             select_all: false,
             select_tags: Vec::new(),
             min_healthy: 2,
+            per_zone: false,
             channel: Some("#ops".into()),
             log_retention_days: 14,
             email_subscribed: true,
@@ -579,12 +590,14 @@ mod tests {
             boundary in proptest::option::of("arn:aws:iam::[0-9]{12}:policy/[\\PC]{1,300}"),
             min_healthy in 1u32..1000,
             email_subscribed in any::<bool>(),
+            per_zone in any::<bool>(),
         ) {
             let s = Settings {
                 albs,
                 select_all: false,
                 select_tags: Vec::new(),
                 min_healthy,
+                per_zone,
                 channel,
                 log_retention_days: 30,
                 email_subscribed,

@@ -26,6 +26,7 @@
 //! drive alarm states themselves.
 
 use super::Shared;
+use super::healthy_hosts::{self, Watched, ZoneCounts};
 use super::history::{StateChange, now_ms};
 use super::lambda_async::{chrono_like, headers_for};
 use super::protocol::Call;
@@ -89,40 +90,98 @@ async fn alarm(shared: &Shared, headers: &HeaderMap, name: &str) -> Option<Value
     v["MetricAlarms"].get(0).cloned()
 }
 
-/// Healthy and registered targets of an ELBv2 target group, from moto.
-async fn target_counts(shared: &Shared, headers: &HeaderMap, arn: &str) -> Option<(usize, usize)> {
-    let headers = headers_for(headers, "elasticloadbalancing");
+/// Each registered target's (id, healthy) of what the alarm watches, from moto.
+async fn targets(
+    shared: &Shared,
+    headers: &HeaderMap,
+    watched: &Watched,
+) -> Option<Vec<(String, bool)>> {
+    let (service, form): (&str, Vec<(&str, &str)>) = match watched {
+        Watched::TargetGroup { arn, .. } => (
+            "elasticloadbalancing",
+            vec![
+                ("Action", "DescribeTargetHealth"),
+                ("Version", "2015-12-01"),
+                ("TargetGroupArn", arn),
+            ],
+        ),
+        Watched::Classic { name } => (
+            "elasticloadbalancing",
+            vec![
+                ("Action", "DescribeInstanceHealth"),
+                ("Version", "2012-06-01"),
+                ("LoadBalancerName", name),
+            ],
+        ),
+    };
+    let doc = super::alarms::moto_query(shared, &headers_for(headers, service), &form).await?;
+    let (section, id_tag, healthy) = match watched {
+        Watched::TargetGroup { .. } => {
+            ("<TargetHealthDescriptions>", "Id", "<State>healthy</State>")
+        }
+        Watched::Classic { .. } => ("<InstanceStates>", "InstanceId", "<State>InService</State>"),
+    };
+    let section = doc.split(section).nth(1).unwrap_or("");
+    Some(
+        xml_members(section)
+            .iter()
+            .filter_map(|m| {
+                let id = between(m, &format!("<{id_tag}>"), &format!("</{id_tag}>"))?;
+                Some((id.to_string(), m.contains(healthy)))
+            })
+            .collect(),
+    )
+}
+
+fn between<'a>(doc: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    doc.split(open).nth(1)?.split(close).next()
+}
+
+/// The zone of an EC2 instance, from moto (`None`: not an instance, or unknown).
+async fn zone_of(shared: &Shared, headers: &HeaderMap, id: &str) -> Option<String> {
+    if !id.starts_with("i-") {
+        return None;
+    }
     let doc = super::alarms::moto_query(
         shared,
-        &headers,
+        &headers_for(headers, "ec2"),
         &[
-            ("Action", "DescribeTargetHealth"),
-            ("Version", "2015-12-01"),
-            ("TargetGroupArn", arn),
+            ("Action", "DescribeInstances"),
+            ("Version", "2016-11-15"),
+            ("InstanceId.1", id),
         ],
     )
     .await?;
-    let section = doc.split("<TargetHealthDescriptions>").nth(1).unwrap_or("");
-    let members = xml_members(section);
-    let healthy = members
-        .iter()
-        .filter(|m| m.contains("<State>healthy</State>"))
-        .count();
-    Some((healthy, members.len()))
+    between(&doc, "<availabilityZone>", "</availabilityZone>").map(str::to_string)
+}
+
+/// Healthy and registered targets per zone of what the alarm watches (targets whose zone is
+/// unknown count under ""), or `None` when the alarm reads no ELB `HealthyHostCount`.
+async fn zone_counts(shared: &Shared, headers: &HeaderMap, alarm: &Value) -> Option<ZoneCounts> {
+    let watched = healthy_hosts::watched(alarm)?;
+    let mut counts = ZoneCounts::new();
+    for (id, healthy) in targets(shared, headers, &watched).await? {
+        let zone = zone_of(shared, headers, &id).await.unwrap_or_default();
+        let entry = counts.entry(zone).or_default();
+        entry.1 += 1;
+        if healthy {
+            entry.0 += 1;
+        }
+    }
+    Some(counts)
 }
 
 /// What the alarm's first evaluation finds: `Some(true)` breaching, `Some(false)` not,
-/// `None` not evaluated (a metric this rule does not model, or missing data treated as missing).
-pub(crate) fn breaching(alarm: &Value, counts: Option<(usize, usize)>) -> Option<bool> {
-    let (healthy, registered) = counts?;
-    if registered == 0 {
+/// `None` not evaluated (a metric this rule does not model, or missing data treated as
+/// missing). `zones`: [`zone_counts`].
+pub(crate) fn breaching(alarm: &Value, zones: Option<&ZoneCounts>) -> Option<bool> {
+    let Some(value) = healthy_hosts::value(alarm, zones?) else {
         return match alarm["TreatMissingData"].as_str().unwrap_or("missing") {
             "breaching" => Some(true),
             "notBreaching" => Some(false),
             _ => None,
         };
-    }
-    let value = healthy as f64;
+    };
     let threshold = alarm["Threshold"].as_f64()?;
     Some(match alarm["ComparisonOperator"].as_str()? {
         "LessThanThreshold" => value < threshold,
@@ -131,35 +190,6 @@ pub(crate) fn breaching(alarm: &Value, counts: Option<(usize, usize)>) -> Option
         "GreaterThanOrEqualToThreshold" => value >= threshold,
         _ => return None,
     })
-}
-
-fn dimension<'a>(alarm: &'a Value, name: &str) -> Option<&'a str> {
-    alarm["Dimensions"]
-        .as_array()?
-        .iter()
-        .find(|d| d["Name"] == name)?
-        .get("Value")?
-        .as_str()
-}
-
-/// The ARN of the alarm's target group, when it watches one's `HealthyHostCount`.
-pub(crate) fn target_group_arn(alarm: &Value) -> Option<String> {
-    let namespace = alarm["Namespace"].as_str()?;
-    if alarm["MetricName"] != "HealthyHostCount"
-        || !matches!(
-            namespace,
-            "AWS/ApplicationELB" | "AWS/NetworkELB" | "AWS/GatewayELB"
-        )
-    {
-        return None;
-    }
-    let arn = alarm["AlarmArn"].as_str()?;
-    let mut parts = arn.split(':');
-    let (region, account) = (parts.nth(3)?, parts.next()?);
-    let tg = dimension(alarm, "TargetGroup")?;
-    Some(format!(
-        "arn:aws:elasticloadbalancing:{region}:{account}:{tg}"
-    ))
 }
 
 /// CloudWatch's timestamp form in notifications: `2026-11-20T03:15:42.118+0000`.
@@ -173,18 +203,19 @@ fn epoch_ms(v: &Value) -> i64 {
         .unwrap_or_else(now_ms)
 }
 
-/// The reason CloudWatch gives for a first evaluation's result.
-fn reason(alarm: &Value, counts: (usize, usize), breach: bool, at_ms: i64) -> String {
+/// The reason CloudWatch gives for a first evaluation's result (`value`: `None` for missing
+/// data).
+fn reason(alarm: &Value, value: Option<f64>, breach: bool, at_ms: i64) -> String {
     let periods = alarm["EvaluationPeriods"].as_i64().unwrap_or(1);
     let needed = alarm["DatapointsToAlarm"].as_i64().unwrap_or(periods);
     let threshold = alarm["Threshold"].as_f64().unwrap_or_default();
-    if counts.1 == 0 {
+    let Some(value) = value else {
         let treated = if breach { "Breaching" } else { "NotBreaching" };
         return format!(
             "Threshold Crossed: no datapoints were received for {periods} periods and {periods} \
              missing datapoints were treated as [{treated}]."
         );
-    }
+    };
     let when = chrono_like(at_ms - 60_000);
     let stamp = format!(
         "{}/{}/{} {}",
@@ -193,7 +224,7 @@ fn reason(alarm: &Value, counts: (usize, usize), breach: bool, at_ms: i64) -> St
         &when[2..4],
         &when[11..19]
     );
-    let points = vec![format!("{:.1} ({stamp})", counts.0 as f64); needed as usize].join(", ");
+    let points = vec![format!("{value:.1} ({stamp})"); needed as usize].join(", ");
     if breach {
         format!(
             "Threshold Crossed: {needed} out of the last {periods} datapoints [{points}] were less \
@@ -232,7 +263,58 @@ pub fn notification(alarm: &Value, old: &str, state: &str, reason: &str, at_ms: 
         "OKActions": alarm.get("OKActions").cloned().unwrap_or(json!([])),
         "AlarmActions": alarm.get("AlarmActions").cloned().unwrap_or(json!([])),
         "InsufficientDataActions": alarm.get("InsufficientDataActions").cloned().unwrap_or(json!([])),
-        "Trigger": {
+        "Trigger": trigger(alarm, dims),
+    })
+}
+
+/// The notification's `Trigger`: the metric, or a metric-math alarm's `Metrics` as CloudWatch
+/// writes them (`../shared/fixtures/sns-alarm-metric-math.json`: lower-case dimension keys,
+/// each query's `ReturnData`).
+fn trigger(alarm: &Value, dims: Vec<Value>) -> Value {
+    if let Some(queries) = alarm["Metrics"].as_array().filter(|q| !q.is_empty()) {
+        let metrics: Vec<Value> = queries
+            .iter()
+            .map(|q| {
+                let mut m = if let Some(e) = q.get("Expression") {
+                    let mut m = json!({"Expression": e, "Id": q["Id"]});
+                    if let Some(l) = q.get("Label") {
+                        m["Label"] = l.clone();
+                    }
+                    m
+                } else {
+                    let stat = &q["MetricStat"];
+                    let dims: Vec<Value> = stat["Metric"]["Dimensions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|d| json!({"value": d["Value"], "name": d["Name"]}))
+                        .collect();
+                    json!({"Id": q["Id"], "MetricStat": {
+                        "Metric": {"Dimensions": dims,
+                                   "MetricName": stat["Metric"]["MetricName"],
+                                   "Namespace": stat["Metric"]["Namespace"]},
+                        "Period": stat["Period"], "Stat": stat["Stat"]}})
+                };
+                m["ReturnData"] = q.get("ReturnData").cloned().unwrap_or(json!(true));
+                m
+            })
+            .collect();
+        let period = queries
+            .iter()
+            .find_map(|q| q["MetricStat"].get("Period").cloned())
+            .unwrap_or(json!(60));
+        return json!({
+            "Period": period,
+            "EvaluationPeriods": alarm["EvaluationPeriods"],
+            "DatapointsToAlarm": alarm.get("DatapointsToAlarm").cloned().unwrap_or(alarm["EvaluationPeriods"].clone()),
+            "ComparisonOperator": alarm["ComparisonOperator"],
+            "Threshold": alarm["Threshold"],
+            "TreatMissingData": alarm.get("TreatMissingData").cloned().unwrap_or(json!("missing")),
+            "EvaluateLowSampleCountPercentile": "",
+            "Metrics": metrics,
+        });
+    }
+    json!({
             "MetricName": alarm["MetricName"],
             "Namespace": alarm["Namespace"],
             "StatisticType": "Statistic",
@@ -246,7 +328,6 @@ pub fn notification(alarm: &Value, old: &str, state: &str, reason: &str, at_ms: 
             "Threshold": alarm["Threshold"],
             "TreatMissingData": alarm.get("TreatMissingData").cloned().unwrap_or(json!("missing")),
             "EvaluateLowSampleCountPercentile": "",
-        }
     })
 }
 
@@ -270,11 +351,8 @@ async fn evaluate(shared: &Arc<Shared>, headers: &HeaderMap, name: &str) {
     let Some(alarm) = alarm(shared, headers, name).await else {
         return;
     };
-    let counts = match target_group_arn(&alarm) {
-        Some(arn) => target_counts(shared, headers, &arn).await,
-        None => None,
-    };
-    let Some(breach) = breaching(&alarm, counts) else {
+    let zones = zone_counts(shared, headers, &alarm).await;
+    let Some(breach) = breaching(&alarm, zones.as_ref()) else {
         shared.lock().count("alarm-evaluation", "not-evaluated");
         return;
     };
@@ -287,7 +365,8 @@ async fn evaluate(shared: &Arc<Shared>, headers: &HeaderMap, name: &str) {
         return;
     }
     let at_ms = now_ms();
-    let why = reason(&alarm, counts.unwrap_or_default(), breach, at_ms);
+    let value = zones.as_ref().and_then(|z| healthy_hosts::value(&alarm, z));
+    let why = reason(&alarm, value, breach, at_ms);
     let set = cloudwatch_json(
         shared,
         headers,
@@ -382,26 +461,19 @@ mod tests {
         })
     }
 
-    #[test]
-    fn an_empty_or_unhealthy_target_group_breaches_a_healthy_one_does_not() {
-        assert_eq!(breaching(&alarm(), Some((0, 0))), Some(true));
-        assert_eq!(breaching(&alarm(), Some((0, 2))), Some(true));
-        assert_eq!(breaching(&alarm(), Some((1, 2))), Some(false));
-        let mut missing = alarm();
-        missing["TreatMissingData"] = json!("missing");
-        assert_eq!(breaching(&missing, Some((0, 0))), None);
-        assert_eq!(breaching(&alarm(), None), None);
+    fn one_zone(healthy: usize, registered: usize) -> ZoneCounts {
+        [("us-east-1a".to_string(), (healthy, registered))].into()
     }
 
     #[test]
-    fn the_target_group_comes_from_the_dimension_and_the_alarm_arn() {
-        assert_eq!(
-            target_group_arn(&alarm()).as_deref(),
-            Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/abc")
-        );
-        let mut classic = alarm();
-        classic["Namespace"] = json!("AWS/ELB");
-        assert_eq!(target_group_arn(&classic), None);
+    fn an_empty_or_unhealthy_target_group_breaches_a_healthy_one_does_not() {
+        assert_eq!(breaching(&alarm(), Some(&one_zone(0, 0))), Some(true));
+        assert_eq!(breaching(&alarm(), Some(&one_zone(0, 2))), Some(true));
+        assert_eq!(breaching(&alarm(), Some(&one_zone(1, 2))), Some(false));
+        let mut missing = alarm();
+        missing["TreatMissingData"] = json!("missing");
+        assert_eq!(breaching(&missing, Some(&one_zone(0, 0))), None);
+        assert_eq!(breaching(&alarm(), None), None);
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod alarm_tags;
 pub mod alarms;
 pub mod denied;
 pub mod evaluation;
+pub mod healthy_hosts;
 pub mod history;
 pub mod lambda;
 pub mod lambda_async;
