@@ -202,22 +202,70 @@ async fn up_keeps_undelivered_alerts_status_counts_them_and_down_refuses_to_drop
             .any(|d| d["kind"] == "sqs-queue" && d["result"] == "deleted"),
         "{deleted}"
     );
-    assert!(
-        sqs.get_queue_url()
+    // Gone once SQS's deletion has run (rule 16 answers for it meanwhile, as AWS may).
+    let mut gone = false;
+    for _ in 0..100 {
+        if sqs
+            .get_queue_url()
             .queue_name("elb-watch-q-undelivered")
             .send()
             .await
-            .is_err(),
-        "the queue is gone"
+            .is_err()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the queue is gone");
+}
+
+/// `up` right after `down`: for up to 60 s SQS still answers for the deleted queue (strict layer
+/// rule 16). Adopting it would leave the notifier's on-failure destination naming a queue that
+/// then vanishes: every undelivered alert lost. `up` proves the queue alive with CreateQueue
+/// (`QueueDeletedRecently` while it is being deleted), waits, and makes it anew.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_right_after_down_never_adopts_the_queue_being_deleted() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk(&emu).await);
+    let r = up(&emu, "q", CANARY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let down = run(elb_watch(&emu).args(["--env", "q", "--output", "json", "down", "--yes"]));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+
+    let again = up(&emu, "q", CANARY, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let stats = emu.strict().unwrap().stats();
+    assert!(
+        stats.contains_key("queue-deleting-answered:GetQueueUrl"),
+        "the deleted queue answered up's observe: {stats:?}"
     );
+    // Once SQS's deletion is over, the queue the notifier sends to exists.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let url = queue_url(&sqs, "elb-watch-q-undelivered").await;
+    assert!(url.ends_with("/elb-watch-q-undelivered"), "{url}");
+    let (code, v) = status(&emu, "q");
+    assert_eq!(code, 0, "{v:#}");
+    // The plan, made from SQS's answers, saw the queue; up says it made it anew.
+    let warned: Vec<Value> = again.json()["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "queue-was-being-deleted")
+        .cloned()
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", again.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_env_made_before_gets_the_queue_and_a_small_account_gets_a_warning() {
     // SQS refuses a deleted queue's name for 60 s (strict rule 12): long enough here that the
-    // `up` below, re-creating the queue this test deletes, must wait it out.
+    // `up` below, re-creating the queue this test deletes, must wait it out. The deletion itself
+    // is taken as over (AWS: "up to 60 seconds"; rule 16 off): the queue answers no more.
     let emu = Emulator::start_with(StrictConfig {
         queue_name_reuse: Duration::from_secs(15),
+        deleting_queue_answers: false,
         ..StrictConfig::from_env()
     })
     .unwrap();

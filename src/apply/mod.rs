@@ -118,7 +118,7 @@ pub async fn apply(
     bundle: &Bundle,
     progress: &Progress,
 ) -> Result<Applied> {
-    let (_, topic_arn, _, _) = tokio::try_join!(
+    let (_, topic_arn, _, queue_warning) = tokio::try_join!(
         step(
             progress,
             "IAM role",
@@ -174,7 +174,7 @@ pub async fn apply(
         .await?
     };
     Ok(Applied {
-        warnings: warning.into_iter().collect(),
+        warnings: warning.into_iter().chain(queue_warning).collect(),
         announced,
     })
 }

@@ -40,38 +40,91 @@ pub fn is_deleted_recently(message: &str) -> bool {
     message.contains("QueueDeletedRecently")
 }
 
-/// Create the queue or correct its attributes; returns its URL (`None` when it is unchanged
-/// and nobody needs the URL).
+/// CreateQueue's answer for a live queue of that name with other attributes
+/// (`QueueAlreadyExists`; query-compatible code `QueueAlreadyExists` / `QueueNameExists`,
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html>).
+fn is_name_taken(message: &str) -> bool {
+    message.contains("QueueAlreadyExists") || message.contains("QueueNameExists")
+}
+
+/// Create the queue, waiting out a name SQS has not released yet.
+async fn create_queue(clients: &Clients, desired: &Desired) -> Result<()> {
+    let tags: HashMap<String, String> = Names::new(&desired.env).tags().into_iter().collect();
+    // After `down`, SQS refuses the name for 60 s: wait it out (75 s budget).
+    retry::until(
+        Duration::from_secs(75),
+        is_deleted_recently,
+        "SQS to release a recently deleted queue's name",
+        || async {
+            clients
+                .sqs
+                .create_queue()
+                .queue_name(&desired.queue.name)
+                .set_attributes(Some(attributes(desired)))
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .aws("SQS CreateQueue")
+        },
+    )
+    .await?
+    .queue_url
+    .context("CreateQueue returned no URL")?;
+    Ok(())
+}
+
+/// Whether the queue `observe` found is alive rather than being deleted. SQS's deletion takes
+/// up to 60 seconds and "requests you send involving that queue during the 60 seconds might
+/// succeed" (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html>),
+/// so GetQueueUrl and GetQueueAttributes prove nothing. CreateQueue of the same name does:
+/// for a live queue it returns its URL (same attributes) or `QueueAlreadyExists` (others); for
+/// one being deleted it answers `QueueDeletedRecently`. Creates nothing when the queue lives.
+async fn is_live(clients: &Clients, desired: &Desired) -> Result<bool> {
+    let probe = clients
+        .sqs
+        .create_queue()
+        .queue_name(&desired.queue.name)
+        .set_attributes(Some(attributes(desired)))
+        .send()
+        .await
+        .aws("SQS CreateQueue");
+    match probe {
+        Ok(_) => Ok(true),
+        Err(e) if is_deleted_recently(&format!("{e:#}")) => Ok(false),
+        Err(e) if is_name_taken(&format!("{e:#}")) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Create the queue or correct its attributes. A queue that exists but is about to be relied
+/// on anew — the function's on-failure destination is being (re)written, as after `down` —
+/// is first proved alive ([`is_live`]): one still being deleted is waited out and made again,
+/// never adopted; the warning says so (the plan, made from what SQS answered, called it
+/// unchanged).
 pub async fn ensure_queue(
     clients: &Clients,
     desired: &Desired,
     observed: &Observed,
     plan: &Plan,
-) -> Result<()> {
+) -> Result<Option<Warning>> {
     let sqs = &clients.sqs;
+    let adopting = observed.queue.is_some() && plan.async_invoke.action != Action::Unchanged;
+    if plan.queue.action != Action::Create && adopting && !is_live(clients, desired).await? {
+        create_queue(clients, desired).await?;
+        return Ok(Some(Warning {
+            kind: QUEUE_WAS_BEING_DELETED,
+            load_balancer: String::new(),
+            target_group: String::new(),
+            target_group_arn: String::new(),
+            message: format!(
+                "the queue {} was still being deleted (an earlier `down`; SQS takes up to 60 s \
+                 and answers for it meanwhile): up waited and made it anew instead of adopting it",
+                desired.queue.name
+            ),
+        }));
+    }
     match plan.queue.action {
-        Action::Create => {
-            let tags: HashMap<String, String> =
-                Names::new(&desired.env).tags().into_iter().collect();
-            // After `down`, SQS refuses the name for 60 s: wait it out (75 s budget).
-            retry::until(
-                Duration::from_secs(75),
-                is_deleted_recently,
-                "SQS to release a recently deleted queue's name",
-                || async {
-                    sqs.create_queue()
-                        .queue_name(&desired.queue.name)
-                        .set_attributes(Some(attributes(desired)))
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                        .await
-                        .aws("SQS CreateQueue")
-                },
-            )
-            .await?
-            .queue_url
-            .context("CreateQueue returned no URL")?;
-        }
+        Action::Create => create_queue(clients, desired).await?,
         Action::Update => {
             let url = observed
                 .queue
@@ -92,8 +145,11 @@ pub async fn ensure_queue(
         }
         _ => {}
     }
-    Ok(())
+    Ok(None)
 }
+
+/// Warning kind: the queue found was being deleted and was made anew.
+pub const QUEUE_WAS_BEING_DELETED: &str = "queue-was-being-deleted";
 
 /// Lambda checks, when the config is put, that the execution role may send to the destination;
 /// a role policy written seconds earlier may not be visible yet (IAM eventual consistency):

@@ -87,6 +87,10 @@ pub struct StrictConfig {
     /// How long a deleted SQS queue's name cannot be re-created (sqs.rs). AWS: 60 s.
     /// Default 3 s (`ELB_WATCH_STRICT_QUEUE_REUSE_MS`); zero switches the rule off.
     pub queue_name_reuse: Duration,
+    /// A deleted queue's name, URL, attributes and tags still answer for `queue_name_reuse`
+    /// (sqs.rs, rule 16). AWS: deletion takes up to 60 s and calls during it may succeed.
+    /// Default on.
+    pub deleting_queue_answers: bool,
     /// Alarm state changes are kept and DescribeAlarmHistory answers them (moto has no such
     /// operation). Default on.
     pub alarm_history: bool,
@@ -116,6 +120,7 @@ impl Default for StrictConfig {
             strip_function_tags: true,
             alarm_initial_state: true,
             queue_name_reuse: Duration::from_secs(3),
+            deleting_queue_answers: true,
             alarm_history: true,
             alarm_tags_die: true,
             first_evaluation: None,
@@ -140,6 +145,7 @@ impl StrictConfig {
             strip_function_tags: false,
             alarm_initial_state: false,
             queue_name_reuse: Duration::ZERO,
+            deleting_queue_answers: false,
             alarm_history: false,
             alarm_tags_die: false,
             first_evaluation: None,
@@ -191,6 +197,8 @@ pub(crate) struct Inner {
     pub(crate) stale_tags: stale_tag::Deleted,
     /// Deleted SQS queues (sqs.rs).
     pub(crate) deleted_queues: sqs::Deleted,
+    /// Queues being deleted (sqs.rs, rule 16).
+    pub(crate) deleting_queues: sqs::Deleting,
     /// Alarm state changes (history.rs).
     pub(crate) history: history::Record,
     /// rule:operation → how many times the rule acted.
@@ -388,6 +396,7 @@ async fn handle(
     let created = matches!(prior, Some(None));
     let prior_state = history::before(&shared, &call, &headers).await;
     let doomed = alarm_tags::before(&shared, &call, &headers).await;
+    let deleting = sqs::before_delete(&shared, &call, &headers).await;
     let up = match forward(&shared, &method, &uri, &headers, body).await {
         Ok(up) => up,
         Err(e) => return (StatusCode::BAD_GATEWAY, e).into_response(),
@@ -401,6 +410,7 @@ async fn handle(
     evaluation::after_create(&shared, &call, &headers, created && up.ok());
     sns_delivery::after_publish(&shared, &call, &headers, up.ok()).await;
     alarm_tags::after(&shared, &headers, doomed, up.ok()).await;
+    sqs::after_delete(&shared, deleting, up.ok());
     up.into_response()
 }
 
@@ -443,6 +453,11 @@ fn before(shared: &Shared, call: &Call) -> Option<Response> {
         return Some(resp);
     }
     if let Some(resp) = sqs::check(&mut inner, c, call) {
+        return Some(resp);
+    }
+    if c.deleting_queue_answers
+        && let Some(resp) = sqs::answer_while_deleting(&mut inner, c, call)
+    {
         return Some(resp);
     }
     if let Some(resp) = lambda::check(&mut inner, c, call) {
