@@ -72,9 +72,28 @@ pub async fn ensure_function(
                     .await
                     .aws("Lambda CreateFunction")
             })
-            .await?;
-            wait_until_ready(clients, &spec.name).await?;
-            out.function_arn.context("CreateFunction returned no ARN")?
+            .await;
+            match out {
+                // Made meanwhile by another `up` of this env (two CI jobs at once): adopt it.
+                // It holds the same code and a secret under the same key (the alias's).
+                Err(e) if is_already_made(&format!("{e:#}")) => {
+                    wait_until_ready(clients, &spec.name).await?;
+                    lambda
+                        .get_function()
+                        .function_name(&spec.name)
+                        .send()
+                        .await
+                        .aws("Lambda GetFunction")?
+                        .configuration
+                        .and_then(|c| c.function_arn)
+                        .context("GetFunction returned no ARN")?
+                }
+                out => {
+                    let out = out?;
+                    wait_until_ready(clients, &spec.name).await?;
+                    out.function_arn.context("CreateFunction returned no ARN")?
+                }
+            }
         }
         Action::Update => {
             // The function may still be Pending or InProgress from an earlier run (one killed
@@ -140,6 +159,16 @@ pub fn is_busy(message: &str) -> bool {
         && (message.contains("operation cannot be performed at this time")
             || message.contains("update is in progress")
             || message.contains("currently in the following state"))
+}
+
+/// Lambda's other 409, `ResourceConflictException` for a function or permission statement that
+/// already exists ("Function already exist", "The statement id (…) provided already exists"):
+/// made by a concurrent `up` of the env.
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html>,
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html>
+pub fn is_already_made(message: &str) -> bool {
+    message.contains("ResourceConflictException")
+        && (message.contains("already exist") || message.contains("already exists"))
 }
 
 /// Attempts of an operation refused because the function was busy.
@@ -228,7 +257,7 @@ pub async fn ensure_permission(
         .await?;
     }
     if plan.permission.action != Action::Unchanged {
-        while_busy(clients, name, || async {
+        let added = while_busy(clients, name, || async {
             lambda
                 .add_permission()
                 .function_name(name)
@@ -241,7 +270,11 @@ pub async fn ensure_permission(
                 .await
                 .aws("Lambda AddPermission")
         })
-        .await?;
+        .await;
+        match added {
+            Err(e) if is_already_made(&format!("{e:#}")) => {}
+            other => other.map(drop)?,
+        }
     }
     Ok(())
 }

@@ -20,6 +20,15 @@ fn iam_tags(env: &str) -> Vec<aws_sdk_iam::types::Tag> {
         .collect()
 }
 
+/// IAM's `EntityAlreadyExists`: another `up` of this env made it meanwhile; adopt it (the next
+/// `up` corrects anything it holds differently).
+fn adopt_if_exists<T>(made: Result<T>) -> Result<()> {
+    match made {
+        Err(e) if crate::aws::errors::already_exists(&e, &["EntityAlreadyExists"]) => Ok(()),
+        other => other.map(drop),
+    }
+}
+
 /// Role, trust policy, permissions boundary, inline runtime policy; detaches the managed
 /// policies elb-watch attached and no longer wants (never one someone else attached).
 pub async fn ensure_role(clients: &Clients, desired: &Desired, plan: &Plan) -> Result<String> {
@@ -27,7 +36,8 @@ pub async fn ensure_role(clients: &Clients, desired: &Desired, plan: &Plan) -> R
     let trust = desired.trust_policy.to_string();
     match plan.role.action {
         Action::Create => {
-            iam.create_role()
+            let made = iam
+                .create_role()
                 .role_name(&desired.role_name)
                 .path(IAM_PATH)
                 .assume_role_policy_document(&trust)
@@ -39,7 +49,8 @@ pub async fn ensure_role(clients: &Clients, desired: &Desired, plan: &Plan) -> R
                 .set_permissions_boundary(desired.permissions_boundary.clone())
                 .send()
                 .await
-                .aws("IAM CreateRole")?;
+                .aws("IAM CreateRole");
+            adopt_if_exists(made)?;
         }
         Action::Update => {
             let because = |r: &str| plan.role.reasons.iter().any(|x| x == r);
@@ -124,7 +135,8 @@ pub async fn ensure_decrypt_policy(
     let document = crate::policy::decrypt_only_policy(key_arn, &desired.function.name).to_string();
     match plan.decrypt_policy.action {
         Action::Create => {
-            iam.create_policy()
+            let made = iam
+                .create_policy()
                 .policy_name(&desired.decrypt_policy_name)
                 .path(IAM_PATH)
                 .policy_document(&document)
@@ -135,7 +147,8 @@ pub async fn ensure_decrypt_policy(
                 .set_tags(Some(iam_tags(&desired.env)))
                 .send()
                 .await
-                .aws("IAM CreatePolicy")?;
+                .aws("IAM CreatePolicy");
+            adopt_if_exists(made)?;
         }
         Action::Update => {
             // A managed policy keeps at most five versions: drop the oldest spare first.

@@ -91,22 +91,33 @@ async fn put_policy(clients: &Clients, key_id: &str, policy: &str) -> Result<()>
     Ok(())
 }
 
+/// Point the env's alias at `key`; returns the key the env uses from now on. When another
+/// `up` of the env (two CI jobs at once) made the alias first — `AlreadyExistsException`
+/// (<https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html>) — its key is the
+/// env's: `key`, made by this run, is scheduled for deletion (the shortest window, 7 days) so
+/// no second key stays billed, and the alias's key is returned.
 pub async fn ensure_alias(
     clients: &Clients,
     desired: &Desired,
     plan: &Plan,
-    key: &Key,
-) -> Result<()> {
+    key: Key,
+) -> Result<Key> {
     match plan.alias.action {
         Action::Create => {
-            clients
+            let made = clients
                 .kms
                 .create_alias()
                 .alias_name(&desired.key_alias)
                 .target_key_id(&key.id)
                 .send()
                 .await
-                .aws("KMS CreateAlias")?;
+                .aws("KMS CreateAlias");
+            match made {
+                Err(e) if crate::aws::errors::already_exists(&e, &["AlreadyExistsException"]) => {
+                    return adopt_alias_key(clients, desired, key).await;
+                }
+                other => other.map(drop)?,
+            }
         }
         Action::Update => {
             clients
@@ -120,7 +131,40 @@ pub async fn ensure_alias(
         }
         _ => {}
     }
-    Ok(())
+    Ok(key)
+}
+
+/// The key the alias names, made by a concurrent `up`; this run's own `key` is scheduled for
+/// deletion unless it is that key.
+async fn adopt_alias_key(clients: &Clients, desired: &Desired, key: Key) -> Result<Key> {
+    let kms = &clients.kms;
+    let meta = kms
+        .describe_key()
+        .key_id(&desired.key_alias)
+        .send()
+        .await
+        .aws("KMS DescribeKey")?
+        .key_metadata
+        .context("DescribeKey returned no key")?;
+    let theirs = Key {
+        id: meta.key_id().to_string(),
+        arn: meta.arn().unwrap_or_default().to_string(),
+    };
+    if theirs.id != key.id {
+        kms.schedule_key_deletion()
+            .key_id(&key.id)
+            .pending_window_in_days(crate::teardown::KEY_PENDING_WINDOW_DAYS)
+            .send()
+            .await
+            .aws("KMS ScheduleKeyDeletion")?;
+        tracing::info!(
+            alias = %desired.key_alias,
+            adopted = %theirs.id,
+            scheduled_for_deletion = %key.id,
+            "another up of this env made the alias first: using its key, deleting ours"
+        );
+    }
+    Ok(theirs)
 }
 
 /// Encrypt the Slack secret as the Lambda console does: the webhook URL without `https://`

@@ -204,13 +204,16 @@ async fn notifier_path(
         .as_ref()
         .map(|p| p.versions.clone())
         .unwrap_or_default();
-    let (_, _, ciphertext) = tokio::try_join!(
-        step(
-            progress,
-            "KMS alias",
-            outcome(&[&plan.alias]),
-            kms::ensure_alias(clients, desired, plan, &key)
-        ),
+    // The alias first: when a concurrent `up` of the env made it, its key is the env's, and the
+    // policy and the ciphertext below must name that one.
+    let key = step(
+        progress,
+        "KMS alias",
+        outcome(&[&plan.alias]),
+        kms::ensure_alias(clients, desired, plan, key),
+    )
+    .await?;
+    let (_, ciphertext) = tokio::try_join!(
         step(
             progress,
             "decrypt-only policy",

@@ -116,6 +116,14 @@ fn hint_for_code(code: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether an error (as `.aws()` words it: `Operation: Code: message`) is a create refused
+/// because the resource exists — made meanwhile by another `up` of the same env (two CI jobs at
+/// once). The caller adopts what the other made: both want the same resource.
+pub fn already_exists(error: &anyhow::Error, codes: &[&str]) -> bool {
+    let text = format!("{error:#}");
+    codes.iter().any(|c| text.contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
