@@ -81,23 +81,9 @@ async fn remains_by_name(cfg: &aws_config::SdkConfig, env: &str) -> Vec<String> 
     {
         left.push("role".to_string());
     }
-    // SQS answers for a deleted queue while its deletion runs (up to 60 s on AWS, strict layer
-    // rule 16): left is a queue still there once that window is over.
+    // Left is a queue still there once SQS's deletion window is over.
     let sqs = aws_sdk_sqs::Client::new(cfg);
-    let mut queue_left = true;
-    for _ in 0..100 {
-        let got = sqs
-            .get_queue_url()
-            .queue_name(format!("{prefix}-undelivered"))
-            .send()
-            .await;
-        if got.is_err() {
-            queue_left = false;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    if queue_left {
+    if !common::aws::queue_gone(&sqs, &format!("{prefix}-undelivered")).await {
         left.push("queue".to_string());
     }
     let policies = iam

@@ -203,21 +203,10 @@ async fn up_keeps_undelivered_alerts_status_counts_them_and_down_refuses_to_drop
         "{deleted}"
     );
     // Gone once SQS's deletion has run (rule 16 answers for it meanwhile, as AWS may).
-    let mut gone = false;
-    for _ in 0..100 {
-        if sqs
-            .get_queue_url()
-            .queue_name("elb-watch-q-undelivered")
-            .send()
-            .await
-            .is_err()
-        {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(gone, "the queue is gone");
+    assert!(
+        common::aws::queue_gone(&sqs, "elb-watch-q-undelivered").await,
+        "the queue is gone"
+    );
 }
 
 /// `up` right after `down`: for up to 60 s SQS still answers for the deleted queue (strict layer

@@ -75,6 +75,12 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         .count();
     assert_eq!(deleted_alarms, ALBS * TGS_PER_ALB + 3);
 
+    // SQS answers for a deleted queue while its deletion runs (up to 60 s on AWS; strict layer
+    // rule 16, for `queue_name_reuse`): a second `down` within it would find the queue again.
+    std::thread::sleep(
+        elb_watch_testkit::strict::StrictConfig::from_env().queue_name_reuse
+            + std::time::Duration::from_millis(500),
+    );
     let again = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
     assert_eq!(again.code, 0, "second down: {}", again.stderr);
     assert_eq!(again.json()["nothing_to_do"], true);

@@ -44,3 +44,15 @@ pub async fn subscription_arns(
         .filter_map(|s| s.subscription_arn().map(str::to_string))
         .collect()
 }
+
+/// Whether the queue `name` is gone (GetQueueUrl refuses it) within 10 s: SQS answers for a
+/// deleted queue while its deletion runs (up to 60 s on AWS; strict layer rule 16).
+pub async fn queue_gone(sqs: &aws_sdk_sqs::Client, name: &str) -> bool {
+    for _ in 0..100 {
+        if sqs.get_queue_url().queue_name(name).send().await.is_err() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

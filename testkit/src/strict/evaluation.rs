@@ -59,23 +59,13 @@ async fn cloudwatch_json(
     operation: &str,
     body: Value,
 ) -> Option<Value> {
-    let mut req = shared
-        .client
-        .post(format!("{}/", shared.upstream))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header(
-            "x-amz-target",
-            format!("GraniteServiceVersion20100801.{operation}"),
-        )
-        .body(body.to_string());
-    if let Some(auth) = headers.get("authorization") {
-        req = req.header("authorization", auth);
-    }
-    let resp = req.send().await.ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    serde_json::from_slice(&resp.bytes().await.ok()?).ok()
+    super::moto_json(
+        shared,
+        headers,
+        &format!("GraniteServiceVersion20100801.{operation}"),
+        body,
+    )
+    .await
 }
 
 /// The alarm as moto holds it (DescribeAlarms' `MetricAlarms[0]`).

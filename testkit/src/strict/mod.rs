@@ -332,6 +332,30 @@ impl Upstream {
     }
 }
 
+/// A JSON 1.0 call to moto (`x-amz-target: <target>`) with the caller's credentials; its
+/// answer, or `None` when moto refused it or could not be reached.
+pub(crate) async fn moto_json(
+    shared: &Shared,
+    headers: &HeaderMap,
+    target: &str,
+    body: serde_json::Value,
+) -> Option<serde_json::Value> {
+    let mut req = shared
+        .client
+        .post(format!("{}/", shared.upstream))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", target)
+        .body(body.to_string());
+    if let Some(auth) = headers.get("authorization") {
+        req = req.header("authorization", auth);
+    }
+    let resp = req.send().await.ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    serde_json::from_slice(&resp.bytes().await.ok()?).ok()
+}
+
 /// Send a request to moto exactly as received (Host and signature included).
 pub(crate) async fn forward(
     shared: &Shared,

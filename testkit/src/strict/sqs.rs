@@ -60,20 +60,7 @@ async fn sqs_json(
     operation: &str,
     body: Value,
 ) -> Option<Value> {
-    let mut req = shared
-        .client
-        .post(format!("{}/", shared.upstream))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("AmazonSQS.{operation}"))
-        .body(body.to_string());
-    if let Some(auth) = headers.get("authorization") {
-        req = req.header("authorization", auth);
-    }
-    let resp = req.send().await.ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    serde_json::from_slice(&resp.bytes().await.ok()?).ok()
+    super::moto_json(shared, headers, &format!("AmazonSQS.{operation}"), body).await
 }
 
 /// Before DeleteQueue: what the queue answers now.
