@@ -1037,3 +1037,67 @@ async fn key_tags(clients: &Clients, key_id: &str) -> Result<Option<BTreeMap<Str
         Err(e) => Err(e).aws("KMS ListResourceTags"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::zones::Combine;
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+
+    fn zone(i: usize, zone: &str) -> MetricDataQuery {
+        let dim = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
+        let metric = Metric::builder()
+            .namespace("AWS/ELB")
+            .metric_name("HealthyHostCount")
+            .dimensions(dim("LoadBalancerName", "legacy"))
+            .dimensions(dim("AvailabilityZone", zone))
+            .build();
+        MetricDataQuery::builder()
+            .id(format!("z{i}"))
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(metric)
+                    .period(60)
+                    .stat("Minimum")
+                    .build(),
+            )
+            .return_data(false)
+            .build()
+    }
+
+    fn expression(e: &str) -> MetricDataQuery {
+        MetricDataQuery::builder()
+            .id("healthy")
+            .expression(e)
+            .return_data(true)
+            .build()
+    }
+
+    #[test]
+    fn zone_math_is_read_back_and_other_math_reads_as_no_zones() {
+        let (first, math) = zone_math_of(&[
+            zone(0, "us-east-1b"),
+            zone(1, "us-east-1a"),
+            expression("SUM([FILL(z0, 0), FILL(z1, 0)])"),
+        ]);
+        let (namespace, name, stat, period, dims) = first.unwrap();
+        assert_eq!(
+            (namespace.as_str(), name.as_str(), stat.as_str(), period),
+            ("AWS/ELB", "HealthyHostCount", "Minimum", 60)
+        );
+        assert_eq!(
+            dims,
+            [("LoadBalancerName".to_string(), "legacy".to_string())]
+        );
+        assert_eq!(
+            math,
+            ZoneMath {
+                combine: Combine::Sum,
+                zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+            }
+        );
+        // Math of another shape (edited by hand): no zones, which no desired alarm has.
+        let (_, other) = zone_math_of(&[zone(0, "us-east-1a"), expression("z0 * 2")]);
+        assert!(other.zones.is_empty(), "{other:?}");
+    }
+}

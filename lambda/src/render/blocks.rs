@@ -432,6 +432,69 @@ mod tests {
         )
     }
 
+    /// An NLB alarm as `elb-watch up` writes it for a load balancer in two zones: metric math
+    /// summing the zones' `HealthyHostCount` (CloudWatch's notification shape, as in
+    /// `sns-alarm-metric-math.json`).
+    fn zone_math_alarm() -> Notification {
+        let q = |i: usize, zone: &str| {
+            json!({"Id": format!("z{i}"), "ReturnData": false, "MetricStat": {
+                "Metric": {"Dimensions": [
+                    {"value": "targetgroup/tcp-tg/6d0ecf831eec9f09", "name": "TargetGroup"},
+                    {"value": "net/tcp-nlb/50dc6c495c0c9188", "name": "LoadBalancer"},
+                    {"value": zone, "name": "AvailabilityZone"}],
+                    "MetricName": "HealthyHostCount", "Namespace": "AWS/NetworkELB"},
+                "Period": 60, "Stat": "Minimum"}})
+        };
+        let msg = json!({
+            "AlarmName": "elb-watch-prod-tcp-tg-HealthyHostCount",
+            "AlarmDescription": "elb-watch prod: NLB tcp-nlb target group tcp-tg has fewer than \
+                2 healthy targets in the target group as a whole (its 2 zones summed)",
+            "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "NewStateReason": "Threshold Crossed: 2 out of the last 3 datapoints [1.0, 1.0] were \
+                less than the threshold (2.0)",
+            "StateChangeTime": "2026-11-20T03:15:42.118+0000",
+            "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elb-watch-prod-tcp-tg-HealthyHostCount",
+            "Trigger": {"Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 2,
+                "ComparisonOperator": "LessThanThreshold", "Threshold": 2.0,
+                "TreatMissingData": "breaching",
+                "Metrics": [q(0, "us-east-1a"), q(1, "us-east-1b"),
+                    {"Id": "healthy", "Expression": "SUM([FILL(z0, 0), FILL(z1, 0)])",
+                     "Label": "HealthyHostCount, all zones summed", "ReturnData": true}]}
+        });
+        parse_notification(None, &msg.to_string())
+    }
+
+    #[test]
+    fn a_zone_math_alarm_says_what_it_counts_and_which_target_group() {
+        let n = zone_math_alarm();
+        let Notification::Alarm(a) = &n else {
+            panic!("not an alarm")
+        };
+        assert_eq!(
+            crate::event::kind::kind_of(a),
+            Some(crate::event::kind::LbKind::Network)
+        );
+        assert_eq!(
+            a.target_group_arn().as_deref(),
+            Some(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tcp-tg/6d0ecf831eec9f09"
+            )
+        );
+        assert_eq!(
+            condition(a).as_deref(),
+            Some("HealthyHostCount, all zones summed (60 s) < 2")
+        );
+        let text = all_texts(&render(&n, &Targets::NotApplicable.into(), None)).join("\n");
+        for needle in [
+            "HealthyHostCount, all zones summed",
+            "in the target group as a whole (its 2 zones summed)",
+            "tcp-nlb",
+            "tcp-tg",
+        ] {
+            assert!(text.contains(needle), "no {needle:?} in {text}");
+        }
+    }
+
     #[test]
     fn an_alarm_found_at_setup_says_so_in_the_text_and_the_message() {
         let (subject, message) = fixture_message("sns-alarm-healthyhostcount-alarm.json");
