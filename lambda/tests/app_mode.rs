@@ -667,7 +667,7 @@ async fn the_thread_follows_the_envs_channel_when_it_moves_even_from_an_archived
     drop((api, function));
 
     // `up --slack-channel C0NEW`: the function now posts in C0NEW. The open incident's next
-    // ALARM opens its thread there; nothing more goes to the old channel.
+    // ALARM opens its thread there; the old parent says where it went, and gets no reply.
     let (api, function) = start_app(&emu, &slack, &[("slackChannel", "C0NEW")]).await;
     delivered(&api, &function, fired(&emu)).await;
     assert_eq!(
@@ -680,7 +680,14 @@ async fn the_thread_follows_the_envs_channel_when_it_moves_even_from_an_archived
     assert_eq!(new.len(), 1, "{}", function.logs());
     assert!(says(new[0].current()).contains("ALARM"));
     assert_open_in(&emu, &arn, "C0NEW", &new[0].ts, &function.logs()).await;
-    assert_eq!(slack.thread(CHANNEL, &old).unwrap().parent.edits(), 0);
+    let left = slack.thread(CHANNEL, &old).unwrap();
+    assert_eq!(left.parent.edits(), 1, "{}", transcript(&slack, CHANNEL));
+    let moved = says(left.parent.current());
+    assert!(
+        moved.contains("Moved: ") && moved.contains("<#C0NEW>"),
+        "{moved}"
+    );
+    assert!(left.replies.is_empty());
 
     // Its recovery resolves the thread in C0NEW.
     delivered(&api, &function, recovered(&emu)).await;

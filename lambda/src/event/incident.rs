@@ -15,7 +15,7 @@
 //! |---|---|---|
 //! | `ALARM` at t | nothing, or closed before t | [`Plan::Open`]: post the parent, remember it open since t |
 //! | `ALARM` at t | open since before t, same channel | [`Plan::FiredAgain`]: update the parent, reply broadcast to the channel |
-//! | `ALARM` at t | open, in another channel than the env's | [`Plan::Open`] in the env's channel |
+//! | `ALARM` at t | open, in another channel than the env's | [`Plan::OpenMoved`]: a new thread in the env's channel, the old parent marked moved |
 //! | recovery at t | open since before t | [`Plan::Resolve`] (another channel: [`Plan::ResolveElsewhere`]) |
 //! | recovery at t | nothing, or closed before t | [`Plan::Close`]: post on its own, remember closed at t |
 //! | any, at t | open since after t, or closed at or after t | [`Plan::Late`]: on its own, marked late, nothing remembered |
@@ -67,6 +67,9 @@ pub enum Plan {
     Late(Superseded),
     /// Post the parent, then remember the incident open in it.
     Open,
+    /// The open thread is in a channel that is no longer the env's: open the incident's thread
+    /// in the env's channel, then mark the old parent as moved (best effort).
+    OpenMoved(Thread),
     /// Update the parent to say it fired again, then reply in its thread, broadcast to the
     /// channel (a reply alone notifies nobody who is not following the thread).
     FiredAgain(Thread),
@@ -152,7 +155,9 @@ pub fn plan(
                 at_ms: *at_ms,
             })
         }
-        (true, Some(Stored::Open { thread, .. })) if moved(thread, channel) => Plan::Open,
+        (true, Some(Stored::Open { thread, .. })) if moved(thread, channel) => {
+            Plan::OpenMoved(thread.clone())
+        }
         (true, Some(Stored::Open { thread, .. })) => Plan::FiredAgain(thread.clone()),
         (false, Some(Stored::Open { thread, .. })) if moved(thread, channel) => {
             Plan::ResolveElsewhere(thread.clone())
@@ -168,7 +173,7 @@ pub fn plan(
 /// new thread in the env's channel, a recovery goes out on its own there. Never a lost alert.
 pub fn on_refused_thread(plan: &Plan) -> Plan {
     match plan {
-        Plan::FiredAgain(_) => Plan::Open,
+        Plan::FiredAgain(_) | Plan::OpenMoved(_) => Plan::Open,
         Plan::Resolve(_) | Plan::ResolveElsewhere(_) => Plan::Close,
         other => other.clone(),
     }
@@ -318,7 +323,10 @@ mod tests {
         let fired = alarm("AWS/ApplicationELB", "OK", "ALARM");
         let ok = alarm("AWS/ApplicationELB", "ALARM", "OK");
         let earlier = open_since(T - 60_000);
-        assert_eq!(plan(&fired, Some(&earlier), "C0NEW", false), Ok(Plan::Open));
+        assert_eq!(
+            plan(&fired, Some(&earlier), "C0NEW", false),
+            Ok(Plan::OpenMoved(thread()))
+        );
         assert_eq!(
             plan(&ok, Some(&earlier), "C0NEW", false),
             Ok(Plan::ResolveElsewhere(thread()))

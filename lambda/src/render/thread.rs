@@ -95,6 +95,35 @@ pub fn resolved(alarm: &Alarm, outage: &Outage) -> Value {
     })
 }
 
+/// The parent of an open incident whose channel is no longer the env's, once its next ALARM
+/// opened the thread in the env's `channel` (an ID): grey, saying where the incident went, so
+/// the old channel shows no red incident nobody will update.
+pub fn moved(alarm: &Alarm, channel: &str) -> Value {
+    let name = escape(&alarm.name);
+    // `<#C0123>` is Slack's channel mention; the ID is ours, checked to be one by `up`.
+    let to: String = channel
+        .chars()
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        .collect();
+    let title = format!(":arrow_right: Moved: {name}");
+    let text = truncate(
+        &format!("{title} — this incident continues in <#{to}>"),
+        FALLBACK_MAX,
+    );
+    let blocks = vec![
+        header(truncate(&title, HEADER_MAX)),
+        context(format!(
+            "The alerts of this alarm now go to <#{to}> (`elb-watch up --slack-channel`); this \
+             incident continues there."
+        )),
+        context(footer(alarm)),
+    ];
+    json!({
+        "text": text,
+        "attachments": [{"color": "#9e9e9e", "fallback": text, "blocks": blocks}],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +137,24 @@ mod tests {
             Notification::Alarm(a) => *a,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_moved_parent_says_where_the_incident_went() {
+        let alarm = fixture_alarm("sns-alarm-healthyhostcount-alarm.json");
+        let p = moved(&alarm, "C0NEW");
+        assert_slack_limits(&p);
+        assert!(
+            p["text"]
+                .as_str()
+                .unwrap()
+                .ends_with("— this incident continues in <#C0NEW>"),
+            "{}",
+            p["text"]
+        );
+        assert_ne!(p["attachments"][0]["color"], "danger");
+        // Only an ID's characters reach the mention.
+        assert!(moved(&alarm, "<!channel>").to_string().contains("<#>"));
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub fn plan_name(plan: &Plan) -> &'static str {
         Plan::Standalone => "standalone",
         Plan::Late(_) => "late",
         Plan::Open => "open-thread",
+        Plan::OpenMoved(_) => "open-thread-moved",
         Plan::FiredAgain(_) => "fired-again",
         Plan::Resolve(_) => "resolve-thread",
         Plan::ResolveElsewhere(_) => "resolve-moved-thread",
@@ -294,7 +295,7 @@ impl Run<'_> {
                 self.closed().await;
                 Ok(posted)
             }
-            Plan::Open => {
+            Plan::Open | Plan::OpenMoved(_) => {
                 let posted = self.post(attempts).await?;
                 let thread = Thread {
                     channel: posted.0.clone(),
@@ -305,6 +306,10 @@ impl Run<'_> {
                     since_ms: at_ms,
                 })
                 .await;
+                if let Plan::OpenMoved(old) = plan {
+                    let parent = render::thread::moved(alarm, self.channel);
+                    self.best_effort_update(old, &parent, attempts).await;
+                }
                 Ok(posted)
             }
             Plan::FiredAgain(thread) => {
@@ -328,24 +333,29 @@ impl Run<'_> {
                 Ok(posted)
             }
             Plan::ResolveElsewhere(thread) => {
-                // Best effort: the old channel may be archived or gone.
                 let parent = render::thread::resolved(alarm, self.incident.outage);
-                if let Err(Next::Refused { error, .. } | Next::Fail(error)) =
-                    self.update(thread, &parent, attempts).await
-                {
-                    *attempts += error.attempts;
-                    tracing::warn!(
-                        alarm = self.name,
-                        slack_error = error.slack_error.as_deref().unwrap_or(""),
-                        error = %error.message,
-                        old_channel = %thread.channel,
-                        "could not mark the incident's parent in its old channel resolved"
-                    );
-                }
+                self.best_effort_update(thread, &parent, attempts).await;
                 let posted = self.post(attempts).await?;
                 self.closed().await;
                 Ok(posted)
             }
+        }
+    }
+
+    /// Replaces the parent of a thread in a channel that is no longer the env's; a failure
+    /// (the old channel archived or gone) is only logged.
+    async fn best_effort_update(&self, thread: &Thread, payload: &Value, attempts: &mut u32) {
+        if let Err(Next::Refused { error, .. } | Next::Fail(error)) =
+            self.update(thread, payload, attempts).await
+        {
+            *attempts += error.attempts;
+            tracing::warn!(
+                alarm = self.name,
+                slack_error = error.slack_error.as_deref().unwrap_or(""),
+                error = %error.message,
+                old_channel = %thread.channel,
+                "could not update the incident's parent in its old channel"
+            );
         }
     }
 
@@ -437,6 +447,7 @@ mod tests {
                 at_ms: 1,
             }),
             Plan::Open,
+            Plan::OpenMoved(thread()),
             Plan::FiredAgain(thread()),
             Plan::Resolve(thread()),
             Plan::ResolveElsewhere(thread()),
@@ -445,6 +456,6 @@ mod tests {
         .iter()
         .map(plan_name)
         .collect();
-        assert_eq!(names.len(), 7);
+        assert_eq!(names.len(), 8);
     }
 }
