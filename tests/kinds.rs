@@ -54,25 +54,17 @@ fn zone_queries(
         .iter()
         .filter_map(|q| q.metric_stat()?.metric())
         .map(|m| {
-            let mut d: Vec<(String, String)> = m
-                .dimensions()
-                .iter()
-                .map(|d| {
-                    (
-                        d.name().unwrap().to_string(),
-                        d.value().unwrap().to_string(),
-                    )
-                })
-                .collect();
-            d.sort();
-            (m.namespace().unwrap().to_string(), d)
+            (
+                m.namespace().unwrap().to_string(),
+                sorted_pairs(m.dimensions()),
+            )
         })
         .collect()
 }
 
-fn dims(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Vec<(String, String)> {
-    let mut d: Vec<(String, String)> = a
-        .dimensions()
+/// (name, value) of dimensions, sorted.
+fn sorted_pairs(dims: &[aws_sdk_cloudwatch::types::Dimension]) -> Vec<(String, String)> {
+    let mut d: Vec<(String, String)> = dims
         .iter()
         .map(|d| {
             (
@@ -83,6 +75,10 @@ fn dims(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Vec<(String, String)> {
         .collect();
     d.sort();
     d
+}
+
+fn dims(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Vec<(String, String)> {
+    sorted_pairs(a.dimensions())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -105,14 +105,17 @@ pub fn event_ms(alarm: &Alarm) -> Option<i64> {
     alarm.state_changed_at().map(|t| t.timestamp_millis())
 }
 
+/// A Slack conversation ID (`C0ALERTS`, `G…`, `D…`): uppercase ASCII letters and digits.
+pub fn is_channel_id(s: &str) -> bool {
+    (2..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// Whether a thread lives in another channel than the env's `channel` (a channel ID; a name
 /// set by hand cannot be compared and is taken as the same).
 fn moved(thread: &Thread, channel: &str) -> bool {
-    let is_id = channel.len() >= 2
-        && channel
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    is_id && thread.channel != channel
+    is_channel_id(channel) && thread.channel != channel
 }
 
 /// The plan for a notification, the state stored on its alarm (`None`: no tag, an unreadable

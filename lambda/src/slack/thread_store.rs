@@ -31,6 +31,7 @@ use std::time::Duration;
 use aws_sdk_cloudwatch as cloudwatch;
 
 use crate::enrich::targets::sdk_error_text;
+use crate::event::incident::is_channel_id;
 pub use crate::event::incident::{Stored, Thread};
 
 pub const TAG_KEY: &str = "elb-watch:slack-thread";
@@ -51,13 +52,6 @@ pub fn to_tag_value(stored: &Stored) -> String {
         } => format!("{}/{}", thread.channel, thread.ts),
         Stored::Closed { at_ms } => format!("{CLOSED}/{at_ms}"),
     }
-}
-
-/// A Slack conversation ID (`C0ALERTS`, `G…`, `D…`): uppercase ASCII letters and digits.
-fn is_channel_id(s: &str) -> bool {
-    (2..=32).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// A Slack `ts`: digits, a dot, digits (`1700000000.000100`).

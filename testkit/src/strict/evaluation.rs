@@ -261,6 +261,14 @@ pub fn notification(alarm: &Value, old: &str, state: &str, reason: &str, at_ms: 
 /// writes them (`../shared/fixtures/sns-alarm-metric-math.json`: lower-case dimension keys,
 /// each query's `ReturnData`).
 fn trigger(alarm: &Value, dims: Vec<Value>) -> Value {
+    let mut trigger = json!({
+        "EvaluationPeriods": alarm["EvaluationPeriods"],
+        "DatapointsToAlarm": alarm.get("DatapointsToAlarm").cloned().unwrap_or(alarm["EvaluationPeriods"].clone()),
+        "ComparisonOperator": alarm["ComparisonOperator"],
+        "Threshold": alarm["Threshold"],
+        "TreatMissingData": alarm.get("TreatMissingData").cloned().unwrap_or(json!("missing")),
+        "EvaluateLowSampleCountPercentile": "",
+    });
     if let Some(queries) = alarm["Metrics"].as_array().filter(|q| !q.is_empty()) {
         let metrics: Vec<Value> = queries
             .iter()
@@ -289,36 +297,26 @@ fn trigger(alarm: &Value, dims: Vec<Value>) -> Value {
                 m
             })
             .collect();
-        let period = queries
+        trigger["Period"] = queries
             .iter()
             .find_map(|q| q["MetricStat"].get("Period").cloned())
             .unwrap_or(json!(60));
-        return json!({
-            "Period": period,
-            "EvaluationPeriods": alarm["EvaluationPeriods"],
-            "DatapointsToAlarm": alarm.get("DatapointsToAlarm").cloned().unwrap_or(alarm["EvaluationPeriods"].clone()),
-            "ComparisonOperator": alarm["ComparisonOperator"],
-            "Threshold": alarm["Threshold"],
-            "TreatMissingData": alarm.get("TreatMissingData").cloned().unwrap_or(json!("missing")),
-            "EvaluateLowSampleCountPercentile": "",
-            "Metrics": metrics,
-        });
+        trigger["Metrics"] = json!(metrics);
+        return trigger;
     }
-    json!({
-            "MetricName": alarm["MetricName"],
-            "Namespace": alarm["Namespace"],
-            "StatisticType": "Statistic",
-            "Statistic": alarm["Statistic"].as_str().unwrap_or_default().to_uppercase(),
-            "Unit": null,
-            "Dimensions": dims,
-            "Period": alarm["Period"],
-            "EvaluationPeriods": alarm["EvaluationPeriods"],
-            "DatapointsToAlarm": alarm.get("DatapointsToAlarm").cloned().unwrap_or(alarm["EvaluationPeriods"].clone()),
-            "ComparisonOperator": alarm["ComparisonOperator"],
-            "Threshold": alarm["Threshold"],
-            "TreatMissingData": alarm.get("TreatMissingData").cloned().unwrap_or(json!("missing")),
-            "EvaluateLowSampleCountPercentile": "",
-    })
+    trigger["MetricName"] = alarm["MetricName"].clone();
+    trigger["Namespace"] = alarm["Namespace"].clone();
+    trigger["StatisticType"] = json!("Statistic");
+    trigger["Statistic"] = json!(
+        alarm["Statistic"]
+            .as_str()
+            .unwrap_or_default()
+            .to_uppercase()
+    );
+    trigger["Unit"] = Value::Null;
+    trigger["Dimensions"] = json!(dims);
+    trigger["Period"] = alarm["Period"].clone();
+    trigger
 }
 
 /// The long region name CloudWatch writes in `Region` (the regions the suite uses; others as
