@@ -129,3 +129,8 @@ fn strip_console_link(t: &str) -> String {
     }
     t
 }
+
+/// A minimal CloudWatch alarm message: an ALARM at 2026-11-20T03:15:42.118Z.
+pub const MINIMAL_ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
+    "NewStateValue":"ALARM","OldStateValue":"OK",
+    "StateChangeTime":"2026-11-20T03:15:42.118+0000","NewStateReason":"r"}"#;

@@ -212,6 +212,22 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         announced = applied.announced;
     }
     let apply_ms = applying.elapsed().as_millis();
+    // Metrics per alarm name, looked up once per planned alarm (1,000s with `--all`).
+    let wanted_metrics: std::collections::HashMap<&str, usize> = want
+        .alarms
+        .iter()
+        .map(|a| (a.name.as_str(), a.metric.metric_count()))
+        .collect();
+    let existing_metrics: std::collections::HashMap<&str, usize> = have
+        .alarms
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.zones.as_ref().map_or(1, |z| z.zones.len()),
+            )
+        })
+        .collect();
     let report = UpReport {
         env: global.env.clone(),
         region: identity.region.clone(),
@@ -222,18 +238,8 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         target_groups: found.target_groups,
         cost: alarm_cost(
             &plan.alarms,
-            |name| {
-                want.alarms
-                    .iter()
-                    .find(|a| a.name == name)
-                    .map_or(1, |a| a.metric.metric_count())
-            },
-            |name| {
-                have.alarms
-                    .iter()
-                    .find(|a| a.name == name)
-                    .map_or(1, |a| a.zones.as_ref().map_or(1, |z| z.zones.len()))
-            },
+            |name| wanted_metrics.get(name).copied().unwrap_or(1),
+            |name| existing_metrics.get(name).copied().unwrap_or(1),
         ),
         alert_times: want.alert_times.clone(),
         warnings,

@@ -79,9 +79,7 @@ mod tests {
     use crate::event::parse::parse_notification;
     use crate::render::blocks::render;
 
-    const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
-        "NewStateValue":"ALARM","OldStateValue":"OK",
-        "StateChangeTime":"2026-11-20T03:15:42.118+0000","NewStateReason":"r"}"#;
+    use crate::test_support::MINIMAL_ALARM as ALARM;
 
     #[test]
     fn a_replayed_alarm_says_it_is_late_and_when_it_first_fired() {

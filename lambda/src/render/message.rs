@@ -52,9 +52,7 @@ mod tests {
     use crate::event::incident::Superseded;
     use crate::event::parse::parse_notification;
 
-    const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
-        "NewStateValue":"ALARM","OldStateValue":"OK",
-        "StateChangeTime":"2026-11-20T03:15:42.118+0000","NewStateReason":"r"}"#;
+    use crate::test_support::MINIMAL_ALARM as ALARM;
 
     fn text(payload: &Value) -> &str {
         payload["text"].as_str().unwrap()

@@ -55,9 +55,7 @@ mod tests {
     use crate::event::parse::parse_notification;
     use serde_json::json;
 
-    const ALARM: &str = r#"{"AlarmName":"elb-watch-prod-web-tg-HealthyHostCount",
-        "NewStateValue":"ALARM","OldStateValue":"OK",
-        "StateChangeTime":"2026-11-20T03:15:42.118+0000","NewStateReason":"r"}"#;
+    use crate::test_support::MINIMAL_ALARM as ALARM;
 
     #[test]
     fn only_a_marked_payload_is_a_replay() {
