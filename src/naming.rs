@@ -4,6 +4,15 @@
 //! tags `elb-watch:managed-by=elb-watch` and `elb-watch:env=ENV`. Names find resources cheaply;
 //! tags prove ownership before anything is changed or deleted (an env `prod` must never touch
 //! `prod-eu`, whose names share the prefix `elb-watch-prod-`).
+//!
+//! Alarms are named in parts separated by [`ALARM_SEPARATOR`] (`/`), which no env, load balancer
+//! or target group name can contain: `elb-watch/ENV/LB/TG/HealthyHostCount` (ALB, NLB, GWLB),
+//! `elb-watch/ENV/LB/HealthyHostCount` (Classic ELB), `elb-watch/ENV/notifier-errors`, …. So
+//! env `prod` + target group `eu-web` and env `prod-eu` + target group `web` cannot collide, a
+//! name depends only on what the alarm watches (never on discovery order), and an IAM resource
+//! `alarm:elb-watch/prod/*` reaches env `prod`'s alarms and no other env's. Alarms named by
+//! earlier versions (`elb-watch-ENV-TG-HealthyHostCount`, [`Names::legacy_alarm`]) are moved to
+//! these names by `up`, keeping their state and Slack thread (`state::alarm_moves`).
 
 /// Tag key naming the environment.
 pub const TAG_ENV: &str = "elb-watch:env";
@@ -15,8 +24,13 @@ pub const MANAGED_BY: &str = "elb-watch";
 pub const IAM_PATH: &str = "/elb-watch/";
 /// Longest environment name: keeps every derived name within AWS limits (IAM role 64 chars).
 pub const MAX_ENV_LEN: usize = 20;
-/// Suffix of every alarm name.
-pub const ALARM_SUFFIX: &str = "-HealthyHostCount";
+/// Separates the parts of an alarm name: no env, load balancer or target group name contains it
+/// (env names: [`parse_env_name`]; ELB names: letters, digits and hyphens).
+pub const ALARM_SEPARATOR: char = '/';
+/// Last part of every load-balancer alarm's name.
+pub const ALARM_METRIC: &str = "HealthyHostCount";
+/// Suffix of the load-balancer alarms earlier versions named ([`Names::legacy_alarm`]).
+pub const LEGACY_ALARM_SUFFIX: &str = "-HealthyHostCount";
 
 /// clap value parser for `--env`.
 pub fn parse_env_name(s: &str) -> Result<String, String> {
@@ -84,38 +98,87 @@ impl Names {
         format!("{}-sns-invoke", self.prefix())
     }
 
-    /// Prefix shared by every alarm of this env (and, alas, of envs whose name extends it).
+    /// Prefix shared by every alarm of this env, and by no other env's.
     pub fn alarm_prefix(&self) -> String {
-        format!("{}-", self.prefix())
+        format!("elb-watch{ALARM_SEPARATOR}{}{ALARM_SEPARATOR}", self.env)
     }
 
-    /// Alarm for one target group. `tg_name` is unique per account and region.
-    pub fn alarm(&self, tg_name: &str) -> String {
-        format!("{}{tg_name}{ALARM_SUFFIX}", self.alarm_prefix())
+    /// Alarm for target group `tg` behind ALB, NLB or GWLB `lb`.
+    pub fn target_group_alarm(&self, lb: &str, tg: &str) -> String {
+        format!(
+            "{}{lb}{ALARM_SEPARATOR}{tg}{ALARM_SEPARATOR}{ALARM_METRIC}",
+            self.alarm_prefix()
+        )
+    }
+
+    /// Alarm for Classic ELB `lb` (one part fewer than a target group's: the two never meet).
+    pub fn classic_alarm(&self, lb: &str) -> String {
+        format!("{}{lb}{ALARM_SEPARATOR}{ALARM_METRIC}", self.alarm_prefix())
+    }
+
+    /// Every load-balancer alarm of this env, as an IAM resource pattern (`*` spans parts).
+    pub fn load_balancer_alarms_pattern(&self) -> String {
+        format!("{}*{ALARM_SEPARATOR}{ALARM_METRIC}", self.alarm_prefix())
     }
 
     /// Alarm on the notifier's errors (the alerting path watched, issue 13).
     pub fn notifier_errors_alarm(&self) -> String {
-        format!("{}-notifier-errors", self.prefix())
+        format!("{}notifier-errors", self.alarm_prefix())
     }
 
     /// Alarm on undelivered alerts waiting on the env's queue.
     pub fn undelivered_alarm(&self) -> String {
-        format!("{}-undelivered-alerts", self.prefix())
+        format!("{}undelivered-alerts", self.alarm_prefix())
     }
 
     /// Alarm on the notifier's failures to hand an undeliverable alert to its queue.
     pub fn destination_failures_alarm(&self) -> String {
-        format!("{}-destination-failures", self.prefix())
+        format!("{}destination-failures", self.alarm_prefix())
     }
 
-    /// Whether `name` is one `up` gives this env's alarms: a target group's (by its suffix) or
-    /// one of those on the alerting path.
+    /// Whether `name` is one `up` gives this env's alarms: a load balancer's or one of those
+    /// on the alerting path.
     pub fn is_alarm_name(&self, name: &str) -> bool {
-        (name.starts_with(&self.alarm_prefix()) && name.ends_with(ALARM_SUFFIX))
+        (name.starts_with(&self.alarm_prefix())
+            && name.ends_with(&format!("{ALARM_SEPARATOR}{ALARM_METRIC}")))
             || name == self.notifier_errors_alarm()
             || name == self.undelivered_alarm()
             || name == self.destination_failures_alarm()
+    }
+
+    /// Prefix of the alarm names earlier versions gave (shared with every env whose name
+    /// extends this one's: `elb-watch-prod-` is also `prod-eu`'s).
+    pub fn legacy_alarm_prefix(&self) -> String {
+        format!("{}-", self.prefix())
+    }
+
+    /// The name earlier versions gave the alarm of target group (or Classic ELB) `tg`, or,
+    /// for the second target group of one name, of `LB-TG`.
+    pub fn legacy_alarm(&self, tg: &str) -> String {
+        format!("{}{tg}{LEGACY_ALARM_SUFFIX}", self.legacy_alarm_prefix())
+    }
+
+    /// The names earlier versions gave the alerting path's alarms, with today's name of each.
+    pub fn legacy_watcher_alarms(&self) -> [(String, String); 3] {
+        let p = self.prefix();
+        [
+            (format!("{p}-notifier-errors"), self.notifier_errors_alarm()),
+            (format!("{p}-undelivered-alerts"), self.undelivered_alarm()),
+            (
+                format!("{p}-destination-failures"),
+                self.destination_failures_alarm(),
+            ),
+        ]
+    }
+
+    /// Whether `name` is one an earlier version gave this env's alarms (by name alone: env
+    /// `prod-eu`'s names match too, so ownership needs the tags or the topic).
+    pub fn is_legacy_alarm_name(&self, name: &str) -> bool {
+        (name.starts_with(&self.legacy_alarm_prefix()) && name.ends_with(LEGACY_ALARM_SUFFIX))
+            || self
+                .legacy_watcher_alarms()
+                .iter()
+                .any(|(old, _)| old == name)
     }
 
     /// The tags every resource gets, as (key, value) pairs.
@@ -168,7 +231,10 @@ mod tests {
         assert!(n.function().len() <= 64, "Lambda function name limit");
         assert!(n.topic().len() <= 256);
         // Target group names are at most 32 characters.
-        assert!(n.alarm(&"t".repeat(32)).len() <= 255);
+        assert!(
+            n.target_group_alarm(&"l".repeat(32), &"t".repeat(32)).len() <= 255,
+            "alarm name limit"
+        );
         assert!(n.invoke_permission_sid().len() <= 100);
         assert!(n.queue().len() <= 80, "SQS queue name limit");
     }
@@ -181,8 +247,48 @@ mod tests {
         assert_eq!(n.function(), "elb-watch-prod-notifier");
         assert_eq!(n.log_group(), "/aws/lambda/elb-watch-prod-notifier");
         assert_eq!(n.queue(), "elb-watch-prod-undelivered");
-        // The sample events in tests/fixtures were produced by this scheme.
-        assert_eq!(n.alarm("web-tg"), "elb-watch-prod-web-tg-HealthyHostCount");
+        assert_eq!(
+            n.target_group_alarm("web-alb", "web-tg"),
+            "elb-watch/prod/web-alb/web-tg/HealthyHostCount"
+        );
+        assert_eq!(
+            n.classic_alarm("legacy"),
+            "elb-watch/prod/legacy/HealthyHostCount"
+        );
+        assert_eq!(n.notifier_errors_alarm(), "elb-watch/prod/notifier-errors");
+        // The sample events in tests/fixtures were produced by the earlier scheme.
+        assert_eq!(
+            n.legacy_alarm("web-tg"),
+            "elb-watch-prod-web-tg-HealthyHostCount"
+        );
+    }
+
+    #[test]
+    fn alarm_names_of_two_envs_never_meet() {
+        let (prod, eu) = (Names::new("prod"), Names::new("prod-eu"));
+        // The collision the old scheme had: env prod + eu-web vs env prod-eu + web.
+        assert_eq!(prod.legacy_alarm("eu-web"), eu.legacy_alarm("web"));
+        assert_ne!(
+            prod.target_group_alarm("alb", "eu-web"),
+            eu.target_group_alarm("alb", "web")
+        );
+        for name in [
+            eu.target_group_alarm("alb", "web"),
+            eu.classic_alarm("web"),
+            eu.notifier_errors_alarm(),
+        ] {
+            assert!(!prod.is_alarm_name(&name), "{name}");
+            assert!(!name.starts_with(&prod.alarm_prefix()), "{name}");
+        }
+        assert!(prod.is_alarm_name(&prod.classic_alarm("web")));
+        // A Classic ELB and a target group of the same name: one part apart.
+        assert_ne!(
+            prod.classic_alarm("web"),
+            prod.target_group_alarm("web", "web")
+        );
+        assert!(prod.is_legacy_alarm_name("elb-watch-prod-web-HealthyHostCount"));
+        assert!(prod.is_legacy_alarm_name("elb-watch-prod-notifier-errors"));
+        assert!(!prod.is_legacy_alarm_name(&prod.target_group_alarm("a", "b")));
     }
 
     #[test]

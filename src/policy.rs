@@ -37,7 +37,8 @@ pub fn decrypt_only_policy(key_arn: &str, function: &str) -> Value {
 
 /// The role's inline policy: write its own logs; the notifier's two reads — DescribeTargetHealth
 /// (which supports no resource-level scoping) and DescribeAlarmHistory on the env's alarms only
-/// (`alarm_pattern`, e.g. `elb-watch-prod-*-HealthyHostCount`); and `sqs:SendMessage` on the
+/// (`alarm_pattern`, e.g. `elb-watch/prod/*/HealthyHostCount`: no other env's alarm matches, as
+/// env names cannot contain the `/` that ends `prod`); and `sqs:SendMessage` on the
 /// env's undelivered-alerts queue only: Lambda sends a failed asynchronous invocation's record
 /// to an SQS on-failure destination with the function's execution role
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
@@ -233,7 +234,7 @@ mod tests {
     #[test]
     fn runtime_policy_is_scoped_to_own_log_group() {
         let queue = "arn:aws:sqs:eu-west-1:1:elb-watch-prod-undelivered";
-        let alarms = crate::naming::Names::new("prod").alarm("*");
+        let alarms = crate::naming::Names::new("prod").load_balancer_alarms_pattern();
         let doc = runtime_policy(
             "aws",
             "eu-west-1",
@@ -257,7 +258,7 @@ mod tests {
         // The alarm history: the env's alarms in its region, nothing else.
         assert_eq!(
             doc["Statement"][2]["Resource"],
-            "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch-prod-*-HealthyHostCount"
+            "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch/prod/*/HealthyHostCount"
         );
         // The on-failure destination: that one queue, no wildcard.
         assert_eq!(doc["Statement"][3]["Resource"], queue);
@@ -271,7 +272,7 @@ mod tests {
     #[test]
     fn app_mode_may_keep_only_the_thread_tag_on_its_own_alarms() {
         let queue = "arn:aws:sqs:eu-west-1:1:q";
-        let alarms = crate::naming::Names::new("prod").alarm("*");
+        let alarms = crate::naming::Names::new("prod").load_balancer_alarms_pattern();
         let doc = runtime_policy(
             "aws",
             "eu-west-1",
@@ -281,7 +282,7 @@ mod tests {
             queue,
             true,
         );
-        let own = "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch-prod-*-HealthyHostCount";
+        let own = "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch/prod/*/HealthyHostCount";
         let statements = doc["Statement"].as_array().unwrap();
         let read = &statements[4];
         assert_eq!(read["Action"], "cloudwatch:ListTagsForResource");

@@ -42,7 +42,7 @@ fn spec() -> Value {
 }
 
 fn alarm(env: &str, tg: &str) -> String {
-    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+    common::tg_alarm(env, "web-alb", tg)
 }
 
 fn status(emu: &Emulator, env: &str) -> common::Run {
@@ -92,7 +92,7 @@ async fn an_empty_target_group_reaches_alarm_and_posts_while_a_new_alarm_posts_n
         .iter()
         .filter(|c| c["kind"] == "alarm")
         .map(|c| c["name"].as_str().unwrap())
-        .filter(|n| n.ends_with("-HealthyHostCount"))
+        .filter(|n| n.ends_with("/HealthyHostCount"))
         .collect();
     assert_eq!(
         alarms,

@@ -121,13 +121,18 @@ async fn remains_by_name(cfg: &aws_config::SdkConfig, env: &str) -> Vec<String> 
             left.push(format!("subscription {}", s.protocol().unwrap()));
         }
     }
-    let alarms = cw
-        .describe_alarms()
-        .alarm_name_prefix(format!("{prefix}-"))
-        .send()
-        .await
-        .unwrap();
-    for a in alarms.metric_alarms() {
+    let mut alarms = Vec::new();
+    // Today's names and those of earlier versions (`naming`).
+    for alarm_prefix in [format!("elb-watch/{env}/"), format!("{prefix}-")] {
+        let page = cw
+            .describe_alarms()
+            .alarm_name_prefix(alarm_prefix)
+            .send()
+            .await
+            .unwrap();
+        alarms.extend(page.metric_alarms().to_vec());
+    }
+    for a in &alarms {
         let tags = cw
             .list_tags_for_resource()
             .resource_arn(a.alarm_arn().unwrap())
@@ -205,7 +210,7 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
     // One wired to prod's topic but untagged: observe takes it for prod's, down's tag check
     // does not, so it is listed as left alone.
     cw.put_metric_alarm()
-        .alarm_name("elb-watch-prod-wired-HealthyHostCount")
+        .alarm_name("elb-watch/prod/web-alb/wired/HealthyHostCount")
         .namespace("AWS/ApplicationELB")
         .metric_name("HealthyHostCount")
         .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
@@ -272,7 +277,7 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
     // prod-eu's) are not even listed.
     assert_eq!(
         v["skipped"],
-        json!([{"kind": "alarm", "name": "elb-watch-prod-wired-HealthyHostCount",
+        json!([{"kind": "alarm", "name": "elb-watch/prod/web-alb/wired/HealthyHostCount",
                 "reason": "not tagged as elb-watch's for env prod: left alone"}])
     );
     assert!(
@@ -297,7 +302,7 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
     );
     let wired = cw
         .describe_alarms()
-        .alarm_names("elb-watch-prod-wired-HealthyHostCount")
+        .alarm_names("elb-watch/prod/web-alb/wired/HealthyHostCount")
         .send()
         .await
         .unwrap();
@@ -307,7 +312,7 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
         "the untagged wired alarm stays"
     );
     cw.delete_alarms()
-        .alarm_names("elb-watch-prod-wired-HealthyHostCount")
+        .alarm_names("elb-watch/prod/web-alb/wired/HealthyHostCount")
         .send()
         .await
         .unwrap();

@@ -37,7 +37,7 @@ fn spec() -> Value {
 }
 
 fn alarm(env: &str, tg: &str) -> String {
-    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+    common::tg_alarm(env, "web-alb", tg)
 }
 
 /// Lambda runs the real notifier for every asynchronous invocation (SNS's).

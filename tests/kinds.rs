@@ -109,7 +109,7 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
         arn[arn.find("targetgroup/").unwrap()..].to_string()
     };
     // An ALB's target-group figure is the whole target group: one metric.
-    let web = alarm(&emu, "elb-watch-k-web-tg-HealthyHostCount").await;
+    let web = alarm(&emu, &common::tg_alarm("k", "web-alb", "web-tg")).await;
     assert_eq!(web.namespace(), Some("AWS/ApplicationELB"));
     assert_eq!(
         dims(&web),
@@ -124,7 +124,7 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
         ("tcp-tg", "tcp-nlb", "AWS/NetworkELB"),
         ("fw-tg", "fw-gwlb", "AWS/GatewayELB"),
     ] {
-        let a = alarm(&emu, &format!("elb-watch-k-{tg}-HealthyHostCount")).await;
+        let a = alarm(&emu, &common::tg_alarm("k", lb, tg)).await;
         assert_eq!(
             zone_queries(&a),
             ["us-east-1a", "us-east-1b"].map(|zone| (
@@ -140,7 +140,7 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
     }
     assert!(lb_dim("tcp-nlb").starts_with("net/tcp-nlb/"));
     assert!(lb_dim("fw-gwlb").starts_with("gwy/fw-gwlb/"));
-    let classic = alarm(&emu, "elb-watch-k-legacy-HealthyHostCount").await;
+    let classic = alarm(&emu, &common::classic_alarm("k", "legacy")).await;
     assert_eq!(
         zone_queries(&classic),
         ["us-east-1a", "us-east-1b"].map(|zone| (
@@ -196,7 +196,7 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
         .cloned()
         .unwrap_or_else(|| panic!("no legacy row: {v:#}"));
     assert_eq!(legacy["healthy"], 2, "{legacy}");
-    assert_eq!(legacy["alarm"], "elb-watch-k-legacy-HealthyHostCount");
+    assert_eq!(legacy["alarm"], common::classic_alarm("k", "legacy"));
 
     // The notifier renders each kind's ALARM with its name and its targets' health.
     let api = RuntimeApi::start().await.unwrap();
@@ -232,7 +232,11 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
     {
         let event = topology::alarm_event(
             &emu,
-            &format!("elb-watch-k-{name}-HealthyHostCount"),
+            &if name == lb {
+                common::classic_alarm("k", lb)
+            } else {
+                common::tg_alarm("k", lb, name)
+            },
             "ALARM",
             "Threshold Crossed: no datapoints were received for 2 periods and 2 missing \
              datapoints were treated as [Breaching].",

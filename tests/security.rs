@@ -154,7 +154,7 @@ async fn the_webhook_url_appears_nowhere() {
     let cw = aws_sdk_cloudwatch::Client::new(&cfg);
     let alarms = cw
         .describe_alarms()
-        .alarm_name_prefix("elb-watch-canary-")
+        .alarm_name_prefix("elb-watch/canary/")
         .send()
         .await
         .unwrap();
@@ -191,7 +191,7 @@ async fn the_webhook_url_appears_nowhere() {
     let function = FunctionProcess::spawn(&bootstrap, &api, &env_vars).unwrap();
     let event = topology::alarm_event(
         &emu,
-        "elb-watch-canary-web-tg-HealthyHostCount",
+        "elb-watch/canary/web-alb/web-tg/HealthyHostCount",
         "ALARM",
         "test",
     )
@@ -210,7 +210,7 @@ async fn the_webhook_url_appears_nowhere() {
     );
     let logs = function.logs();
     assert!(
-        logs.contains("elb-watch-canary-web-tg-HealthyHostCount"),
+        logs.contains("elb-watch/canary/web-alb/web-tg/HealthyHostCount"),
         "{logs}"
     );
     assert_clean("notifier logs", &logs, &url);
@@ -318,7 +318,7 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
         // The history of this env's alarms only (the recovery's outage duration).
         (
             "cloudwatch:DescribeAlarmHistory",
-            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elb-watch-lp-*-HealthyHostCount",
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elb-watch/lp/*/HealthyHostCount",
         ),
         (
             "sqs:SendMessage",

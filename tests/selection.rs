@@ -10,8 +10,14 @@ use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
 
+/// The alarm of target group (or Classic ELB) `tg` of this file's topologies.
 fn alarm(env: &str, tg: &str) -> String {
-    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+    match tg {
+        "legacy" | "older" => common::classic_alarm(env, tg),
+        "tcp-tg" => common::tg_alarm(env, "tcp-nlb", tg),
+        "new-tg" => common::tg_alarm(env, "new-alb", tg),
+        _ => common::tg_alarm(env, "web-alb", tg),
+    }
 }
 
 fn up(emu: &Emulator, env: &str, select: &[&str]) -> Value {
@@ -73,7 +79,7 @@ async fn a_tag_selection_follows_load_balancers_added_and_removed() {
     assert_eq!(
         alarm_changes(&first)
             .into_iter()
-            .filter(|(n, _)| n.ends_with("-HealthyHostCount"))
+            .filter(|(n, _)| n.ends_with("/HealthyHostCount"))
             .collect::<Vec<_>>(),
         [
             (alarm("ta", "legacy"), "create".to_string()),
@@ -153,7 +159,7 @@ async fn all_watches_every_load_balancer_and_the_ones_added_next() {
     let made = up(&emu, "every", &["--all"]);
     let created: Vec<String> = alarm_changes(&made)
         .into_iter()
-        .filter(|(n, a)| n.ends_with("-HealthyHostCount") && a == "create")
+        .filter(|(n, a)| n.ends_with("/HealthyHostCount") && a == "create")
         .map(|(n, _)| n)
         .collect();
     assert_eq!(

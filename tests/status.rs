@@ -49,7 +49,7 @@ fn not_present(report: &Value) -> Vec<(String, String, String, Vec<String>)> {
 }
 
 fn alarm(env: &str, tg: &str) -> String {
-    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+    common::tg_alarm(env, "web-alb", tg)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 const ENV: &str = "th";
 const FUNCTION: &str = "elb-watch-th-notifier";
-const ALARM: &str = "elb-watch-th-web-tg-HealthyHostCount";
+const ALARM: &str = "elb-watch/th/web-alb/web-tg/HealthyHostCount";
 const CHANNEL: &str = "C0ALERTS";
 const THREAD_TAG: &str = "elb-watch:slack-thread";
 

@@ -51,11 +51,11 @@ async fn assert_wired(
     let function = format!("{prefix}-notifier");
     let env_tag = |tags: Vec<(String, String)>| tag_of(tags, "elb-watch:env");
 
-    // Alarms: one per target group, ALARM and OK actions to the topic. The prefix also matches
-    // envs whose names extend this one; the env tag tells them apart.
+    // Alarms: one per target group, ALARM and OK actions to the topic, named under
+    // `elb-watch/ENV/` (no other env's alarm is); the env tag says so too.
     let alarms: Vec<_> = cw
         .describe_alarms()
-        .alarm_name_prefix(format!("{prefix}-"))
+        .alarm_name_prefix(format!("elb-watch/{env}/"))
         .into_paginator()
         .send()
         .try_collect()
@@ -83,7 +83,7 @@ async fn assert_wired(
         assert_eq!(a.alarm_actions(), std::slice::from_ref(&topic));
         assert_eq!(a.ok_actions(), std::slice::from_ref(&topic));
         let name = a.alarm_name().unwrap().to_string();
-        if !name.ends_with("-HealthyHostCount") {
+        if !name.ends_with("/HealthyHostCount") {
             // The alerting path's three (tests/watcher.rs checks their metrics).
             watchers.push(name);
             continue;
@@ -103,9 +103,9 @@ async fn assert_wired(
     assert_eq!(
         watchers,
         [
-            format!("{prefix}-destination-failures"),
-            format!("{prefix}-notifier-errors"),
-            format!("{prefix}-undelivered-alerts")
+            format!("elb-watch/{env}/destination-failures"),
+            format!("elb-watch/{env}/notifier-errors"),
+            format!("elb-watch/{env}/undelivered-alerts")
         ]
     );
 
@@ -281,7 +281,7 @@ async fn assert_wired(
 }
 
 fn alarm(env: &str, tg: &str) -> String {
-    format!("elb-watch-{env}-{tg}-HealthyHostCount")
+    common::tg_alarm(env, "web-alb", tg)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -543,23 +543,31 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
     )
     .await;
 
-    // prod's name prefix matches prod-eu's alarms too; prod-eu is in sync and wired.
+    // prod's alarm names reach none of prod-eu's (the old `elb-watch-prod-` did); prod-eu is in
+    // sync and wired.
     let cfg = sdk(&emu).await;
     let cw = aws_sdk_cloudwatch::Client::new(&cfg);
-    // Every page: DescribeAlarms may answer in small pages (the strict layer serves two).
-    let all: Vec<_> = cw
-        .describe_alarms()
-        .alarm_name_prefix("elb-watch-prod-")
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await;
-    let all: usize = all
-        .into_iter()
-        .map(|p| p.unwrap().metric_alarms().len())
-        .sum();
+    let count = |prefix: &'static str| {
+        let cw = cw.clone();
+        async move {
+            // Every page: DescribeAlarms may answer in small pages (the strict layer serves two).
+            let pages: Vec<_> = cw
+                .describe_alarms()
+                .alarm_name_prefix(prefix)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            pages
+                .into_iter()
+                .map(|p| p.unwrap().metric_alarms().len())
+                .sum::<usize>()
+        }
+    };
     // Two target groups' and the alerting path's three, per env.
-    assert_eq!(all, 10);
+    assert_eq!(count("elb-watch/").await, 10);
+    assert_eq!(count("elb-watch/prod/").await, 5);
+    assert_eq!(count("elb-watch-").await, 0, "no alarm under an old name");
     let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
     assert_eq!(r.json()["in_sync"], true);
     assert_wired(

@@ -16,9 +16,9 @@ use elb_watch_testkit::topology;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const ERRORS: &str = "elb-watch-wt-notifier-errors";
-const UNDELIVERED: &str = "elb-watch-wt-undelivered-alerts";
-const DESTINATION: &str = "elb-watch-wt-destination-failures";
+const ERRORS: &str = "elb-watch/wt/notifier-errors";
+const UNDELIVERED: &str = "elb-watch/wt/undelivered-alerts";
+const DESTINATION: &str = "elb-watch/wt/destination-failures";
 const FUNCTION: &str = "elb-watch-wt-notifier";
 const QUEUE: &str = "elb-watch-wt-undelivered";
 const NO_EMAIL: &str = "alerting-path-without-email";
@@ -251,7 +251,7 @@ async fn watcher_alarms_are_drift_and_up_converges_them_and_without_email_it_war
     assert_eq!(d.code, 0, "{}\n{}", d.stdout, d.stderr);
     let left = cw
         .describe_alarms()
-        .alarm_name_prefix("elb-watch-wt-")
+        .alarm_name_prefix("elb-watch/wt/")
         .send()
         .await
         .unwrap();

@@ -21,8 +21,6 @@ use elb_watch_testkit::topology;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const ALARMED: [&str; 2] = ["tcp-tg", "legacy"];
-
 fn spec() -> Value {
     json!({
         "instance_zones": ["a", "a", "b", "b"],
@@ -48,10 +46,10 @@ fn up(emu: &Emulator, sink: &SlackSink, env: &str, extra: &[&str]) -> common::Ru
 
 async fn alarms(emu: &Emulator, env: &str) -> Vec<cloudwatch::types::MetricAlarm> {
     let cw = cloudwatch::Client::new(&sdk(emu).await);
-    let names: Vec<String> = ALARMED
-        .iter()
-        .map(|tg| format!("elb-watch-{env}-{tg}-HealthyHostCount"))
-        .collect();
+    let names = vec![
+        common::tg_alarm(env, "tcp-nlb", "tcp-tg"),
+        common::classic_alarm(env, "legacy"),
+    ];
     let got = cw
         .describe_alarms()
         .set_alarm_names(Some(names))

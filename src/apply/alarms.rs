@@ -24,12 +24,14 @@ pub async fn ensure_alarms(
         .alarms
         .iter()
         .filter(|c| matches!(c.action, Action::Create | Action::Update))
+        // A moved alarm is put by its move (`alarm_moves.rs`), first with its actions off.
+        .filter(|c| !plan.alarm_moves.iter().any(|m| m.to == c.name))
         .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name))
         .map(|spec| {
             // PutMetricAlarm's default quota is 3 requests per second per account and region:
             // hundreds of alarms outlast the SDK's shared retry quota, so wait it out here.
             retry::through_throttling(retry::budget(), move || {
-                put_alarm(clients, &desired.env, spec, topic_arn)
+                put_alarm(clients, &desired.env, spec, topic_arn, Armed::Yes)
             })
         });
     // A few at a time, each started only when it gets its turn: the retry budget is then each
@@ -39,7 +41,11 @@ pub async fn ensure_alarms(
         .buffer_unordered(limit::max_in_flight())
         .try_collect::<Vec<()>>()
         .await?;
+    delete_unwanted(clients, plan).await
+}
 
+/// The alarms the plan deletes, 100 names a call.
+async fn delete_unwanted(clients: &Clients, plan: &Plan) -> Result<()> {
     let doomed: Vec<String> = plan
         .alarms
         .iter()
@@ -106,7 +112,21 @@ fn zone_queries(spec: &AlarmSpec, math: &ZoneMath) -> Vec<MetricDataQuery> {
     queries
 }
 
-async fn put_alarm(clients: &Clients, env: &str, spec: &AlarmSpec, topic_arn: &str) -> Result<()> {
+/// Whether an alarm is put with its actions on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Armed {
+    Yes,
+    /// Actions off: its state changes reach nobody until EnableAlarmActions.
+    No,
+}
+
+pub(crate) async fn put_alarm(
+    clients: &Clients,
+    env: &str,
+    spec: &AlarmSpec,
+    topic_arn: &str,
+    armed: Armed,
+) -> Result<()> {
     let tags = Names::new(env)
         .tags()
         .into_iter()
@@ -132,7 +152,7 @@ async fn put_alarm(clients: &Clients, env: &str, spec: &AlarmSpec, topic_arn: &s
         .threshold(spec.threshold)
         .comparison_operator(ComparisonOperator::from(spec.metric.comparison.as_str()))
         .treat_missing_data(&spec.treat_missing_data)
-        .actions_enabled(true)
+        .actions_enabled(armed == Armed::Yes)
         .alarm_actions(topic_arn)
         .ok_actions(topic_arn)
         .set_tags(Some(tags.collect()))

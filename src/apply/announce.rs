@@ -48,30 +48,40 @@ pub async fn announce(
             if !announce::silent_in_alarm(&alarm, armed_at) {
                 continue;
             }
-            let (subject, message) = announce::message(&alarm);
-            clients
-                .sns
-                .publish()
-                .topic_arn(topic_arn)
-                .subject(subject)
-                .message(message)
-                .send()
-                .await
-                .aws("SNS Publish (alarm found in ALARM)")?;
-            announced.push(Announced {
-                alarm: name,
-                since: alarm
-                    .state_transitioned_timestamp()
-                    .or(alarm.state_updated_timestamp())
-                    .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
-                why: *why,
-            });
+            announced.push(publish(clients, topic_arn, &alarm, *why).await?);
         }
     }
     Ok(announced)
 }
 
-async fn read(clients: &Clients, names: Vec<String>) -> Result<Vec<MetricAlarm>> {
+/// Publish the announcement of `alarm`, found in ALARM, to the env's topic.
+pub(crate) async fn publish(
+    clients: &Clients,
+    topic_arn: &str,
+    alarm: &MetricAlarm,
+    why: Silenced,
+) -> Result<Announced> {
+    let (subject, message) = announce::message(alarm);
+    clients
+        .sns
+        .publish()
+        .topic_arn(topic_arn)
+        .subject(subject)
+        .message(message)
+        .send()
+        .await
+        .aws("SNS Publish (alarm found in ALARM)")?;
+    Ok(Announced {
+        alarm: alarm.alarm_name().unwrap_or_default().to_string(),
+        since: alarm
+            .state_transitioned_timestamp()
+            .or(alarm.state_updated_timestamp())
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        why,
+    })
+}
+
+pub(crate) async fn read(clients: &Clients, names: Vec<String>) -> Result<Vec<MetricAlarm>> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {

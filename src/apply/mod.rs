@@ -7,7 +7,8 @@
 //! log group ─────────────────────────────────────────────────────────────┘   async invoke config, reserved concurrency
 //! SQS queue ─────────────────────────────────────────────────────────────┘                             │
 //!                                                          alarms (armed: the path is whole) ◄──────────┘
-//!                                                          └──► announce alarms found in ALARM
+//!                                                          └──► alarms renamed (alarm_moves.rs)
+//!                                                               └──► announce alarms found in ALARM
 //! ```
 //! An alarm is put only once the function, its invoke permission, the subscription and the
 //! asynchronous-invocation config with its destination exist: a new alarm on a target group
@@ -18,6 +19,7 @@
 //! Every step is idempotent and keyed by name, so a run killed anywhere is completed by the
 //! next `up`. A step whose change is `unchanged` makes no call.
 
+pub mod alarm_moves;
 pub mod alarms;
 pub mod announce;
 pub mod fault;
@@ -159,20 +161,37 @@ pub async fn apply(
         alarms::ensure_alarms(clients, desired, plan, &topic_arn),
     )
     .await?;
-    let alarms_at = SystemTime::now();
-
-    let candidates = found::candidates(observed, plan, &topic_arn);
-    let announced = if candidates.is_empty() {
+    let mut announced = if plan.alarm_moves.is_empty() {
         Vec::new()
     } else {
         step_telling(
+            progress,
+            "alarms renamed",
+            alarm_moves::move_alarms(clients, desired, observed, plan, &topic_arn),
+            |a| {
+                format!(
+                    "{} moved to elb-watch/{}/…, state and threads kept; {} announced",
+                    plan.alarm_moves.len(),
+                    desired.env,
+                    a.len()
+                )
+            },
+        )
+        .await?
+    };
+    let alarms_at = SystemTime::now();
+
+    let candidates = found::candidates(observed, plan, &topic_arn);
+    if !candidates.is_empty() {
+        let found = step_telling(
             progress,
             "alarms found in ALARM",
             announce::announce(clients, &topic_arn, &candidates, path_whole_at, alarms_at),
             |a| format!("{} announced", a.len()),
         )
-        .await?
-    };
+        .await?;
+        announced.extend(found);
+    }
     Ok(Applied {
         warnings: warning.into_iter().chain(queue_warning).collect(),
         announced,

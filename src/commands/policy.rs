@@ -177,7 +177,7 @@ mod tests {
             let group = format!("arn:aws:logs:{region}:{acct}:log-group:{}", n.log_group());
             let alarm = format!(
                 "arn:aws:cloudwatch:{region}:{acct}:alarm:{}",
-                n.alarm("web-tg")
+                n.target_group_alarm("web-alb", "web-tg")
             );
             let queue = format!("arn:aws:sqs:{region}:{acct}:{}", n.queue());
             let by_resource: [(&str, &[&str]); 10] = [

@@ -11,7 +11,6 @@ use crate::naming::Names;
 use crate::state::warnings::is_watchable;
 use crate::state::zones::{self, ZoneMath, ZoneRule};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// Target-group alarm settings (README "From a failing target to Slack" has the detection
 /// arithmetic). The namespace is the load balancer kind's (`LbKind::namespace`).
@@ -197,18 +196,18 @@ pub fn target_group_alarms(
     rule: ZoneRule,
     target_groups: &[TargetGroup],
 ) -> Vec<AlarmSpec> {
-    let mut taken = BTreeSet::new();
     target_groups
         .iter()
         .filter(|tg| is_watchable(tg))
         .map(|tg| {
-            // A target group name is unique in a region; should one serve two ALBs, the
-            // second alarm is told apart by its ALB.
-            let mut name = names.alarm(&tg.name);
-            if taken.contains(&name) {
-                name = names.alarm(&format!("{}-{}", tg.load_balancer, tg.name));
-            }
-            taken.insert(name.clone());
+            // Named by what it watches alone: a target group routed by two load balancers
+            // (which AWS's quota of one per target group should prevent) gets two names, and
+            // no name depends on the order discovery found them in.
+            let name = if tg.is_classic() {
+                names.classic_alarm(&tg.load_balancer)
+            } else {
+                names.target_group_alarm(&tg.load_balancer, &tg.name)
+            };
             AlarmSpec {
                 name,
                 description: alarm_description(&names.env, tg, min_healthy, rule),
@@ -321,7 +320,7 @@ mod tests {
         let w = watcher_alarms(&Names::new("prod"));
         assert_eq!(w.len(), 3);
         let errors = &w[0];
-        assert_eq!(errors.name, "elb-watch-prod-notifier-errors");
+        assert_eq!(errors.name, "elb-watch/prod/notifier-errors");
         assert_eq!(
             (
                 errors.metric.namespace.as_str(),
@@ -342,14 +341,14 @@ mod tests {
             (1, 5)
         );
         let queue = &w[1];
-        assert_eq!(queue.name, "elb-watch-prod-undelivered-alerts");
+        assert_eq!(queue.name, "elb-watch/prod/undelivered-alerts");
         assert_eq!(queue.metric.namespace, "AWS/SQS");
         assert_eq!(
             queue.metric.dimension_value("QueueName"),
             Some("elb-watch-prod-undelivered")
         );
         let destination = &w[2];
-        assert_eq!(destination.name, "elb-watch-prod-destination-failures");
+        assert_eq!(destination.name, "elb-watch/prod/destination-failures");
         assert_eq!(
             (
                 destination.metric.namespace.as_str(),
@@ -369,7 +368,7 @@ mod tests {
             assert_eq!(a.target_group(), None);
             assert!(a.description.contains("elb-watch --env prod status"));
             // Not mistaken for a target-group alarm by name.
-            assert!(!a.name.ends_with(crate::naming::ALARM_SUFFIX));
+            assert!(!a.name.ends_with(crate::naming::ALARM_METRIC));
         }
     }
 

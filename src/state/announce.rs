@@ -37,35 +37,45 @@ pub enum Silenced {
     ActionsOff,
 }
 
-/// The env's existing alarms (kept by this plan) that could not reach the notifier before this
-/// run, with why. New alarms are never here: they are created with the path whole.
-pub fn candidates(observed: &Observed, plan: &Plan, topic_arn: &str) -> Vec<(String, Silenced)> {
-    let path_incomplete = [
+/// Whether this run completes a path to the notifier that was not whole before it.
+pub fn path_incomplete(plan: &Plan) -> bool {
+    [
         plan.topic.action,
         plan.function.change.action,
         plan.permission.action,
         plan.subscription.action,
     ]
-    .contains(&Action::Create);
+    .contains(&Action::Create)
+}
+
+/// Why the observed alarm `a` could not reach the notifier before this run, if it could not.
+pub fn silenced(a: &AlarmObs, path_incomplete: bool, topic_arn: &str) -> Option<Silenced> {
+    let aimed = a.actions_enabled && a.alarm_actions == [topic_arn.to_string()];
+    if path_incomplete {
+        Some(Silenced::PathIncomplete)
+    } else if !aimed {
+        Some(Silenced::ActionsOff)
+    } else {
+        None
+    }
+}
+
+/// The env's existing alarms (kept by this plan) that could not reach the notifier before this
+/// run, with why. New alarms are never here: they are created with the path whole; nor moved
+/// ones: their move announces them (`apply::alarm_moves`).
+pub fn candidates(observed: &Observed, plan: &Plan, topic_arn: &str) -> Vec<(String, Silenced)> {
+    let path_incomplete = path_incomplete(plan);
     let kept = |a: &AlarmObs| {
         plan.alarms
             .iter()
             .any(|c| c.name == a.name && c.action != Action::Delete)
+            && !plan.alarm_moves.iter().any(|m| m.to == a.name)
     };
     observed
         .alarms
         .iter()
         .filter(|a| kept(a))
-        .filter_map(|a| {
-            let aimed = a.actions_enabled && a.alarm_actions == [topic_arn.to_string()];
-            if path_incomplete {
-                Some((a.name.clone(), Silenced::PathIncomplete))
-            } else if !aimed {
-                Some((a.name.clone(), Silenced::ActionsOff))
-            } else {
-                None
-            }
-        })
+        .filter_map(|a| Some((a.name.clone(), silenced(a, path_incomplete, topic_arn)?)))
         .collect()
 }
 

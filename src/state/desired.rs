@@ -335,7 +335,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             region,
             account_id,
             &names.log_group(),
-            &names.alarm("*"),
+            &names.load_balancer_alarms_pattern(),
             &queue_arn,
             inputs.slack_app.is_some(),
         ),
@@ -431,9 +431,9 @@ mod tests {
         );
         // Two target groups, then the three alarms on the alerting path.
         assert_eq!(d.alarms.len(), 5);
-        assert_eq!(d.alarms[2].name, "elb-watch-prod-notifier-errors");
+        assert_eq!(d.alarms[2].name, "elb-watch/prod/notifier-errors");
         let a = &d.alarms[0];
-        assert_eq!(a.name, "elb-watch-prod-web-tg-HealthyHostCount");
+        assert_eq!(a.name, "elb-watch/prod/web-alb/web-tg/HealthyHostCount");
         assert_eq!(a.threshold, 2.0);
         // No data (a target group with no targets) must page; one late datapoint must not.
         assert_eq!(a.treat_missing_data, "breaching");
@@ -479,11 +479,23 @@ mod tests {
     }
 
     #[test]
-    fn a_target_group_behind_two_albs_gets_two_distinct_alarms() {
+    fn a_target_group_behind_two_albs_gets_two_distinct_alarms_in_any_order() {
         let id = Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1");
         let d = desired(&inputs(), &id, &[tg("a", "shared"), tg("b", "shared")]);
         assert_ne!(d.alarms[0].name, d.alarms[1].name);
-        assert_eq!(d.alarms[1].name, "elb-watch-prod-b-shared-HealthyHostCount");
+        assert_eq!(d.alarms[1].name, "elb-watch/prod/b/shared/HealthyHostCount");
+        // Discovery's order does not decide which name watches which load balancer.
+        let swapped = desired(&inputs(), &id, &[tg("b", "shared"), tg("a", "shared")]);
+        let by_lb = |d: &Desired| {
+            let mut v: Vec<(String, String)> = d
+                .alarms
+                .iter()
+                .filter_map(|a| Some((a.target_group()?.0.to_string(), a.name.clone())))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(by_lb(&d), by_lb(&swapped));
     }
 
     #[test]

@@ -51,3 +51,8 @@ pub fn target_group(lb: &str, name: &str) -> TargetGroup {
 pub fn identity() -> Identity {
     Identity::from_caller("1", "arn:aws:iam::1:user/x", "us-east-1")
 }
+
+/// What `up` wants for [`inputs`] with target group `web-tg` behind `web-alb`.
+pub fn desired_fixture() -> crate::state::desired::Desired {
+    crate::state::desired::desired(&inputs(), &identity(), &[target_group("web-alb", "web-tg")])
+}

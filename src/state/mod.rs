@@ -1,6 +1,7 @@
 //! The state model shared by `up`, `status` and `down`: what should exist (`desired`, pure), what
 //! does exist (`observed`, reads only) and the difference (`plan`, pure).
 
+pub mod alarm_moves;
 pub mod alarms;
 pub mod alert_time;
 pub mod announce;

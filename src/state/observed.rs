@@ -884,7 +884,8 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
     obs
 }
 
-/// Alarms named with this env's prefix, split into this env's and others'. Those named as `up`
+/// Alarms named with this env's prefix (today's or an earlier version's), split into this env's
+/// and others'. Those named as `up`
 /// names them and wired to this env's topic are ours outright; the others only if their tags
 /// say so (one call each).
 async fn observe_alarms(
@@ -893,27 +894,31 @@ async fn observe_alarms(
     topic_arn: &str,
 ) -> Result<(Vec<AlarmObs>, Vec<String>)> {
     let mut found = Vec::new();
-    let mut token = None;
-    loop {
-        let page = clients
-            .cloudwatch
-            .describe_alarms()
-            .alarm_name_prefix(names.alarm_prefix())
-            .alarm_types(aws_sdk_cloudwatch::types::AlarmType::MetricAlarm)
-            .set_next_token(token)
-            .send()
-            .await
-            .aws("CloudWatch DescribeAlarms")?;
-        found.extend(page.metric_alarms().iter().map(alarm_obs));
-        token = page.next_token().map(String::from);
-        if token.is_none() {
-            break;
+    // Today's names, and those earlier versions gave (`state::alarm_moves` moves them).
+    for prefix in [names.alarm_prefix(), names.legacy_alarm_prefix()] {
+        let mut token = None;
+        loop {
+            let page = clients
+                .cloudwatch
+                .describe_alarms()
+                .alarm_name_prefix(&prefix)
+                .alarm_types(aws_sdk_cloudwatch::types::AlarmType::MetricAlarm)
+                .set_next_token(token)
+                .send()
+                .await
+                .aws("CloudWatch DescribeAlarms")?;
+            found.extend(page.metric_alarms().iter().map(alarm_obs));
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
         }
     }
     let checks = found.iter().map(|a| async move {
-        // An alarm named the way `up` names them and wired to this env's topic is one `up`
-        // made (it tagged it then); anything else must prove it by its tags.
-        if names.is_alarm_name(&a.name) && a.alarm_actions.iter().any(|x| x == topic_arn) {
+        // An alarm named the way `up` names them (or named them) and wired to this env's topic
+        // is one `up` made (it tagged it then); anything else must prove it by its tags.
+        let our_name = names.is_alarm_name(&a.name) || names.is_legacy_alarm_name(&a.name);
+        if our_name && a.alarm_actions.iter().any(|x| x == topic_arn) {
             return Ok::<bool, anyhow::Error>(true);
         }
         let tags = clients

@@ -1,6 +1,7 @@
 //! The difference between what should be and what is: one [`Change`] per resource. Pure.
 //! `up` applies it, `up --dry-run` prints it, `status` reports it as drift.
 
+use super::alarm_moves::AlarmMove;
 use super::desired::{AlarmSpec, Desired, ENV_CHANNEL, ENV_SLACK_API, ENV_TOKEN};
 use super::observed::{AlarmObs, Observed};
 use crate::policy::same_document;
@@ -119,6 +120,9 @@ pub struct Plan {
     /// The function's reserved concurrency.
     pub concurrency: Change,
     pub alarms: Vec<Change>,
+    /// Alarms named by an earlier version, moved to today's names keeping state and thread
+    /// (`alarm_moves`); each is also in `alarms` as the creation of its new name.
+    pub alarm_moves: Vec<AlarmMove>,
     /// Policies elb-watch attached to the role that it no longer wants there (detached by `up`;
     /// policies others attached are left alone).
     pub detach: Vec<String>,
@@ -465,10 +469,24 @@ fn diff(
 
     let (queue, async_invoke, concurrency) = super::queue_plan::plan_queue(desired, observed);
 
+    let alarm_moves = super::alarm_moves::moves(
+        &crate::naming::Names::new(&desired.env),
+        &desired.alarms,
+        &observed.alarms,
+    );
     let mut alarms: Vec<Change> = desired
         .alarms
         .iter()
         .map(|spec| {
+            if let Some(m) = alarm_moves.iter().find(|m| m.to == spec.name) {
+                return Change {
+                    reasons: vec![format!(
+                        "moved from {}, keeping its state and Slack thread",
+                        m.from
+                    )],
+                    ..Change::new("alarm", &spec.name, Action::Create)
+                };
+            }
             let obs = observed.alarms.iter().find(|a| a.name == spec.name);
             Change::diff(
                 "alarm",
@@ -484,6 +502,7 @@ fn diff(
             .alarms
             .iter()
             .filter(|a| !desired.alarms.iter().any(|s| s.name == a.name))
+            .filter(|a| !alarm_moves.iter().any(|m| m.from == a.name))
             .map(|a| {
                 let unwatchable = desired.warnings.iter().any(|w| {
                     a.dimension("TargetGroup")
@@ -518,6 +537,7 @@ fn diff(
         async_invoke,
         concurrency,
         alarms,
+        alarm_moves,
         detach,
         remove_inline,
         unsubscribe,
@@ -926,6 +946,48 @@ mod tests {
         assert!(
             gone.reasons[0].contains("health checks disabled"),
             "{gone:?}"
+        );
+    }
+
+    #[test]
+    fn an_alarm_under_its_old_name_is_moved_not_deleted_and_recreated() {
+        let d = want(&[tg("web-tg", true)]);
+        let names = crate::naming::Names::new("prod");
+        let mut alarms: Vec<AlarmObs> = d.alarms.iter().map(|a| observed_alarm(&d, a)).collect();
+        let new_name = alarms[0].name.clone();
+        alarms[0].name = names.legacy_alarm("web-tg");
+        let o = Observed {
+            alarms,
+            ..Default::default()
+        };
+        let p = drift(&d, &o);
+        assert_eq!(
+            p.alarm_moves,
+            [super::AlarmMove {
+                from: names.legacy_alarm("web-tg"),
+                to: new_name.clone(),
+            }]
+        );
+        assert!(
+            !p.alarms.iter().any(|c| c.action == Action::Delete),
+            "{:?}",
+            p.alarms
+        );
+        let moved = p.alarms.iter().find(|c| c.name == new_name).unwrap();
+        assert_eq!(moved.action, Action::Create);
+        assert_eq!(
+            moved.reasons,
+            [
+                "moved from elb-watch-prod-web-tg-HealthyHostCount, keeping its state and Slack thread"
+            ]
+        );
+        // Not announced by the found-in-ALARM step: the move decides that.
+        let candidates = crate::state::announce::candidates(&o, &p, &d.topic_arn);
+        assert!(
+            !candidates
+                .iter()
+                .any(|(n, _)| *n == new_name || n.starts_with("elb-watch-")),
+            "{candidates:?}"
         );
     }
 

@@ -323,22 +323,22 @@ mod tests {
                 concurrency: None,
                 alarms: vec![
                     AlarmObs {
-                        name: names.alarm("web-tg"),
+                        name: names.target_group_alarm("web-alb", "web-tg"),
                         ..Default::default()
                     },
                     AlarmObs {
-                        name: names.alarm("hand-made"),
+                        name: names.target_group_alarm("web-alb", "hand-made"),
                         ..Default::default()
                     },
                 ],
-                foreign_alarms: vec!["elb-watch-prod-eu-web-tg-HealthyHostCount".into()],
+                foreign_alarms: vec!["elb-watch/prod-eu/web-alb/web-tg/HealthyHostCount".into()],
             },
             keys: vec![key("k1", false), key("k0", true), key("k2", false)],
             log_group_owned: true,
             alias_target_owned: true,
             alarm_tags_owned: [
-                (names.alarm("web-tg"), true),
-                (names.alarm("hand-made"), false),
+                (names.target_group_alarm("web-alb", "web-tg"), true),
+                (names.target_group_alarm("web-alb", "hand-made"), false),
             ]
             .into(),
         }
@@ -350,10 +350,14 @@ mod tests {
         let t = plan(&names, &whole_env());
         assert_eq!(t.subscriptions, ["arn:sub-lambda"]);
         assert_eq!(t.pending_subscriptions, 1);
-        assert_eq!(t.alarms, [names.alarm("web-tg")]);
+        assert_eq!(t.alarms, [names.target_group_alarm("web-alb", "web-tg")]);
         assert_eq!(
             t.skipped,
-            [skip("alarm", &names.alarm("hand-made"), "prod")],
+            [skip(
+                "alarm",
+                &names.target_group_alarm("web-alb", "hand-made"),
+                "prod"
+            )],
             "an alarm without the env's tags is left, and prod-eu's are never considered"
         );
         assert_eq!(t.keys, ["k1", "k2"], "pending keys are not scheduled again");

@@ -179,7 +179,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
 
     say("5/9  Stopping the instance: its target turns unhealthy");
     topology::set_instance_running(&emu, &instance, false)?;
-    let alarm = format!("elb-watch-{ENV}-{TARGET_GROUP}-HealthyHostCount");
+    let alarm = format!("elb-watch/{ENV}/{ALB}/{TARGET_GROUP}/HealthyHostCount");
     explain(
         "The emulator does not evaluate alarms. Standing in for CloudWatch: SetAlarmState(ALARM),\n\
          then the exact message CloudWatch publishes to the topic, as SNS hands it to Lambda.\n\

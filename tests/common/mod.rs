@@ -116,3 +116,15 @@ pub fn up(emu: &Emulator, env: &str, url: &str, extra: &[&str]) -> Run {
     assert_no_leak(&r);
     r
 }
+
+/// The alarm `up` gives target group `tg` behind ALB/NLB/GWLB `lb` in env `env`.
+#[allow(dead_code)]
+pub fn tg_alarm(env: &str, lb: &str, tg: &str) -> String {
+    elb_watch::naming::Names::new(env).target_group_alarm(lb, tg)
+}
+
+/// The alarm `up` gives Classic ELB `lb` in env `env`.
+#[allow(dead_code)]
+pub fn classic_alarm(env: &str, lb: &str) -> String {
+    elb_watch::naming::Names::new(env).classic_alarm(lb)
+}

@@ -52,6 +52,41 @@ pub(crate) fn after_create(shared: &Arc<Shared>, call: &Call, headers: &HeaderMa
     });
 }
 
+/// Rule 17 — SetAlarmState runs the alarm's actions when it changes the state (moto runs none).
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html>:
+/// "When the updated state differs from the previous value, the action configured for the
+/// appropriate state is invoked. For example, if your alarm is configured to send an Amazon SNS
+/// message when an alarm is triggered, temporarily changing the alarm state to ALARM sends an SNS
+/// message." Only while the alarm's actions are enabled ([`run_actions`]). `prior` is the state
+/// before the call (rule 11's read, `history::before`). Off unless `set_state_actions` is set:
+/// the suite's other tests deliver the events of the states they set themselves.
+pub(crate) async fn after_set_state(
+    shared: &Arc<Shared>,
+    call: &Call,
+    headers: &HeaderMap,
+    prior: Option<String>,
+    ok: bool,
+) {
+    if !shared.config.set_state_actions || !ok {
+        return;
+    }
+    let (Some(old), Some(name), Some(state)) =
+        (prior, call.value("AlarmName"), call.value("StateValue"))
+    else {
+        return;
+    };
+    if old == state {
+        return;
+    }
+    let headers = headers_for(headers, "monitoring");
+    let Some(alarm) = alarm(shared, &headers, &name).await else {
+        return;
+    };
+    let why = call.value("StateReason").unwrap_or_default();
+    shared.lock().count("set-alarm-state", &state);
+    run_actions(shared, &headers, &alarm, &old, &state, &why, now_ms()).await;
+}
+
 /// A JSON 1.0 CloudWatch call to moto.
 async fn cloudwatch_json(
     shared: &Shared,

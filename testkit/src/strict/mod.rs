@@ -103,6 +103,10 @@ pub struct StrictConfig {
     /// SNS delivers what is published to a topic (Publish, alarm actions) to the topic's
     /// Lambda subscribers through rule 9's runner (sns_delivery.rs, rule 15). Default on.
     pub sns_delivery: bool,
+    /// SetAlarmState that changes an alarm's state runs its actions, as on AWS (evaluation.rs,
+    /// rule 17; needs `alarm_history`, whose read gives the state before). Default off: the
+    /// suite's other tests deliver the events of the states they set themselves.
+    pub set_state_actions: bool,
 }
 
 impl Default for StrictConfig {
@@ -125,6 +129,7 @@ impl Default for StrictConfig {
             alarm_tags_die: true,
             first_evaluation: None,
             sns_delivery: true,
+            set_state_actions: false,
         }
     }
 }
@@ -150,6 +155,7 @@ impl StrictConfig {
             alarm_tags_die: false,
             first_evaluation: None,
             sns_delivery: false,
+            set_state_actions: false,
         }
     }
 
@@ -429,7 +435,8 @@ async fn handle(
         return refused;
     }
     let up = after(&shared, &call, up);
-    history::after(&shared, &call, prior_state, up.ok());
+    history::after(&shared, &call, prior_state.clone(), up.ok());
+    evaluation::after_set_state(&shared, &call, &headers, prior_state, up.ok()).await;
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
     evaluation::after_create(&shared, &call, &headers, created && up.ok());
     sns_delivery::after_publish(&shared, &call, &headers, up.ok()).await;
