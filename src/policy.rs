@@ -300,6 +300,58 @@ mod tests {
         assert_eq!(statements.len(), 6);
     }
 
+    /// IAM's wildcard match on one ARN: `*` any run of characters (also across `/`).
+    fn iam_match(pattern: &str, text: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == text,
+            Some((head, tail)) => {
+                text.starts_with(head)
+                    && (head.len()..=text.len())
+                        .any(|i| text.is_char_boundary(i) && iam_match(tail, &text[i..]))
+            }
+        }
+    }
+
+    #[test]
+    fn the_notifier_role_reaches_its_own_envs_alarms_and_no_other_envs() {
+        let doc = runtime_policy(
+            "aws",
+            "eu-west-1",
+            "1",
+            "/aws/lambda/f",
+            &crate::naming::Names::new("prod").load_balancer_alarms_pattern(),
+            "arn:aws:sqs:eu-west-1:1:q",
+            true,
+        );
+        let reach = doc["Statement"][4]["Resource"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let arn = |name: String| format!("arn:aws:cloudwatch:eu-west-1:1:alarm:{name}");
+        let (prod, eu) = (
+            crate::naming::Names::new("prod"),
+            crate::naming::Names::new("prod-eu"),
+        );
+        assert!(iam_match(
+            &reach,
+            &arn(prod.target_group_alarm("web-alb", "eu-web"))
+        ));
+        assert!(iam_match(&reach, &arn(prod.classic_alarm("legacy"))));
+        for foreign in [
+            eu.target_group_alarm("web-alb", "web"),
+            eu.classic_alarm("legacy"),
+            // What the old scheme's `elb-watch-prod-*-HealthyHostCount` reached.
+            eu.legacy_alarm("web"),
+            prod.notifier_errors_alarm(),
+        ] {
+            assert!(!iam_match(&reach, &arn(foreign.clone())), "{foreign}");
+        }
+        assert!(iam_match(
+            "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch-prod-*-HealthyHostCount",
+            &arn(eu.legacy_alarm("web"))
+        ));
+    }
+
     #[test]
     fn key_policy_gives_the_role_decrypt_only_bound_to_its_function() {
         let doc = key_policy("aws", "1", "arn:aws:iam::1:role/r", "fn");
