@@ -17,14 +17,13 @@
 mod common;
 
 use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue, Tag};
-use common::{aws::sdk, elb_watch, run};
+use common::{aws::sdk, elb_watch, run, run_notifier};
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::slack_api::{DEFAULT_TOKEN, SlackApi, Workspace};
 use elb_watch_testkit::strict::StrictConfig;
-use elb_watch_testkit::strict::lambda_async::FunctionRunner;
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 const ENV: &str = "mv";
@@ -61,17 +60,6 @@ fn up(emu: &Emulator, slack: &SlackApi) -> common::Run {
         .arg(token_file()));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     r
-}
-
-/// Lambda runs the real notifier for every asynchronous invocation (SNS's).
-fn run_notifier(emu: &Emulator) {
-    emu.strict().unwrap().run_functions_with(FunctionRunner {
-        bootstrap: Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")).to_path_buf(),
-        endpoint: emu.endpoint_url(),
-        extra_env: vec![("ELB_WATCH_HTTP_TIMEOUT_MS".into(), "2000".into())],
-        retry_wait: Duration::from_millis(50),
-        timeout: Duration::from_secs(20),
-    });
 }
 
 /// Every asynchronous invocation finished (after any evaluation still due).

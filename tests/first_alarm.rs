@@ -14,14 +14,12 @@
 
 mod common;
 
-use common::{elb_watch, run};
+use common::{elb_watch, run, run_notifier};
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::slack_sink::{Behaviour, SlackSink};
 use elb_watch_testkit::strict::StrictConfig;
-use elb_watch_testkit::strict::lambda_async::FunctionRunner;
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::Duration;
 
 /// `web-alb`: `web-tg` (one healthy instance) and `empty-tg` (`/empty/*`, no targets: no data,
@@ -38,17 +36,6 @@ fn spec() -> Value {
 
 fn alarm(env: &str, tg: &str) -> String {
     common::tg_alarm(env, "web-alb", tg)
-}
-
-/// Lambda runs the real notifier for every asynchronous invocation (SNS's).
-fn run_notifier(emu: &Emulator) {
-    emu.strict().unwrap().run_functions_with(FunctionRunner {
-        bootstrap: Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH")).to_path_buf(),
-        endpoint: emu.endpoint_url(),
-        extra_env: vec![("ELB_WATCH_HTTP_TIMEOUT_MS".into(), "2000".into())],
-        retry_wait: Duration::from_millis(50),
-        timeout: Duration::from_secs(20),
-    });
 }
 
 fn up(emu: &Emulator, env: &str, sink: &SlackSink) -> common::Run {

@@ -118,13 +118,26 @@ pub fn up(emu: &Emulator, env: &str, url: &str, extra: &[&str]) -> Run {
 }
 
 /// The alarm `up` gives target group `tg` behind ALB/NLB/GWLB `lb` in env `env`.
-#[allow(dead_code)]
 pub fn tg_alarm(env: &str, lb: &str, tg: &str) -> String {
     elb_watch::naming::Names::new(env).target_group_alarm(lb, tg)
 }
 
 /// The alarm `up` gives Classic ELB `lb` in env `env`.
-#[allow(dead_code)]
 pub fn classic_alarm(env: &str, lb: &str) -> String {
     elb_watch::naming::Names::new(env).classic_alarm(lb)
+}
+
+/// Lambda runs the real notifier for every asynchronous invocation (SNS's), through the strict
+/// layer's runner (rule 9).
+pub fn run_notifier(emu: &Emulator) {
+    emu.strict().unwrap().run_functions_with(
+        elb_watch_testkit::strict::lambda_async::FunctionRunner {
+            bootstrap: std::path::Path::new(env!("ELB_WATCH_NOTIFIER_BOOTSTRAP_PATH"))
+                .to_path_buf(),
+            endpoint: emu.endpoint_url(),
+            extra_env: vec![("ELB_WATCH_HTTP_TIMEOUT_MS".into(), "2000".into())],
+            retry_wait: std::time::Duration::from_millis(50),
+            timeout: std::time::Duration::from_secs(20),
+        },
+    );
 }
