@@ -18,37 +18,16 @@ mod common;
 
 use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue, Tag};
 use common::{aws::sdk, elb_watch, run, run_notifier};
+use elb_watch::policy::THREAD_TAG;
 use elb_watch_testkit::emulator::Emulator;
-use elb_watch_testkit::slack_api::{DEFAULT_TOKEN, SlackApi, Workspace};
+use elb_watch_testkit::slack_api::{SlackApi, Workspace};
 use elb_watch_testkit::strict::StrictConfig;
 use elb_watch_testkit::topology;
-use serde_json::{Value, json};
-use std::path::PathBuf;
+use serde_json::json;
 use std::time::Duration;
 
 const ENV: &str = "mv";
 const CHANNEL: &str = "C0ALERTS";
-const THREAD_TAG: &str = "elb-watch:slack-thread";
-
-/// `web-alb`: `web-tg` (one healthy instance) and `empty-tg` (`/empty/*`, no targets: no data,
-/// treated as breaching).
-fn spec() -> Value {
-    json!({
-        "instances": 1,
-        "target_groups": [{"name": "web-tg", "targets": [0]}, {"name": "empty-tg"}],
-        "load_balancers": [{"name": "web-alb", "listeners": [
-            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/empty/*", "forward": ["empty-tg"]}]}
-        ]}]
-    })
-}
-
-fn token_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("elb-watch-moves-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("token");
-    std::fs::write(&path, format!("{DEFAULT_TOKEN}\n")).unwrap();
-    path
-}
 
 fn up(emu: &Emulator, slack: &SlackApi) -> common::Run {
     let r = run(elb_watch(emu)
@@ -57,7 +36,7 @@ fn up(emu: &Emulator, slack: &SlackApi) -> common::Run {
         .args(["--slack-channel", CHANNEL])
         .args(["--slack-api-url", &slack.base_url()])
         .arg("--slack-token-file")
-        .arg(token_file()));
+        .arg(common::token_file("moves")));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     r
 }
@@ -180,7 +159,7 @@ async fn old_alarm_names_move_keeping_state_and_thread_with_nothing_posted() {
         ..StrictConfig::from_env()
     })
     .unwrap();
-    topology::create(&emu, &spec()).unwrap();
+    topology::create(&emu, &common::empty_tg_spec()).unwrap();
     let slack = SlackApi::start(Workspace::default()).await.unwrap();
     run_notifier(&emu);
     let cw = cloudwatch(&emu).await;

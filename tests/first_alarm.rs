@@ -22,18 +22,6 @@ use elb_watch_testkit::topology;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// `web-alb`: `web-tg` (one healthy instance) and `empty-tg` (`/empty/*`, no targets: no data,
-/// treated as breaching).
-fn spec() -> Value {
-    json!({
-        "instances": 1,
-        "target_groups": [{"name": "web-tg", "targets": [0]}, {"name": "empty-tg"}],
-        "load_balancers": [{"name": "web-alb", "listeners": [
-            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/empty/*", "forward": ["empty-tg"]}]}
-        ]}]
-    })
-}
-
 fn alarm(env: &str, tg: &str) -> String {
     common::tg_alarm(env, "web-alb", tg)
 }
@@ -66,7 +54,7 @@ async fn a_fresh_up_on_an_empty_target_group_delivers_its_first_alarm() {
         ..StrictConfig::from_env()
     })
     .unwrap();
-    topology::create(&emu, &spec()).unwrap();
+    topology::create(&emu, &common::empty_tg_spec()).unwrap();
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     run_notifier(&emu);
 
@@ -103,7 +91,7 @@ async fn a_fresh_up_on_an_empty_target_group_delivers_its_first_alarm() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alarm_that_fired_while_the_path_was_broken_is_announced_once() {
     let emu = Emulator::start().unwrap();
-    topology::create(&emu, &spec()).unwrap();
+    topology::create(&emu, &common::empty_tg_spec()).unwrap();
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     up(&emu, "broken", &sink);
     run_notifier(&emu);
@@ -150,7 +138,7 @@ async fn an_alarm_that_fired_while_the_path_was_broken_is_announced_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alarm_whose_actions_were_off_is_announced_when_they_are_turned_on() {
     let emu = Emulator::start().unwrap();
-    topology::create(&emu, &spec()).unwrap();
+    topology::create(&emu, &common::empty_tg_spec()).unwrap();
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     up(&emu, "muted", &sink);
     run_notifier(&emu);

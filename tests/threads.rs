@@ -27,11 +27,7 @@ const THREAD_TAG: &str = "elb-watch:slack-thread";
 
 /// The bot token in a file only the test reads.
 fn token_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("elb-watch-threads-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("token");
-    std::fs::write(&path, format!("{DEFAULT_TOKEN}\n")).unwrap();
-    path
+    common::token_file("threads")
 }
 
 /// Fails the test if the token shows anywhere in a run's output.

@@ -141,3 +141,28 @@ pub fn run_notifier(emu: &Emulator) {
         },
     );
 }
+
+/// `web-alb`: `web-tg` (one healthy instance) and `empty-tg` (`/empty/*`, no targets: no data,
+/// treated as breaching).
+pub fn empty_tg_spec() -> serde_json::Value {
+    serde_json::json!({
+        "instances": 1,
+        "target_groups": [{"name": "web-tg", "targets": [0]}, {"name": "empty-tg"}],
+        "load_balancers": [{"name": "web-alb", "listeners": [
+            {"port": 80, "default": ["web-tg"], "rules": [{"path": "/empty/*", "forward": ["empty-tg"]}]}
+        ]}]
+    })
+}
+
+/// The testkit Web API's bot token in a file only the test reads (`test` names its directory).
+pub fn token_file(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("elb-watch-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("token");
+    std::fs::write(
+        &path,
+        format!("{}\n", elb_watch_testkit::slack_api::DEFAULT_TOKEN),
+    )
+    .unwrap();
+    path
+}
