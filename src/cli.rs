@@ -92,8 +92,24 @@ pub enum Command {
     /// Re-send the alerts the notifier could not deliver (kept on the env's queue) through the
     /// deployed notifier, oldest first, marked as late; each is removed once delivered
     Replay(ReplayArgs),
-    /// Print the IAM policy the identity running elb-watch needs (JSON, to stdout)
-    Policy,
+    /// Print the IAM policy the identity running elb-watch needs (JSON, to stdout), or with
+    /// --boundary the notifier roles' permissions boundary
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The boundary `up --permissions-boundary` is given: the printed policy lets its holder
+    /// make and change the notifier role only with that boundary (default: elb-watch's own,
+    /// elb-watch-notifier-boundary under /elb-watch/)
+    #[arg(long, value_name = "ARN", value_parser = parse_policy_arn, conflicts_with = "boundary")]
+    pub permissions_boundary: Option<String>,
+
+    /// Print elb-watch's own permissions boundary instead, for an administrator to create once
+    /// per account (`aws iam create-policy --path /elb-watch/ --policy-name
+    /// elb-watch-notifier-boundary --policy-document file://...`)
+    #[arg(long)]
+    pub boundary: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,8 +192,9 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub log_retention_days: i32,
 
-    /// ARN of a managed policy to set as the notifier role's permissions boundary (many
-    /// organisations require one on every role); leave out to remove one `up` set before
+    /// ARN of a managed policy to set as the notifier role's permissions boundary instead of
+    /// elb-watch's own (elb-watch-notifier-boundary, which `up` makes when it may); the
+    /// operator policy must then be `elb-watch policy --permissions-boundary ARN`
     #[arg(long, value_name = "ARN", value_parser = parse_policy_arn)]
     pub permissions_boundary: Option<String>,
 

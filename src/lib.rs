@@ -14,6 +14,8 @@ pub mod exit;
 pub mod naming;
 pub mod output;
 pub mod policy;
+#[cfg(test)]
+pub(crate) mod policy_eval;
 pub mod progress;
 pub mod report;
 pub mod secret;

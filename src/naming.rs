@@ -22,6 +22,9 @@ pub const TAG_MANAGED_BY: &str = "elb-watch:managed-by";
 pub const MANAGED_BY: &str = "elb-watch";
 /// IAM path of the role and policy, so an operator can scope their own rights to it.
 pub const IAM_PATH: &str = "/elb-watch/";
+/// The managed policy every notifier role carries as its permissions boundary, one per account
+/// (all envs share it): what any role elb-watch's operator can make may do at most.
+pub const BOUNDARY_POLICY: &str = "elb-watch-notifier-boundary";
 /// Longest environment name: keeps every derived name within AWS limits (IAM role 64 chars).
 pub const MAX_ENV_LEN: usize = 20;
 /// Separates the parts of an alarm name: no env, load balancer or target group name contains it
@@ -31,6 +34,11 @@ pub const ALARM_SEPARATOR: char = '/';
 pub const ALARM_METRIC: &str = "HealthyHostCount";
 /// Suffix of the load-balancer alarms earlier versions named ([`Names::legacy_alarm`]).
 pub const LEGACY_ALARM_SUFFIX: &str = "-HealthyHostCount";
+
+/// ARN of elb-watch's own permissions boundary ([`BOUNDARY_POLICY`]) in one account.
+pub fn boundary_arn(partition: &str, account_id: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:policy{IAM_PATH}{BOUNDARY_POLICY}")
+}
 
 /// clap value parser for `--env`.
 pub fn parse_env_name(s: &str) -> Result<String, String> {

@@ -124,6 +124,83 @@ fn thread_statements(alarms: &str) -> [Value; 2] {
     ]
 }
 
+/// elb-watch's permissions boundary ([`crate::naming::BOUNDARY_POLICY`]), one per account and
+/// the same for every env: the most any notifier role may do, whatever policies its role is
+/// given. It grants nothing by itself (a boundary only caps: the role's effective permissions
+/// are its own policies intersected with it,
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>), so the
+/// operator policy, which lets its holder make roles only with this boundary, cannot be used to
+/// make an administrator: a role given `AdministratorAccess` could still only do this.
+///
+/// Exactly the notifier's calls, on elb-watch's resources of any env: write a notifier's logs,
+/// read target health (DescribeTargetHealth and DescribeInstanceHealth take no resource type:
+/// `*`), read and keep the Slack thread tag on load-balancer alarms (`aws:TagKeys` limited to
+/// [`THREAD_TAG`]), send to an undelivered-alerts queue, decrypt only ciphertexts bound to a
+/// notifier by the encryption context, and draw an alarm's graph (GetMetricWidgetImage takes no
+/// resource type). The decrypt is not also tied to the key's tags: a tag-based condition can lag
+/// a new key by minutes (<https://docs.aws.amazon.com/kms/latest/developerguide/abac.html>), and
+/// the first alert after `up` must not wait for it; each role's own decrypt policy names its key.
+pub fn notifier_boundary(partition: &str) -> Value {
+    let alarms = format!(
+        "arn:{partition}:cloudwatch:*:*:alarm:elb-watch/*/{}",
+        crate::naming::ALARM_METRIC
+    );
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteNotifierLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": format!("arn:{partition}:logs:*:*:log-group:/aws/lambda/elb-watch-*-notifier:*")
+            },
+            {
+                "Sid": "ReadTargetHealth",
+                "Effect": "Allow",
+                "Action": [
+                    "elasticloadbalancing:DescribeTargetHealth",
+                    "elasticloadbalancing:DescribeInstanceHealth"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Sid": "ReadAlarmHistoryAndTags",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:DescribeAlarmHistory", "cloudwatch:ListTagsForResource"],
+                "Resource": alarms
+            },
+            {
+                "Sid": "KeepSlackThreadOnAlarms",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:TagResource", "cloudwatch:UntagResource"],
+                "Resource": alarms,
+                "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [THREAD_TAG]}}
+            },
+            {
+                "Sid": "KeepUndeliveredAlerts",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": format!("arn:{partition}:sqs:*:*:elb-watch-*-undelivered")
+            },
+            {
+                "Sid": "DecryptNotifierSecret",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": format!("arn:{partition}:kms:*:*:key/*"),
+                "Condition": {
+                    "StringLike": {"kms:EncryptionContext:LambdaFunctionName": "elb-watch-*-notifier"}
+                }
+            },
+            {
+                "Sid": "DrawAlarmGraph",
+                "Effect": "Allow",
+                "Action": "cloudwatch:GetMetricWidgetImage",
+                "Resource": "*"
+            }
+        ]
+    })
+}
+
 /// The alarm tag holding an open incident's Slack thread (`CHANNEL/TS`); the notifier writes
 /// it, and `up` leaves it alone.
 pub const THREAD_TAG: &str = "elb-watch:slack-thread";
@@ -381,5 +458,165 @@ mod tests {
         let mut other = doc.clone();
         other["Statement"][0]["Action"] = json!("kms:*");
         assert!(!same_document(&doc, &other));
+    }
+
+    /// The notifier's AWS calls, scanned from lambda/src: each `client` followed by
+    /// `.operation()`, named for IAM by the SDK crate the file uses.
+    fn notifier_calls() -> std::collections::BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lambda/src");
+        let mut files = vec![root];
+        let mut out = std::collections::BTreeSet::new();
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                files.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let prefixes: std::collections::BTreeSet<&str> = [
+                ("aws_sdk_kms", "kms"),
+                ("aws_sdk_cloudwatch", "cloudwatch"),
+                ("aws_sdk_elasticloadbalancingv2", "elasticloadbalancing"),
+                ("aws_sdk_elasticloadbalancing", "elasticloadbalancing"),
+                ("aws_sdk_sqs", "sqs"),
+                ("aws_sdk_logs", "logs"),
+            ]
+            .into_iter()
+            .filter(|(krate, _)| {
+                text.contains(&format!("{krate}::")) || text.contains(&format!("use {krate} as"))
+            })
+            .map(|(_, prefix)| prefix)
+            .collect();
+            let squeezed: String = text.split_whitespace().collect();
+            for piece in squeezed.split("client.").skip(1) {
+                let Some(op) = piece.split_once("()") else {
+                    continue;
+                };
+                let op = op.0;
+                if op.is_empty() || !op.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    continue;
+                }
+                assert_eq!(prefixes.len(), 1, "{}: which service is {op}?", p.display());
+                let pascal: String = op
+                    .split('_')
+                    .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
+                    .collect();
+                out.insert(format!("{}:{pascal}", prefixes.iter().next().unwrap()));
+            }
+        }
+        out
+    }
+
+    /// The notifier role's effective permissions — its policies intersected with the boundary —
+    /// are exactly the calls the notifier makes (plus what Lambda does with its role: write its
+    /// logs, send a failed invocation's record to the queue), each on its own env's resources;
+    /// the boundary cuts none of them, and allows nothing the notifier does not call but
+    /// GetMetricWidgetImage, kept for the alarm graph.
+    #[test]
+    fn the_boundary_leaves_the_notifier_exactly_its_calls() {
+        use crate::naming::Names;
+        use crate::policy_eval::{Request, actions, allowed, allowed_by_any};
+        let (acct, region, env) = ("123456789012", "eu-west-1", "prod");
+        let n = Names::new(env);
+        let alarm = format!(
+            "arn:aws:cloudwatch:{region}:{acct}:alarm:{}",
+            n.target_group_alarm("web-alb", "web-tg")
+        );
+        let queue = format!("arn:aws:sqs:{region}:{acct}:{}", n.queue());
+        let key = format!("arn:aws:kms:{region}:{acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+        let group = format!("arn:aws:logs:{region}:{acct}:log-group:{}", n.log_group());
+        let runtime = runtime_policy(
+            "aws",
+            region,
+            acct,
+            &n.log_group(),
+            &n.load_balancer_alarms_pattern(),
+            &queue,
+            true,
+        );
+        let decrypt = decrypt_only_policy(&key, &n.function());
+        let boundary = notifier_boundary("aws");
+        let calls = notifier_calls();
+        assert!(calls.len() >= 6, "the scan found only {calls:?}");
+        let lambda_platform = [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "sqs:SendMessage",
+        ];
+        let request = |action: &str| -> Request {
+            let r = match action {
+                "kms:Decrypt" => Request::new(action, &key)
+                    .with("kms:EncryptionContext:LambdaFunctionName", &[&n.function()]),
+                "cloudwatch:TagResource" | "cloudwatch:UntagResource" => {
+                    Request::new(action, &alarm).with("aws:TagKeys", &[THREAD_TAG])
+                }
+                a if a.starts_with("cloudwatch:") => Request::new(action, &alarm),
+                a if a.starts_with("elasticloadbalancing:") => Request::new(action, "*"),
+                a if a.starts_with("logs:") => {
+                    Request::new(action, &format!("{group}:log-stream:2026/12/03/x"))
+                }
+                "sqs:SendMessage" => Request::new(action, &queue),
+                other => panic!("no resource known for the notifier's {other}"),
+            };
+            r.with("aws:PrincipalAccount", &[acct])
+        };
+        for action in calls.iter().map(String::as_str).chain(lambda_platform) {
+            let req = request(action);
+            assert!(
+                allowed_by_any(&[&runtime, &decrypt], &req),
+                "the role's policies lack {action}"
+            );
+            assert!(allowed(&[&boundary], &req), "the boundary cuts {action}");
+        }
+        // Nothing beyond: every action either document names is a call (or the graph's).
+        let expected: std::collections::BTreeSet<String> = calls
+            .iter()
+            .cloned()
+            .chain(lambda_platform.map(String::from))
+            .collect();
+        for action in actions(&runtime).into_iter().chain(actions(&decrypt)) {
+            assert!(
+                expected.contains(&action),
+                "the role allows unused {action}"
+            );
+        }
+        for action in actions(&boundary) {
+            assert!(
+                expected.contains(&action) || action == "cloudwatch:GetMetricWidgetImage",
+                "the boundary allows unused {action}"
+            );
+        }
+        // And the boundary's own limits hold whatever a role is given.
+        let admin = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let escapes = [
+            Request::new("iam:CreateUser", "arn:aws:iam::123456789012:user/x"),
+            Request::new("s3:GetObject", "arn:aws:s3:::payments/ledger.csv"),
+            Request::new("kms:Decrypt", &key)
+                .with("kms:EncryptionContext:LambdaFunctionName", &["payments"]),
+            Request::new("kms:Decrypt", &key),
+            Request::new("cloudwatch:TagResource", &alarm).with("aws:TagKeys", &["owner"]),
+            Request::new("cloudwatch:DeleteAlarms", &alarm),
+            Request::new(
+                "sqs:SendMessage",
+                "arn:aws:sqs:eu-west-1:123456789012:orders",
+            ),
+            Request::new(
+                "logs:PutLogEvents",
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/payments:log-stream:x",
+            ),
+        ];
+        for req in escapes {
+            let req = req.with("aws:PrincipalAccount", &[acct]);
+            assert!(allowed(&[&admin], &req));
+            assert!(
+                !allowed(&[&admin, &boundary], &req),
+                "a role with AdministratorAccess could still {} {}",
+                req.action,
+                req.resource
+            );
+        }
     }
 }

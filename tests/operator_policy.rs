@@ -25,11 +25,18 @@ use elb_watch::commands::policy::OPERATOR_POLICY;
 use elb_watch_testkit::{emulator::Emulator, topology};
 use serde_json::{Value, json};
 
-/// The policy as moto can enforce it (see the module doc), minus `without`.
+/// The policy as moto can enforce it (see the module doc), minus `without`: the `Allow`
+/// statements' actions. Its two `Deny` statements forbid what elb-watch never calls
+/// (`iam:DeleteRolePermissionsBoundary`; changing the boundary policy, which an administrator
+/// creates: [`boundary_made_by_an_administrator`]); they, like every condition, are proven against
+/// the document itself (src/commands/policy.rs).
 fn as_moto_enforces(without: &[&str]) -> Value {
     let doc: Value = serde_json::from_str(OPERATOR_POLICY).unwrap();
     let mut actions = Vec::new();
     for st in doc["Statement"].as_array().unwrap() {
+        if st["Effect"] != "Allow" {
+            continue;
+        }
         let listed = match &st["Action"] {
             Value::String(a) => vec![a.clone()],
             Value::Array(v) => v.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
@@ -58,6 +65,19 @@ fn as_moto_enforces(without: &[&str]) -> Value {
             "Resource": "*"
         }]
     })
+}
+
+/// The notifier boundary as the README has an administrator make it, once per account, before
+/// an operator holding the policy runs `up` (the policy denies the operator creating it).
+async fn boundary_made_by_an_administrator(emu: &Emulator) {
+    let iam = aws_sdk_iam::Client::new(&sdk(emu).await);
+    iam.create_policy()
+        .policy_name(elb_watch::naming::BOUNDARY_POLICY)
+        .path(elb_watch::naming::IAM_PATH)
+        .policy_document(elb_watch::policy::notifier_boundary("aws").to_string())
+        .send()
+        .await
+        .unwrap();
 }
 
 /// An IAM user holding `policy` (inline), with an access key: (key id, secret).
@@ -100,6 +120,7 @@ const ENV: [&str; 4] = ["--env", "ops", "--output", "json"];
 async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
     let emu = Emulator::start().unwrap();
     topology::create(&emu, &spec()).unwrap();
+    boundary_made_by_an_administrator(&emu).await;
     let key = operator(&emu, "operator", &as_moto_enforces(&[])).await;
     let nobody = operator(
         &emu,
@@ -118,7 +139,7 @@ async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
         .args(["up", "--alb", "web-alb", "--email", "ops@example.com"]));
     assert_eq!(denied.code, 2, "{}", denied.stderr);
 
-    let steps: [&[&str]; 4] = [
+    let steps: [&[&str]; 5] = [
         &[
             "up",
             "--alb",
@@ -138,6 +159,7 @@ async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
             "ops@example.com",
         ],
         &["status"],
+        &["replay"],
         &["down", "--yes"],
     ];
     for (i, args) in steps.iter().enumerate() {
@@ -148,6 +170,27 @@ async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
             "{args:?}: {}",
             r.stderr
         );
+        if i == 0 {
+            // Read as the administrator, whose made-up key only works without enforcement.
+            emu.enforce_iam(false).unwrap();
+            let iam = aws_sdk_iam::Client::new(&sdk(&emu).await);
+            let role = iam
+                .get_role()
+                .role_name("elb-watch-ops-notifier")
+                .send()
+                .await
+                .unwrap()
+                .role
+                .unwrap();
+            assert_eq!(
+                role.permissions_boundary
+                    .and_then(|b| b.permissions_boundary_arn)
+                    .as_deref(),
+                Some(elb_watch::naming::boundary_arn("aws", "123456789012").as_str()),
+                "the operator's role carries the boundary"
+            );
+            emu.enforce_iam(true).unwrap();
+        }
         if i == 1 {
             assert_eq!(
                 r.json()["in_sync"],
@@ -176,6 +219,7 @@ async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
 async fn a_missing_permission_is_named_and_nothing_is_judged_foreign() {
     let emu = Emulator::start().unwrap();
     topology::create(&emu, &spec()).unwrap();
+    boundary_made_by_an_administrator(&emu).await;
     let full = operator(&emu, "operator", &as_moto_enforces(&[])).await;
     // Ownership reads: without them a resource could be taken for someone else's.
     let cases = [
@@ -226,7 +270,7 @@ async fn a_missing_permission_is_named_and_nothing_is_judged_foreign() {
 }
 
 /// `--permissions-boundary` is set, reported as drift when changed by hand, restored and
-/// removed; `up` detaches only policies it attached; `down` still deletes the role.
+/// replaced by elb-watch's own without the option; `up` detaches only policies it attached; `down` still deletes the role.
 #[tokio::test(flavor = "multi_thread")]
 async fn boundary_and_attached_policies_of_others() {
     let emu = Emulator::start().unwrap();
@@ -350,8 +394,8 @@ async fn boundary_and_attached_policies_of_others() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         got_boundary().await,
-        None,
-        "boundary removed with the option"
+        Some(elb_watch::naming::boundary_arn("aws", "123456789012")),
+        "without the option the boundary is elb-watch's own"
     );
     let now = attached().await;
     assert!(
@@ -372,4 +416,100 @@ async fn boundary_and_attached_policies_of_others() {
         "role left"
     );
     iam.get_policy().policy_arn(&baseline).send().await.unwrap();
+}
+
+/// An env made before the boundary existed (its role without one, no boundary policy in the
+/// account): the next `up` creates the boundary and sets it on the role, and changes nothing
+/// else; the one after is a no-op.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_env_made_before_the_boundary_converges() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    let iam = aws_sdk_iam::Client::new(&sdk(&emu).await);
+    let cli = |args: &[&str]| {
+        run(elb_watch(&emu)
+            .env("ELB_WATCH_SLACK_URL", CANARY)
+            .args(ENV)
+            .args(args))
+    };
+    let first = cli(&["up", "--alb", "web-alb"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // What an earlier version left: no boundary on the role, no boundary policy.
+    iam.delete_role_permissions_boundary()
+        .role_name("elb-watch-ops-notifier")
+        .send()
+        .await
+        .unwrap();
+    let boundary = elb_watch::naming::boundary_arn("aws", "123456789012");
+    iam.delete_policy()
+        .policy_arn(&boundary)
+        .send()
+        .await
+        .unwrap();
+
+    let plan = cli(&["up", "--alb", "web-alb", "--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let mut changed: Vec<(String, String)> = plan.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "unchanged")
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_string(),
+                c["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            ("iam-boundary-policy".to_string(), "create".to_string()),
+            ("iam-role".to_string(), "update".to_string())
+        ],
+        "{}",
+        plan.stdout
+    );
+
+    let up = cli(&["up", "--alb", "web-alb"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(
+        up.json()["api_calls"]["mutating"],
+        2,
+        "CreatePolicy and PutRolePermissionsBoundary only: {}",
+        up.stdout
+    );
+    let role = iam
+        .get_role()
+        .role_name("elb-watch-ops-notifier")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    assert_eq!(
+        role.permissions_boundary
+            .and_then(|b| b.permissions_boundary_arn),
+        Some(boundary.clone())
+    );
+    let doc = iam
+        .get_policy_version()
+        .policy_arn(&boundary)
+        .version_id("v1")
+        .send()
+        .await
+        .unwrap()
+        .policy_version
+        .unwrap()
+        .document
+        .unwrap();
+    let doc = elb_watch::policy::parse_document(&doc).expect("the boundary is JSON");
+    assert!(elb_watch::policy::same_document(
+        &doc,
+        &elb_watch::policy::notifier_boundary("aws")
+    ));
+    let again = cli(&["up", "--alb", "web-alb"]);
+    assert_eq!(again.json()["in_sync"], true, "{}", again.stdout);
+    assert_eq!(again.json()["api_calls"]["mutating"], 0);
 }

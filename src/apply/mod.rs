@@ -124,8 +124,18 @@ pub async fn apply(
         step(
             progress,
             "IAM role",
-            outcome(&[&plan.role, &plan.role_policy]),
-            iam::ensure_role(clients, desired, plan)
+            outcome(&[&plan.boundary, &plan.role, &plan.role_policy]),
+            async {
+                // The boundary before the role: CreateRole and PutRolePermissionsBoundary
+                // refuse a boundary policy that does not exist yet.
+                let versions = observed
+                    .boundary
+                    .as_ref()
+                    .map(|p| p.versions.clone())
+                    .unwrap_or_default();
+                iam::ensure_boundary(clients, desired, plan, &versions).await?;
+                iam::ensure_role(clients, desired, plan).await
+            }
         ),
         step(
             progress,

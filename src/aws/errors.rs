@@ -124,6 +124,18 @@ pub fn already_exists(error: &anyhow::Error, codes: &[&str]) -> bool {
     codes.iter().any(|c| text.contains(c))
 }
 
+/// Whether an error (as `.aws()` words it) is a refusal by IAM authorization.
+pub fn is_access_denied(error: &anyhow::Error) -> bool {
+    let text = format!("{error:#}");
+    [
+        ": AccessDenied:",
+        ": AccessDeniedException:",
+        ": AuthorizationError:",
+    ]
+    .iter()
+    .any(|c| text.contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Down(args) => down::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
-        Command::Policy => policy::run(),
+        Command::Policy(args) => policy::run(args),
     }
 }
 

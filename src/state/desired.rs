@@ -141,8 +141,11 @@ pub struct Desired {
     pub identity: Identity,
     pub role_name: String,
     pub role_arn: String,
-    /// Permissions boundary of the role, if one was asked for.
-    pub permissions_boundary: Option<String>,
+    /// The role's permissions boundary: `--permissions-boundary`'s policy, else elb-watch's
+    /// own ([`crate::naming::BOUNDARY_POLICY`]).
+    pub permissions_boundary: String,
+    /// elb-watch's own boundary's document, when it is the role's boundary (`up` makes it).
+    pub boundary_document: Option<serde_json::Value>,
     pub trust_policy: serde_json::Value,
     pub runtime_policy_name: String,
     pub runtime_policy: serde_json::Value,
@@ -383,7 +386,14 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
         concurrency: inputs.notifier_concurrency,
         role_name: names.role(),
         role_arn,
-        permissions_boundary: inputs.permissions_boundary.clone(),
+        permissions_boundary: inputs
+            .permissions_boundary
+            .clone()
+            .unwrap_or_else(|| crate::naming::boundary_arn(partition, account_id)),
+        boundary_document: inputs
+            .permissions_boundary
+            .is_none()
+            .then(|| crate::policy::notifier_boundary(partition)),
         alarms,
         warnings,
         alert_times,

@@ -186,6 +186,8 @@ pub struct Observed {
     /// The alias exists (possibly pointing at a key pending deletion).
     pub alias_target: Option<String>,
     pub decrypt_policy: Option<PolicyObs>,
+    /// elb-watch's own permissions boundary (one per account, [`naming::BOUNDARY_POLICY`]).
+    pub boundary: Option<PolicyObs>,
     pub role: Option<RoleObs>,
     pub topic: Option<TopicObs>,
     pub log_group: Option<LogGroupObs>,
@@ -229,9 +231,11 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
         naming::IAM_PATH,
         names.decrypt_policy()
     );
+    let boundary_arn = naming::boundary_arn(&identity.partition, &identity.account_id);
     let (
         (key, alias_target),
         decrypt_policy,
+        boundary,
         role,
         topic,
         log_group,
@@ -242,6 +246,7 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
     ) = tokio::try_join!(
         observe_key(clients, names),
         observe_policy(clients, names, &policy_arn),
+        observe_policy(clients, names, &boundary_arn),
         observe_role(clients, names, &policy_arn),
         observe_topic(clients, names, &topic_arn),
         observe_log_group(clients, names),
@@ -255,6 +260,7 @@ pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> R
         key,
         alias_target,
         decrypt_policy,
+        boundary,
         role,
         topic,
         log_group,

@@ -107,6 +107,9 @@ pub struct Plan {
     pub alias: Change,
     pub decrypt_policy: Change,
     pub attachment: Change,
+    /// elb-watch's own permissions boundary (account-wide); its name is empty, and it is left
+    /// out of [`Plan::changes`], when the role's boundary is the organisation's.
+    pub boundary: Change,
     pub topic: Change,
     pub email: Change,
     pub log_group: Change,
@@ -136,6 +139,7 @@ impl Plan {
     /// Every change, in the order they are applied.
     pub fn changes(&self) -> Vec<&Change> {
         let mut all = vec![
+            &self.boundary,
             &self.role,
             &self.role_policy,
             &self.key,
@@ -153,7 +157,9 @@ impl Plan {
             &self.concurrency,
         ];
         all.extend(self.alarms.iter());
-        all.retain(|c| !(c.kind == "email-subscription" && c.name.is_empty()));
+        all.retain(|c| {
+            !(matches!(c.kind, "email-subscription" | BOUNDARY_KIND) && c.name.is_empty())
+        });
         all
     }
 
@@ -162,8 +168,32 @@ impl Plan {
     }
 }
 
-/// The role-change reason that makes `up` put or delete the role's permissions boundary.
+/// The role-change reason that makes `up` put the role's permissions boundary.
 pub const PERMISSIONS_BOUNDARY: &str = "permissions boundary";
+
+/// Kind of the [`Plan::boundary`] change.
+pub const BOUNDARY_KIND: &str = "iam-boundary-policy";
+
+/// elb-watch's own boundary: made when missing, given a new version when its document differs
+/// (both refused to the operator policy by design: see `docs/operator-policy.md`).
+fn boundary_change(desired: &Desired, observed: &Observed) -> Change {
+    let Some(want) = &desired.boundary_document else {
+        return Change::new(BOUNDARY_KIND, "", Action::Unchanged);
+    };
+    let name = crate::naming::BOUNDARY_POLICY;
+    match &observed.boundary {
+        None => Change::new(BOUNDARY_KIND, name, Action::Create),
+        Some(b) => Change::diff(
+            BOUNDARY_KIND,
+            name,
+            true,
+            match &b.document {
+                Some(doc) if same_document(doc, want) => vec![],
+                _ => vec!["document".into()],
+            },
+        ),
+    }
+}
 
 /// How an alarm differs from its spec (empty: in sync). Evaluation settings say what they
 /// were and what they become, so `status` shows an alarm of an older elb-watch for what it is.
@@ -256,7 +286,7 @@ fn diff(
             if !trust_ok {
                 reasons.push("trust policy".to_string());
             }
-            if r.permissions_boundary != desired.permissions_boundary {
+            if r.permissions_boundary.as_deref() != Some(desired.permissions_boundary.as_str()) {
                 reasons.push(PERMISSIONS_BOUNDARY.to_string());
             }
             Change::diff("iam-role", &desired.role_name, true, reasons)
@@ -527,6 +557,7 @@ fn diff(
         alias,
         decrypt_policy,
         attachment,
+        boundary: boundary_change(desired, observed),
         topic,
         email,
         log_group,

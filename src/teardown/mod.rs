@@ -284,6 +284,7 @@ mod tests {
                     owned: true,
                     ..Default::default()
                 }),
+                boundary: None,
                 role: Some(RoleObs {
                     owned: true,
                     ..Default::default()
