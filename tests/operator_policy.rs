@@ -22,7 +22,7 @@ mod common;
 
 use common::{CANARY, aws::sdk, elb_watch, run, spec};
 use elb_watch::commands::policy::OPERATOR_POLICY;
-use elb_watch_testkit::{emulator::Emulator, topology};
+use elb_watch_testkit::{emulator::Emulator, strict::StrictConfig, topology};
 use serde_json::{Value, json};
 
 /// The policy as moto can enforce it (see the module doc), minus `without`: the `Allow`
@@ -118,7 +118,13 @@ const ENV: [&str; 4] = ["--env", "ops", "--output", "json"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
-    let emu = Emulator::start().unwrap();
+    // The operator reaches elb-watch's key by its tag, which KMS may take minutes to honour on
+    // a new key (strict layer rule 18): `up` must wait it out, not fail.
+    let emu = Emulator::start_with(StrictConfig {
+        key_tag_lag: std::time::Duration::from_secs(2),
+        ..StrictConfig::from_env()
+    })
+    .unwrap();
     topology::create(&emu, &spec()).unwrap();
     boundary_made_by_an_administrator(&emu).await;
     let key = operator(&emu, "operator", &as_moto_enforces(&[])).await;
@@ -171,6 +177,13 @@ async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
             r.stderr
         );
         if i == 0 {
+            let lagged = emu.strict().unwrap().stats();
+            assert!(
+                lagged
+                    .keys()
+                    .any(|k| k.starts_with("key-tags-not-yet-authorised:")),
+                "rule 18 never refused the new key: {lagged:?}"
+            );
             // Read as the administrator, whose made-up key only works without enforcement.
             emu.enforce_iam(false).unwrap();
             let iam = aws_sdk_iam::Client::new(&sdk(&emu).await);

@@ -11,11 +11,31 @@ use anyhow::{Context, Result};
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
 
-/// The key's id and ARN.
+/// The key's id and ARN, and whether this run created (or adopted from an interrupted run) it:
+/// the operator is authorised on elb-watch's keys by their tag, and KMS can take up to five
+/// minutes to honour the tags of a new key
+/// (<https://docs.aws.amazon.com/kms/latest/developerguide/abac.html>: "changes to tags and
+/// aliases might take up to five minutes to affect KMS key authorization"), so the calls that
+/// follow on a fresh key wait out `AccessDeniedException` ([`retry::through_key_tag_lag`]).
 #[derive(Debug, Clone)]
 pub struct Key {
     pub id: String,
     pub arn: String,
+    pub fresh: bool,
+}
+
+/// `op` on `key`, through the tag-authorisation lag when the key is fresh.
+async fn on_key<T, F, Fut>(key_is_fresh: bool, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let budget = if key_is_fresh {
+        retry::key_tag_budget()
+    } else {
+        std::time::Duration::ZERO
+    };
+    retry::through_key_tag_lag(budget, op).await
 }
 
 /// Create (or adopt), enable and set the policy of the env's key; point the alias at it.
@@ -31,11 +51,12 @@ pub async fn ensure_key(
         (Some(k), _) => Key {
             id: k.key_id.clone(),
             arn: k.arn.clone(),
+            fresh: false,
         },
         (None, _) => match adoptable_key(clients, desired).await? {
             // A key from an `up` interrupted before it made the alias.
             Some(k) => {
-                put_policy(clients, &k.id, &policy).await?;
+                put_policy(clients, &k, &policy).await?;
                 k
             }
             None => {
@@ -56,6 +77,7 @@ pub async fn ensure_key(
                 Key {
                     id: meta.key_id().to_string(),
                     arn: meta.arn().unwrap_or_default().to_string(),
+                    fresh: true,
                 }
             }
         },
@@ -69,23 +91,25 @@ pub async fn ensure_key(
                 .aws("KMS EnableKey")?;
         }
         if plan.key.reasons.iter().any(|r| r == "key policy") {
-            put_policy(clients, &key.id, &policy).await?;
+            put_policy(clients, &key, &policy).await?;
         }
     }
     Ok(key)
 }
 
-async fn put_policy(clients: &Clients, key_id: &str, policy: &str) -> Result<()> {
-    retry::through_propagation(retry::budget(), || async {
-        clients
-            .kms
-            .put_key_policy()
-            .key_id(key_id)
-            .policy_name("default")
-            .policy(policy)
-            .send()
-            .await
-            .aws("KMS PutKeyPolicy")
+async fn put_policy(clients: &Clients, key: &Key, policy: &str) -> Result<()> {
+    on_key(key.fresh, || {
+        retry::through_propagation(retry::budget(), || async {
+            clients
+                .kms
+                .put_key_policy()
+                .key_id(&key.id)
+                .policy_name("default")
+                .policy(policy)
+                .send()
+                .await
+                .aws("KMS PutKeyPolicy")
+        })
     })
     .await?;
     Ok(())
@@ -104,14 +128,17 @@ pub async fn ensure_alias(
 ) -> Result<Key> {
     match plan.alias.action {
         Action::Create => {
-            let made = clients
-                .kms
-                .create_alias()
-                .alias_name(&desired.key_alias)
-                .target_key_id(&key.id)
-                .send()
-                .await
-                .aws("KMS CreateAlias");
+            let made = on_key(key.fresh, || async {
+                clients
+                    .kms
+                    .create_alias()
+                    .alias_name(&desired.key_alias)
+                    .target_key_id(&key.id)
+                    .send()
+                    .await
+                    .aws("KMS CreateAlias")
+            })
+            .await;
             match made {
                 Err(e) if crate::aws::errors::already_exists(&e, &["AlreadyExistsException"]) => {
                     return adopt_alias_key(clients, desired, key).await;
@@ -120,14 +147,17 @@ pub async fn ensure_alias(
             }
         }
         Action::Update => {
-            clients
-                .kms
-                .update_alias()
-                .alias_name(&desired.key_alias)
-                .target_key_id(&key.id)
-                .send()
-                .await
-                .aws("KMS UpdateAlias")?;
+            on_key(key.fresh, || async {
+                clients
+                    .kms
+                    .update_alias()
+                    .alias_name(&desired.key_alias)
+                    .target_key_id(&key.id)
+                    .send()
+                    .await
+                    .aws("KMS UpdateAlias")
+            })
+            .await?;
         }
         _ => {}
     }
@@ -149,6 +179,7 @@ async fn adopt_alias_key(clients: &Clients, desired: &Desired, key: Key) -> Resu
     let theirs = Key {
         id: meta.key_id().to_string(),
         arn: meta.arn().unwrap_or_default().to_string(),
+        fresh: false,
     };
     if theirs.id != key.id {
         kms.schedule_key_deletion()
@@ -177,15 +208,18 @@ pub async fn encrypt_secret(
     function: &str,
     secret: &SlackSecret,
 ) -> Result<String> {
-    let out = clients
-        .kms
-        .encrypt()
-        .key_id(&key.id)
-        .plaintext(Blob::new(secret.stored().expose().as_bytes()))
-        .encryption_context("LambdaFunctionName", function)
-        .send()
-        .await
-        .aws("KMS Encrypt")?;
+    let out = on_key(key.fresh, || async {
+        clients
+            .kms
+            .encrypt()
+            .key_id(&key.id)
+            .plaintext(Blob::new(secret.stored().expose().as_bytes()))
+            .encryption_context("LambdaFunctionName", function)
+            .send()
+            .await
+            .aws("KMS Encrypt")
+    })
+    .await?;
     let blob = out
         .ciphertext_blob()
         .context("Encrypt returned no ciphertext")?;
@@ -218,5 +252,6 @@ async fn adoptable_key(clients: &Clients, desired: &Desired) -> Result<Option<Ke
         .map(|k| Key {
             id: k.key_id,
             arn: k.arn,
+            fresh: true,
         }))
 }

@@ -106,6 +106,38 @@ where
     .await
 }
 
+/// A KMS refusal of a key authorised by its tags, while KMS has not yet honoured the tags of a
+/// key made moments ago: `AccessDeniedException`
+/// (<https://docs.aws.amazon.com/kms/latest/developerguide/abac.html>, "up to five minutes").
+pub fn is_key_tag_lag_error(message: &str) -> bool {
+    message.contains("KMS ") && message.contains("AccessDeniedException")
+}
+
+/// How long to wait out [`is_key_tag_lag_error`] on a fresh key (AWS: up to five minutes),
+/// overridable with `ELB_WATCH_KEY_TAG_TIMEOUT_S`.
+pub fn key_tag_budget() -> Duration {
+    let secs = std::env::var("ELB_WATCH_KEY_TAG_TIMEOUT_S")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
+/// [`through_propagation`] for KMS's tag-authorisation lag on a new key.
+pub async fn through_key_tag_lag<T, F, Fut>(budget: Duration, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    until(
+        budget,
+        is_key_tag_lag_error,
+        "KMS to authorise the new key by its tags",
+        op,
+    )
+    .await
+}
+
 /// Run `op` until it succeeds, fails with an error `retryable` does not accept, or `budget` is
 /// spent; the wait between attempts doubles from 500 ms up to 8 s.
 pub async fn until<T, F, Fut>(

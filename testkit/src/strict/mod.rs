@@ -27,6 +27,7 @@ pub mod denied;
 pub mod evaluation;
 pub mod healthy_hosts;
 pub mod history;
+pub mod key_tags;
 pub mod lambda;
 pub mod lambda_async;
 pub mod paging;
@@ -107,6 +108,9 @@ pub struct StrictConfig {
     /// rule 17; needs `alarm_history`, whose read gives the state before). Default off: the
     /// suite's other tests deliver the events of the states they set themselves.
     pub set_state_actions: bool,
+    /// A new KMS key is refused to its tag-authorised caller for this long (key_tags.rs, rule
+    /// 18). AWS: up to five minutes. Default zero (off): only tag-authorised callers lag.
+    pub key_tag_lag: Duration,
 }
 
 impl Default for StrictConfig {
@@ -130,6 +134,7 @@ impl Default for StrictConfig {
             first_evaluation: None,
             sns_delivery: true,
             set_state_actions: false,
+            key_tag_lag: Duration::ZERO,
         }
     }
 }
@@ -156,6 +161,7 @@ impl StrictConfig {
             first_evaluation: None,
             sns_delivery: false,
             set_state_actions: false,
+            key_tag_lag: Duration::ZERO,
         }
     }
 
@@ -207,6 +213,8 @@ pub(crate) struct Inner {
     pub(crate) deleting_queues: sqs::Deleting,
     /// Alarm state changes (history.rs).
     pub(crate) history: history::Record,
+    /// KMS keys within their tag-authorisation lag (key_tags.rs).
+    pub(crate) key_tags: key_tags::Keys,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -497,6 +505,9 @@ fn before(shared: &Shared, call: &Call) -> Option<Response> {
     if let Some(resp) = propagation::check(&mut inner, c, call) {
         return Some(resp);
     }
+    if let Some(resp) = key_tags::check(&mut inner, c, call) {
+        return Some(resp);
+    }
     None
 }
 
@@ -506,6 +517,7 @@ fn after(shared: &Shared, call: &Call, mut up: Upstream) -> Upstream {
     let mut inner = shared.lock();
     if up.ok() {
         propagation::record(&mut inner, c, call, &up);
+        key_tags::record(&mut inner, c, call, &up);
         tagging::record(&mut inner, c, call, &up);
         stale_tag::record(&mut inner, call);
         sqs::record(&mut inner, call);
