@@ -526,3 +526,43 @@ async fn an_env_made_before_the_boundary_converges() {
     assert_eq!(again.json()["in_sync"], true, "{}", again.stdout);
     assert_eq!(again.json()["api_calls"]["mutating"], 0);
 }
+
+/// `elb-watch policy` prints the operator policy, `--boundary` the notifier boundary,
+/// `--permissions-boundary ARN` the policy for an organisation's boundary; bad input is refused.
+#[test]
+fn the_policy_command_prints_each_document() {
+    let cli = |args: &[&str]| {
+        run(std::process::Command::new(env!("CARGO_BIN_EXE_elb-watch"))
+            .args(["policy"])
+            .args(args))
+    };
+    let own = cli(&[]);
+    assert_eq!(own.code, 0, "{}", own.stderr);
+    let own: Value = serde_json::from_str(&own.stdout).unwrap();
+    assert_eq!(own, serde_json::from_str::<Value>(OPERATOR_POLICY).unwrap());
+
+    let boundary = cli(&["--boundary"]);
+    assert_eq!(boundary.code, 0, "{}", boundary.stderr);
+    let boundary: Value = serde_json::from_str(&boundary.stdout).unwrap();
+    assert_eq!(boundary, elb_watch::policy::notifier_boundary("aws"));
+
+    let org = "arn:aws:iam::123456789012:policy/OrgBoundary";
+    let theirs = cli(&["--permissions-boundary", org]);
+    assert_eq!(theirs.code, 0, "{}", theirs.stderr);
+    assert!(theirs.stdout.contains(org), "{}", theirs.stdout);
+    assert!(
+        !theirs.stdout.contains("elb-watch-notifier-boundary"),
+        "{}",
+        theirs.stdout
+    );
+    serde_json::from_str::<Value>(&theirs.stdout).expect("JSON");
+
+    for bad in [
+        &["--boundary", "--permissions-boundary", org][..],
+        &["--permissions-boundary", "OrgBoundary"][..],
+    ] {
+        let r = cli(bad);
+        assert_eq!(r.code, 2, "{bad:?}: {}", r.stdout);
+        assert!(r.stdout.is_empty(), "{bad:?} printed {}", r.stdout);
+    }
+}

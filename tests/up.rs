@@ -529,7 +529,18 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
     assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
     let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(actions(&r.json()).values().all(|a| a == "create"));
+    // Everything of prod-eu is new; the account's one notifier boundary, made by prod, is shared.
+    let acts = actions(&r.json());
+    assert_eq!(
+        acts["iam-boundary-policy elb-watch-notifier-boundary"], "unchanged",
+        "{acts:?}"
+    );
+    assert!(
+        acts.iter()
+            .filter(|(k, _)| !k.starts_with("iam-boundary-policy "))
+            .all(|(_, a)| a == "create"),
+        "{acts:?}"
+    );
 
     // prod is exactly as it was: still in sync, its URL and threshold intact.
     let again = up(&emu, "prod", CANARY, &[]);
