@@ -71,15 +71,7 @@ pub fn runtime_policy(
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": format!("{group}:*")
             },
-            {
-                "Sid": "ReadTargetHealth",
-                "Effect": "Allow",
-                "Action": [
-                    "elasticloadbalancing:DescribeTargetHealth",
-                    "elasticloadbalancing:DescribeInstanceHealth"
-                ],
-                "Resource": "*"
-            },
+            read_target_health(),
             {
                 "Sid": "ReadOwnAlarmHistory",
                 "Effect": "Allow",
@@ -99,6 +91,20 @@ pub fn runtime_policy(
         statements.extend(thread_statements(&alarms));
     }
     doc
+}
+
+/// The notifier's target-health reads: DescribeTargetHealth and DescribeInstanceHealth take no
+/// resource type, hence `*`.
+fn read_target_health() -> Value {
+    json!({
+        "Sid": "ReadTargetHealth",
+        "Effect": "Allow",
+        "Action": [
+            "elasticloadbalancing:DescribeTargetHealth",
+            "elasticloadbalancing:DescribeInstanceHealth"
+        ],
+        "Resource": "*"
+    })
 }
 
 /// Slack app mode keeps each incident's thread (`CHANNEL/TS` of its first message) in a tag
@@ -154,15 +160,7 @@ pub fn notifier_boundary(partition: &str) -> Value {
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": format!("arn:{partition}:logs:*:*:log-group:/aws/lambda/elb-watch-*-notifier:*")
             },
-            {
-                "Sid": "ReadTargetHealth",
-                "Effect": "Allow",
-                "Action": [
-                    "elasticloadbalancing:DescribeTargetHealth",
-                    "elasticloadbalancing:DescribeInstanceHealth"
-                ],
-                "Resource": "*"
-            },
+            read_target_health(),
             {
                 "Sid": "ReadAlarmHistoryAndTags",
                 "Effect": "Allow",

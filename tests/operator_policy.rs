@@ -80,6 +80,19 @@ async fn boundary_made_by_an_administrator(emu: &Emulator) {
         .unwrap();
 }
 
+/// The permissions boundary of env `ops`'s notifier role, read as the administrator.
+async fn role_boundary(iam: &aws_sdk_iam::Client) -> Option<String> {
+    iam.get_role()
+        .role_name("elb-watch-ops-notifier")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .permissions_boundary
+        .and_then(|b| b.permissions_boundary_arn)
+}
+
 /// An IAM user holding `policy` (inline), with an access key: (key id, secret).
 async fn operator(emu: &Emulator, name: &str, policy: &Value) -> (String, String) {
     let iam = aws_sdk_iam::Client::new(&sdk(emu).await);
@@ -187,19 +200,9 @@ async fn up_noop_up_status_and_down_need_nothing_beyond_the_policy() {
             // Read as the administrator, whose made-up key only works without enforcement.
             emu.enforce_iam(false).unwrap();
             let iam = aws_sdk_iam::Client::new(&sdk(&emu).await);
-            let role = iam
-                .get_role()
-                .role_name("elb-watch-ops-notifier")
-                .send()
-                .await
-                .unwrap()
-                .role
-                .unwrap();
             assert_eq!(
-                role.permissions_boundary
-                    .and_then(|b| b.permissions_boundary_arn)
-                    .as_deref(),
-                Some(elb_watch::naming::boundary_arn("aws", "123456789012").as_str()),
+                role_boundary(&iam).await,
+                Some(elb_watch::naming::boundary_arn("aws", "123456789012")),
                 "the operator's role carries the boundary"
             );
             emu.enforce_iam(true).unwrap();
@@ -345,17 +348,7 @@ async fn boundary_and_attached_policies_of_others() {
             .args(ENV)
             .args(args))
     };
-    let got_boundary = || async {
-        iam.get_role()
-            .role_name(role)
-            .send()
-            .await
-            .unwrap()
-            .role
-            .unwrap()
-            .permissions_boundary
-            .and_then(|b| b.permissions_boundary_arn)
-    };
+    let got_boundary = || role_boundary(&iam);
     let attached = || async {
         let mut arns: Vec<String> = iam
             .list_attached_role_policies()
@@ -493,19 +486,7 @@ async fn an_env_made_before_the_boundary_converges() {
         "CreatePolicy and PutRolePermissionsBoundary only: {}",
         up.stdout
     );
-    let role = iam
-        .get_role()
-        .role_name("elb-watch-ops-notifier")
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
-    assert_eq!(
-        role.permissions_boundary
-            .and_then(|b| b.permissions_boundary_arn),
-        Some(boundary.clone())
-    );
+    assert_eq!(role_boundary(&iam).await, Some(boundary.clone()));
     let doc = iam
         .get_policy_version()
         .policy_arn(&boundary)
