@@ -55,7 +55,8 @@ fn discovery_follows_listeners_and_rules_and_reports_bad_names() {
     let emu = Emulator::start().unwrap();
     let made = topology::create(&emu, &spec()).unwrap();
 
-    // Every TG reachable from web-alb, once each, in listener/rule order; orphan-tg is not.
+    // Every TG reachable from web-alb through a listener or a rule (weighted forward included),
+    // once each, by name; orphan-tg is not.
     let r = run(elb_watch(&emu).args(["--output", "json", "status", "--alb", "web-alb"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
@@ -63,13 +64,13 @@ fn discovery_follows_listeners_and_rules_and_reports_bad_names() {
     assert_eq!(
         target_groups(&v),
         vec![
-            web("web-tg"),
+            web("admin-tg"),
             web("api-tg"),
             web("canary-tg"),
-            web("admin-tg")
+            web("web-tg"),
         ]
     );
-    let tg = &v["target_groups"][0];
+    let tg = &v["target_groups"][3];
     assert_eq!(tg["arn"], made.target_groups["web-tg"].as_str());
     let tg_id = made.target_groups["web-tg"].rsplit(':').next().unwrap();
     assert_eq!(tg["dimension"], tg_id);

@@ -51,6 +51,23 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
     assert_eq!(noop.code, 0, "no-op up: {}", noop.stderr);
     let mutating: Vec<_> = recorded.iter().filter(|c| c.is_mutating()).collect();
     assert!(mutating.is_empty(), "a no-op up mutated: {mutating:?}");
+    // Discovery reads pages, not walks: no listener or rule is read, and the target groups come
+    // from region-wide DescribeTargetGroups pages (the strict layer cuts pages to 2 items;
+    // AWS's are up to 400), not one call per load balancer or listener.
+    let of = |action: &str| recorded.iter().filter(|c| c.action == action).count();
+    assert_eq!(
+        of("DescribeListeners") + of("DescribeRules"),
+        0,
+        "{recorded:?}"
+    );
+    let page = elb_watch_testkit::strict::StrictConfig::from_env()
+        .page_size
+        .max(1);
+    assert!(
+        of("DescribeTargetGroups") <= (ALBS * TGS_PER_ALB).div_ceil(page) + 1,
+        "{} DescribeTargetGroups calls",
+        of("DescribeTargetGroups")
+    );
 
     let status = run(elb_watch(&emu).args(base).arg("status"));
     assert_eq!(

@@ -16,7 +16,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 pub use select::{Selection, parse_tag_filter};
-pub use v2::{dimension_from_arn, forwarded_target_groups};
+pub use v2::dimension_from_arn;
 
 /// The kind of a load balancer: which API finds it and which CloudWatch namespace its
 /// `HealthyHostCount` is in.

@@ -33,6 +33,7 @@ pub mod lambda_async;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
+pub mod routed_by;
 pub mod sns_delivery;
 pub mod sqs;
 pub mod stale_tag;
@@ -111,6 +112,9 @@ pub struct StrictConfig {
     /// A new KMS key is refused to its tag-authorised caller for this long (key_tags.rs, rule
     /// 18). AWS: up to five minutes. Default zero (off): only tag-authorised callers lag.
     pub key_tag_lag: Duration,
+    /// DescribeTargetGroups' `LoadBalancerArns` recomputed from the listeners and rules
+    /// (routed_by.rs, rule 19). Default on.
+    pub routed_by: bool,
 }
 
 impl Default for StrictConfig {
@@ -135,6 +139,7 @@ impl Default for StrictConfig {
             sns_delivery: true,
             set_state_actions: false,
             key_tag_lag: Duration::ZERO,
+            routed_by: true,
         }
     }
 }
@@ -162,6 +167,7 @@ impl StrictConfig {
             sns_delivery: false,
             set_state_actions: false,
             key_tag_lag: Duration::ZERO,
+            routed_by: false,
         }
     }
 
@@ -442,6 +448,7 @@ async fn handle(
     if let Some(refused) = denied::rewrite(&call, &up) {
         return refused;
     }
+    let up = routed_by::rewrite(&shared, &call, &headers, up).await;
     let up = after(&shared, &call, up);
     history::after(&shared, &call, prior_state.clone(), up.ok());
     evaluation::after_set_state(&shared, &call, &headers, prior_state, up.ok()).await;
