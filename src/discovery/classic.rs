@@ -6,7 +6,7 @@
 
 use super::select::Candidate;
 use super::{HealthCheck, LbKind, LoadBalancer, TargetGroup};
-use crate::aws::{AwsResultExt, Clients};
+use crate::aws::{AwsResultExt, Clients, retry};
 use anyhow::Result;
 use aws_sdk_elasticloadbalancing::types::LoadBalancerDescription;
 use futures::future::try_join_all;
@@ -60,15 +60,18 @@ pub struct Found {
 /// Every Classic ELB of the region (every page), with its tags when `with_tags`. Their ARNs
 /// need the account: asked of STS only when there is a Classic ELB.
 pub async fn list_load_balancers(clients: &Clients, with_tags: bool) -> Result<Vec<Found>> {
-    let all: Vec<LoadBalancerDescription> = clients
-        .elb_classic
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .aws("Classic ELB DescribeLoadBalancers")?;
+    let all: Vec<LoadBalancerDescription> = retry::through_throttling(retry::budget(), || async {
+        clients
+            .elb_classic
+            .describe_load_balancers()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("Classic ELB DescribeLoadBalancers")
+    })
+    .await?;
     if all.is_empty() {
         return Ok(Vec::new());
     }
@@ -122,14 +125,16 @@ async fn tags_of(
     clients: &Clients,
     names: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let answers = try_join_all(names.chunks(20).map(|chunk| async move {
-        clients
-            .elb_classic
-            .describe_tags()
-            .set_load_balancer_names(Some(chunk.to_vec()))
-            .send()
-            .await
-            .aws("Classic ELB DescribeTags")
+    let answers = try_join_all(names.chunks(20).map(|chunk| {
+        retry::through_throttling(retry::budget(), move || async move {
+            clients
+                .elb_classic
+                .describe_tags()
+                .set_load_balancer_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws("Classic ELB DescribeTags")
+        })
     }))
     .await?;
     let mut out = BTreeMap::new();

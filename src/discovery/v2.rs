@@ -5,7 +5,7 @@
 
 use super::select::Candidate;
 use super::{HealthCheck, LbKind, LoadBalancer, TargetGroup, sorted};
-use crate::aws::{AwsResultExt, Clients};
+use crate::aws::{AwsResultExt, Clients, retry};
 use anyhow::Result;
 use futures::future::try_join_all;
 use std::collections::BTreeMap;
@@ -21,15 +21,18 @@ pub fn dimension_from_arn(arn: &str) -> Option<String> {
 
 /// Every ELBv2 load balancer of the region (every page), with its tags when `with_tags`.
 pub async fn list_load_balancers(clients: &Clients, with_tags: bool) -> Result<Vec<Candidate>> {
-    let lbs: Vec<_> = clients
-        .elb
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .aws("DescribeLoadBalancers")?;
+    let lbs: Vec<_> = retry::through_throttling(retry::budget(), || async {
+        clients
+            .elb
+            .describe_load_balancers()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeLoadBalancers")
+    })
+    .await?;
     let mut out: Vec<Candidate> = lbs
         .iter()
         .filter_map(|lb| {
@@ -68,14 +71,16 @@ async fn tags_of(
     clients: &Clients,
     arns: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let answers = try_join_all(arns.chunks(20).map(|chunk| async move {
-        clients
-            .elb
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .aws("DescribeTags")
+    let answers = try_join_all(arns.chunks(20).map(|chunk| {
+        retry::through_throttling(retry::budget(), move || async move {
+            clients
+                .elb
+                .describe_tags()
+                .set_resource_arns(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws("DescribeTags")
+        })
     }))
     .await?;
     let mut out = BTreeMap::new();
@@ -112,16 +117,21 @@ pub async fn target_groups_of(clients: &Clients, lbs: &[LoadBalancer]) -> Result
     if lbs.is_empty() {
         return Ok(Vec::new());
     }
-    let groups: Vec<_> = clients
-        .elb
-        .describe_target_groups()
-        .page_size(400)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .aws("DescribeTargetGroups")?;
+    // The ELB Describe* bucket is shared with the health reads: wait out throttling beyond the
+    // SDK's retries, as every other read does.
+    let groups: Vec<_> = retry::through_throttling(retry::budget(), || async {
+        clients
+            .elb
+            .describe_target_groups()
+            .page_size(400)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .aws("DescribeTargetGroups")
+    })
+    .await?;
     let position: BTreeMap<&str, usize> = lbs
         .iter()
         .enumerate()
