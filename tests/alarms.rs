@@ -96,7 +96,7 @@ async fn an_empty_target_group_reaches_alarm_and_posts_while_a_new_alarm_posts_n
         .collect();
     assert_eq!(
         alarms,
-        [alarm("ops", "web-tg"), alarm("ops", "empty-tg")],
+        [alarm("ops", "empty-tg"), alarm("ops", "web-tg")],
         "{v:#}"
     );
 

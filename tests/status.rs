@@ -360,20 +360,21 @@ fn status_with_alb_shows_target_groups_and_health_watched_or_not() {
     let v = view("prod");
     let tgs = v["target_groups"].as_array().unwrap();
     let names: Vec<&str> = tgs.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["web-tg", "api-tg"]);
+    // By name within the load balancer.
+    assert_eq!(names, ["api-tg", "web-tg"]);
     assert!(tgs.iter().all(|t| t["alarm"].is_null()), "not watched yet");
-    assert_eq!(tgs[0]["targets"][0]["state"], "healthy");
-    assert_eq!(tgs[1]["targets"][0]["state"], "unused");
-    assert_eq!(tgs[1]["targets"][0]["reason"], "Target.InvalidState");
-    assert_eq!(tgs[0]["load_balancer"], "web-alb");
+    assert_eq!(tgs[1]["targets"][0]["state"], "healthy");
+    assert_eq!(tgs[0]["targets"][0]["state"], "unused");
+    assert_eq!(tgs[0]["targets"][0]["reason"], "Target.InvalidState");
+    assert_eq!(tgs[1]["load_balancer"], "web-alb");
 
     assert_eq!(up(&emu, "prod", CANARY, &[]).code, 0);
     let v = view("prod");
     assert_eq!(
-        v["target_groups"][0]["alarm"],
+        v["target_groups"][1]["alarm"],
         alarm("prod", "web-tg").as_str()
     );
-    assert!(v["target_groups"][1]["alarm_state"].is_string());
+    assert!(v["target_groups"][0]["alarm_state"].is_string());
     // Another env does not watch them.
     let v = view("staging");
     assert!(v["target_groups"][0]["alarm"].is_null());
