@@ -25,17 +25,15 @@ pub struct Key {
 }
 
 /// `op` on `key`, through the tag-authorisation lag when the key is fresh.
-async fn on_key<T, F, Fut>(key_is_fresh: bool, op: F) -> Result<T>
+async fn on_key<T, F, Fut>(key_is_fresh: bool, mut op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let budget = if key_is_fresh {
-        retry::key_tag_budget()
-    } else {
-        std::time::Duration::ZERO
-    };
-    retry::through_key_tag_lag(budget, op).await
+    if !key_is_fresh {
+        return op().await;
+    }
+    retry::through_key_tag_lag(retry::key_tag_budget(), op).await
 }
 
 /// Create (or adopt), enable and set the policy of the env's key; point the alias at it.

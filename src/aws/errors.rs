@@ -98,11 +98,21 @@ fn last_cause(chain: &str) -> &str {
         .trim()
 }
 
+/// The codes AWS services answer an authorization refusal with (IAM and most query services,
+/// JSON services, SNS).
+const ACCESS_DENIED_CODES: [&str; 3] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+];
+
 fn hint_for_code(code: &str) -> Option<&'static str> {
+    if ACCESS_DENIED_CODES.contains(&code) {
+        return Some(
+            "the credentials in use lack this permission; see README 'Operator permissions'",
+        );
+    }
     Some(match code {
-        "AccessDenied" | "AccessDeniedException" | "AuthorizationError" => {
-            "the credentials in use lack this permission; see README 'Operator permissions'"
-        }
         "UnrecognizedClientException" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => {
             "AWS rejected the credentials: check the profile or AWS_ACCESS_KEY_ID"
         }
@@ -127,13 +137,9 @@ pub fn already_exists(error: &anyhow::Error, codes: &[&str]) -> bool {
 /// Whether an error (as `.aws()` words it) is a refusal by IAM authorization.
 pub fn is_access_denied(error: &anyhow::Error) -> bool {
     let text = format!("{error:#}");
-    [
-        ": AccessDenied:",
-        ": AccessDeniedException:",
-        ": AuthorizationError:",
-    ]
-    .iter()
-    .any(|c| text.contains(c))
+    ACCESS_DENIED_CODES
+        .iter()
+        .any(|c| text.contains(&format!(": {c}:")))
 }
 
 #[cfg(test)]

@@ -12,13 +12,19 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// `var` as whole seconds, or `default` when unset or not a number.
+fn seconds_from_env(var: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
 /// How long to keep retrying, overridable for tests with `ELB_WATCH_PROPAGATION_TIMEOUT_S`.
 pub fn budget() -> Duration {
-    let secs = std::env::var("ELB_WATCH_PROPAGATION_TIMEOUT_S")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(120);
-    Duration::from_secs(secs)
+    seconds_from_env("ELB_WATCH_PROPAGATION_TIMEOUT_S", 120)
 }
 
 /// The refusals IAM propagation causes, worded as AWS words them:
@@ -51,11 +57,7 @@ pub fn is_stale_tag_error(message: &str) -> bool {
 
 /// How long to retry `StaleTag`, overridable with `ELB_WATCH_STALE_TAG_TIMEOUT_S`.
 pub fn stale_tag_budget() -> Duration {
-    let secs = std::env::var("ELB_WATCH_STALE_TAG_TIMEOUT_S")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    Duration::from_secs(secs)
+    seconds_from_env("ELB_WATCH_STALE_TAG_TIMEOUT_S", 60)
 }
 
 /// A throttling refusal that outlived the SDK's own retries (its retry quota is shared by the
@@ -116,11 +118,7 @@ pub fn is_key_tag_lag_error(message: &str) -> bool {
 /// How long to wait out [`is_key_tag_lag_error`] on a fresh key (AWS: up to five minutes),
 /// overridable with `ELB_WATCH_KEY_TAG_TIMEOUT_S`.
 pub fn key_tag_budget() -> Duration {
-    let secs = std::env::var("ELB_WATCH_KEY_TAG_TIMEOUT_S")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    Duration::from_secs(secs)
+    seconds_from_env("ELB_WATCH_KEY_TAG_TIMEOUT_S", 300)
 }
 
 /// [`through_propagation`] for KMS's tag-authorisation lag on a new key.

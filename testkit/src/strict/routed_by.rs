@@ -46,10 +46,7 @@ async fn pages(
             form.push(("Marker", m));
         }
         let doc = super::alarms::moto_query(shared, &headers, &form).await?;
-        marker = between(&doc, "<NextMarker>", "</NextMarker>")
-            .first()
-            .map(|m| m.to_string())
-            .filter(|m| !m.is_empty());
+        marker = super::protocol::xml_text(&doc, "NextMarker").filter(|m| !m.is_empty());
         out.push(doc);
         if marker.is_none() {
             return Some(out);
