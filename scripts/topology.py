@@ -7,6 +7,8 @@
         SetAlarmState, then print the Lambda event SNS would deliver for that state change,
         in the exact shape CloudWatch publishes (see tests/fixtures/)
     topology.py --endpoint URL [--region R] function-env NAME   -> the function's env, as JSON
+    topology.py --endpoint URL [--region R] set-states STATE REASON NAME...
+        SetAlarmState on each alarm named (no event: for tests that only read states)
 
 spec.json:
   {"instances": 2,
@@ -298,6 +300,10 @@ def main():
     ev.add_argument("reason")
     fenv = sub.add_parser("function-env")
     fenv.add_argument("name")
+    many = sub.add_parser("set-states")
+    many.add_argument("state", choices=["OK", "ALARM", "INSUFFICIENT_DATA"])
+    many.add_argument("reason")
+    many.add_argument("names", nargs="+")
     args = p.parse_args()
     if args.cmd == "create":
         json.dump(create(args, json.load(sys.stdin)), sys.stdout)
@@ -305,6 +311,10 @@ def main():
     elif args.cmd == "alarm-event":
         json.dump(alarm_event(args, args.name, args.state, args.reason), sys.stdout)
         print()
+    elif args.cmd == "set-states":
+        cw = client(args, "cloudwatch")
+        for name in args.names:
+            cw.set_alarm_state(AlarmName=name, StateValue=args.state, StateReason=args.reason)
     elif args.cmd == "function-env":
         cfg = client(args, "lambda").get_function_configuration(FunctionName=args.name)
         json.dump(cfg.get("Environment", {}).get("Variables", {}), sys.stdout)

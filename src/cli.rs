@@ -290,6 +290,12 @@ pub struct StatusArgs {
     /// them (--alb is the same option)
     #[arg(long = "lb", visible_alias = "alb", value_name = "NAME")]
     pub lbs: Vec<String>,
+
+    /// List every target group's targets and their health. By default only target groups whose
+    /// alarm is not OK are read target by target; the others show CloudWatch's healthy count
+    /// (HealthyHostCount, one GetMetricData call per 500 target groups)
+    #[arg(long)]
+    pub targets: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,8 @@
 //! strict layer's request-rate quotas (AWS's documented defaults: PutMetricAlarm 3 TPS, the ELB
 //! Describe* bucket 40 / 10 per s, …) finish with zero failures — bounded calls in flight per
 //! service plus the SDK's adaptive retry. `ELB_WATCH_STRICT_RATE_SCALE` scales the quotas.
+//! The call shapes: a no-op `up` reads no listener or rule; `status` reads targets only of the
+//! target groups whose alarm is not OK, and counts the others with one GetMetricData call.
 
 mod common;
 
@@ -69,7 +71,22 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         of("DescribeTargetGroups")
     );
 
+    // Every target group's alarm OK but alb-0's ten (INSUFFICIENT_DATA, as a new alarm is):
+    // status reads targets one by one only for those ten, and counts the rest from CloudWatch.
+    let ok: Vec<String> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "alarm" && c["action"] == "create")
+        .filter_map(|c| c["name"].as_str())
+        .filter(|n| n.ends_with("HealthyHostCount") && !n.contains("/alb-0/"))
+        .map(String::from)
+        .collect();
+    assert_eq!(ok.len(), (ALBS - 1) * TGS_PER_ALB, "{ok:?}");
+    topology::set_alarm_states(&emu, &ok, "OK", "test: in service").unwrap();
+    emu.start_recording().unwrap();
     let status = run(elb_watch(&emu).args(base).arg("status"));
+    let recorded = emu.stop_recording().unwrap();
     assert_eq!(
         status.code, 0,
         "status: {}\n{}",
@@ -80,6 +97,26 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         s["alarms"].as_array().unwrap().len(),
         ALBS * TGS_PER_ALB + 3
     );
+    let of = |action: &str| recorded.iter().filter(|c| c.action == action).count();
+    assert_eq!(
+        of("DescribeTargetHealth"),
+        TGS_PER_ALB,
+        "one per group not OK"
+    );
+    assert_eq!(of("GetMetricData"), 1, "190 counts fit one call of 500");
+    let groups = s["target_groups"].as_array().unwrap();
+    assert_eq!(groups.len(), ALBS * TGS_PER_ALB);
+    for g in groups {
+        let listed = g["load_balancer"] == "alb-0";
+        assert_eq!(g["targets"].is_array(), listed, "{g}");
+        assert_eq!(
+            g["healthy_from"],
+            if listed { "targets" } else { "metric" },
+            "{g}"
+        );
+        // Each group has its one instance registered and healthy: the metric says so too.
+        assert_eq!(g["healthy"], 1, "{g}");
+    }
 
     let down = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
     assert_eq!(down.code, 0, "down: {}", down.stderr);

@@ -384,3 +384,81 @@ fn status_with_alb_shows_target_groups_and_health_watched_or_not() {
     assert!(r.stdout.contains("Target.InvalidState"), "{}", r.stdout);
     assert!(r.stdout.contains("api-tg"), "{}", r.stdout);
 }
+
+/// A target group whose alarm is OK is counted from CloudWatch's HealthyHostCount (one
+/// GetMetricData call, no DescribeTargetHealth); one whose alarm is not OK is read target by
+/// target; `--targets` reads them all. The count follows the targets' real health (strict
+/// rule 20), and the answer (exit code, verdict) is the same either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn ok_groups_are_counted_from_the_metric_and_targets_reads_them_all() {
+    let emu = Emulator::start().unwrap();
+    let made = topology::create(&emu, &spec()).unwrap();
+    let r = up(&emu, "prod", CANARY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    topology::set_alarm_states(&emu, &[alarm("prod", "web-tg")], "OK", "test: in service").unwrap();
+    let by_name = |v: &Value, name: &str| {
+        v["target_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()
+            .clone()
+    };
+
+    emu.start_recording().unwrap();
+    let r = status(&emu, "prod", true);
+    let recorded = emu.stop_recording().unwrap();
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let v = r.json();
+    let web = by_name(&v, "web-tg");
+    assert_eq!(web["alarm_state"], "OK", "{web:#}");
+    assert_eq!(web["targets"], Value::Null, "{web:#}");
+    assert_eq!(
+        (web["healthy"].clone(), web["healthy_from"].clone()),
+        (json!(1), json!("metric"))
+    );
+    // api-tg's alarm is still INSUFFICIENT_DATA: its targets are read.
+    let api = by_name(&v, "api-tg");
+    assert_eq!(api["healthy_from"], "targets", "{api:#}");
+    assert_eq!(api["targets"][0]["id"], made.instances[1].as_str());
+    let of = |action: &str| recorded.iter().filter(|c| c.action == action).count();
+    let groups = v["target_groups"].as_array().unwrap().len();
+    assert_eq!(of("DescribeTargetHealth"), groups - 1, "all but the OK one");
+    assert_eq!(of("GetMetricData"), 1);
+    let verdict = v["verdict"].clone();
+
+    // The table says where the figure comes from.
+    let t = status(&emu, "prod", false);
+    assert_eq!(t.code, 0);
+    let line = t
+        .stdout
+        .lines()
+        .find(|l| l.contains("web-tg") && l.contains("healthy"))
+        .unwrap_or_else(|| panic!("{}", t.stdout));
+    assert!(
+        line.contains("1 healthy") && line.contains("--targets"),
+        "{}",
+        t.stdout
+    );
+
+    // --targets: every group's targets, web-tg's included; same verdict and exit code.
+    let all =
+        run(elb_watch(&emu).args(["--env", "prod", "--output", "json", "status", "--targets"]));
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let a = all.json();
+    let web = by_name(&a, "web-tg");
+    assert_eq!(web["healthy_from"], "targets");
+    assert_eq!(web["targets"][0]["id"], made.instances[0].as_str());
+    assert_eq!(a["verdict"], verdict);
+
+    // The instance stops; the alarm has not been evaluated yet (still OK), and the metric's
+    // count already says 0.
+    topology::set_instance_running(&emu, &made.instances[0], false).unwrap();
+    let web = by_name(&status(&emu, "prod", true).json(), "web-tg");
+    assert_eq!(
+        (web["healthy"].clone(), web["healthy_from"].clone()),
+        (json!(0), json!("metric")),
+        "{web:#}"
+    );
+}

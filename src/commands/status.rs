@@ -18,7 +18,8 @@ use crate::state::assess::{self};
 use crate::state::desired::{
     DEFAULT_SLACK_API, ENV_CHANNEL, ENV_SLACK_API, Inputs, desired, inputs_from_settings,
 };
-use crate::state::health::{self, AlarmState};
+use crate::state::health::{self, AlarmState, Observation};
+use crate::state::healthy_counts;
 use crate::state::observed::{AlarmObs, Observed, observe, tagged_keys};
 use crate::state::plan::{Action, drift};
 use crate::state::queue_plan::waive_concurrency;
@@ -33,7 +34,7 @@ pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
     if !args.lbs.is_empty() {
         return alb_view(global, &clients, &args.lbs).await;
     }
-    let report = env_report(&clients, &global.env).await?;
+    let report = env_report(&clients, &global.env, args.targets).await?;
     output::print(global.output, &report, output::status_table(&report))?;
     Ok(if report.in_sync {
         exit::OK
@@ -61,7 +62,9 @@ fn placeholder_inputs(env: &str) -> Inputs {
     }
 }
 
-pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
+/// The env's status. `all_targets`: read every target group's targets (`--targets`), not only
+/// those whose alarm is not OK.
+pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Result<StatusReport> {
     let names = Names::new(env);
     let identity = identity(clients).await?;
     let (observed, keys) = tokio::try_join!(
@@ -101,18 +104,18 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
     let exists = assess::env_exists(&observed, &keys);
     let resources = assess::resources(&want, &observed, &plan, &keys, recorded.is_some());
 
-    let targets = health::read_target_health(clients, &found.target_groups).await?;
-    let target_groups = health::target_group_health(
-        &found.target_groups,
-        targets,
-        |tg| {
-            want.alarms
-                .iter()
-                .find(|a| a.target_group() == Some((tg.load_balancer.as_str(), tg.name.as_str())))
-                .map(|a| a.name.clone())
-        },
-        &observed.alarms,
-    );
+    let alarm_for = |tg: &TargetGroup| {
+        want.alarms
+            .iter()
+            .find(|a| a.target_group() == Some((tg.load_balancer.as_str(), tg.name.as_str())))
+            .map(|a| a.name.clone())
+    };
+    let seen = observe_groups(clients, &found.target_groups, all_targets, |tg| {
+        health::alarm_state_of(alarm_for(tg).as_deref(), &observed.alarms)
+    })
+    .await?;
+    let target_groups =
+        health::target_group_health(&found.target_groups, seen, alarm_for, &observed.alarms);
     let alarms: Vec<AlarmState> = observed.alarms.iter().map(health::alarm_state).collect();
     let states: Vec<&str> = alarms.iter().map(|a| a.state.as_str()).collect();
     let (mut verdict, mut in_sync) =
@@ -173,6 +176,35 @@ pub async fn env_report(clients: &Clients, env: &str) -> Result<StatusReport> {
     })
 }
 
+/// What `status` learns of each target group, in order: the targets of those that need them
+/// ([`health::needs_targets`]: alarm not OK, or `all_targets`), CloudWatch's healthy count for
+/// the rest (one GetMetricData call per 500). Both reads run side by side.
+async fn observe_groups(
+    clients: &Clients,
+    groups: &[TargetGroup],
+    all_targets: bool,
+    state_of: impl Fn(&TargetGroup) -> Option<String>,
+) -> Result<Vec<Observation>> {
+    let (read, counted): (Vec<&TargetGroup>, Vec<&TargetGroup>) = groups
+        .iter()
+        .partition(|tg| health::needs_targets(state_of(tg).as_deref(), all_targets));
+    let (targets, counts) = tokio::try_join!(
+        health::read_target_health(clients, &read),
+        healthy_counts::read_healthy_counts(clients, &counted)
+    )?;
+    let (mut targets, mut counts) = (targets.into_iter(), counts.into_iter());
+    Ok(groups
+        .iter()
+        .map(|tg| {
+            if health::needs_targets(state_of(tg).as_deref(), all_targets) {
+                Observation::Targets(targets.next().unwrap_or_default())
+            } else {
+                Observation::Counted(counts.next().flatten())
+            }
+        })
+        .collect())
+}
+
 /// App mode: ask Slack whether the notifier's token and channel work, as the notifier would
 /// post (its token, its API root, its channel). `None` for a webhook or an undecryptable token
 /// (already reported as such).
@@ -202,9 +234,11 @@ async fn alb_view(global: &GlobalOpts, clients: &Clients, albs: &[String]) -> Re
     let found = discovery::discover(clients, &Selection::named(albs)).await?;
     let names = Names::new(&global.env);
     let identity = identity(clients).await?;
+    // The user asked about these load balancers: every target is read.
+    let groups: Vec<&TargetGroup> = found.target_groups.iter().collect();
     let (observed, targets) = tokio::try_join!(
         observe(clients, &names, &identity),
-        health::read_target_health(clients, &found.target_groups)
+        health::read_target_health(clients, &groups)
     )?;
     let target_groups = found
         .target_groups
@@ -216,7 +250,7 @@ async fn alb_view(global: &GlobalOpts, clients: &Clients, albs: &[String]) -> Re
                 target_group: tg.clone(),
                 alarm: alarm.map(|a| a.name.clone()),
                 alarm_state: alarm.map(|a| a.state.clone()),
-                healthy: targets.iter().filter(|t| t.state == "healthy").count(),
+                healthy: health::healthy_count(&targets),
                 targets,
             }
         })

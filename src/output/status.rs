@@ -17,10 +17,19 @@ fn target_cells(t: &TargetHealth) -> [String; 4] {
     ]
 }
 
-/// Rows of (load balancer, target group, alarm, alarm state, targets…), one per target.
-fn health_table<'a>(
-    groups: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>, &'a [TargetHealth])>,
-) -> String {
+/// One target group's line in the health table: its targets, or only CloudWatch's count of the
+/// healthy ones (a group whose alarm is OK: `status --targets` lists its targets).
+pub struct HealthRow<'a> {
+    pub load_balancer: &'a str,
+    pub target_group: &'a str,
+    pub alarm: Option<&'a str>,
+    pub targets: Option<&'a [TargetHealth]>,
+    pub healthy: Option<usize>,
+}
+
+/// Rows of (load balancer, target group, alarm state, targets…), one per target, or one per
+/// target group whose targets were not read.
+fn health_table<'a>(groups: impl Iterator<Item = HealthRow<'a>>) -> String {
     let mut t = table(&[
         "load balancer",
         "target group",
@@ -30,22 +39,35 @@ fn health_table<'a>(
         "health",
         "reason",
     ]);
-    for (lb, tg, alarm, targets) in groups {
-        let alarm = alarm.unwrap_or("not watched").to_string();
-        if targets.is_empty() {
+    for g in groups {
+        let (lb, tg) = (g.load_balancer.to_string(), g.target_group.to_string());
+        let alarm = g.alarm.unwrap_or("not watched").to_string();
+        let summary = match (g.targets, g.healthy) {
+            (Some([]), _) => Some(("(no targets)".to_string(), String::new())),
+            (Some(_), _) => None,
+            (None, Some(n)) => Some((
+                format!("{n} healthy"),
+                "HealthyHostCount; --targets lists them".to_string(),
+            )),
+            (None, None) => Some((
+                "(no recent count)".to_string(),
+                "no HealthyHostCount datapoint; --targets lists them".to_string(),
+            )),
+        };
+        if let Some((target, reason)) = summary {
             t.add_row(vec![
-                lb.to_string(),
-                tg.to_string(),
+                lb,
+                tg,
                 alarm,
-                "(no targets)".to_string(),
+                target,
                 String::new(),
                 String::new(),
-                String::new(),
+                reason,
             ]);
             continue;
         }
-        for target in targets {
-            let mut row = vec![lb.to_string(), tg.to_string(), alarm.clone()];
+        for target in g.targets.unwrap_or_default() {
+            let mut row = vec![lb.clone(), tg.clone(), alarm.clone()];
             row.extend(target_cells(target));
             t.add_row(row);
         }
@@ -84,14 +106,16 @@ pub fn status_table(r: &StatusReport) -> String {
     if !r.target_groups.is_empty() {
         out.push('\n');
         out.push_str(&health_table(r.target_groups.iter().map(|g| {
-            (
-                g.load_balancer.as_str(),
-                g.name.as_str(),
-                g.alarm
+            HealthRow {
+                load_balancer: &g.load_balancer,
+                target_group: &g.name,
+                alarm: g
+                    .alarm
                     .as_ref()
                     .map(|_| g.alarm_state.as_deref().unwrap_or("missing")),
-                g.targets.as_slice(),
-            )
+                targets: g.targets.as_deref(),
+                healthy: g.healthy,
+            }
         })));
     }
     out.push_str(&alert_time_line(&r.alert_times));
@@ -152,14 +176,16 @@ pub fn alb_status_table(found: &Discovery, r: &AlbReport) -> String {
     if !r.target_groups.is_empty() {
         out.push('\n');
         out.push_str(&health_table(r.target_groups.iter().map(|g| {
-            (
-                g.target_group.load_balancer.as_str(),
-                g.target_group.name.as_str(),
-                g.alarm
+            HealthRow {
+                load_balancer: &g.target_group.load_balancer,
+                target_group: &g.target_group.name,
+                alarm: g
+                    .alarm
                     .as_ref()
                     .map(|_| g.alarm_state.as_deref().unwrap_or("unknown")),
-                g.targets.as_slice(),
-            )
+                targets: Some(&g.targets),
+                healthy: Some(g.healthy),
+            }
         })));
     }
     out.push_str(&warning_lines(&r.warnings));

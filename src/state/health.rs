@@ -33,8 +33,41 @@ pub struct TargetGroupHealth {
     pub alarm: Option<String>,
     /// The alarm's state (`OK`, `ALARM`, `INSUFFICIENT_DATA`), if it exists.
     pub alarm_state: Option<String>,
-    pub healthy: usize,
-    pub targets: Vec<TargetHealth>,
+    /// Healthy targets; null when the count came from CloudWatch and it has no recent datapoint.
+    pub healthy: Option<usize>,
+    /// Where `healthy` comes from: `targets` (read one by one) or `metric` (CloudWatch's
+    /// `HealthyHostCount`, for a group whose alarm is OK).
+    pub healthy_from: HealthySource,
+    /// The targets, read only where the alarm is not OK or `status --targets` asked; null
+    /// otherwise.
+    pub targets: Option<Vec<TargetHealth>>,
+}
+
+/// Where a target group's healthy count comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthySource {
+    Targets,
+    Metric,
+}
+
+/// What `status` learnt of one target group: its targets, or only CloudWatch's count.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    Targets(Vec<TargetHealth>),
+    Counted(Option<usize>),
+}
+
+/// Whether `status` reads a target group's targets one by one: when its alarm is anything but
+/// OK (ALARM, INSUFFICIENT_DATA, missing, none), or when asked for every group (`--targets`).
+/// An OK group gets CloudWatch's count instead ([`crate::state::healthy_counts`]).
+pub fn needs_targets(alarm_state: Option<&str>, all: bool) -> bool {
+    all || alarm_state != Some("OK")
+}
+
+/// The healthy targets of a list.
+pub fn healthy_count(targets: &[TargetHealth]) -> usize {
+    targets.iter().filter(|t| t.state == "healthy").count()
 }
 
 /// An alarm's current state and since when.
@@ -56,37 +89,50 @@ pub fn alarm_state(a: &AlarmObs) -> AlarmState {
     }
 }
 
-/// Pair each target group with its targets' health and the alarm watching it. `alarm_for`
+/// Pair each target group with what was learnt of it and the alarm watching it. `alarm_for`
 /// names the env's alarm for a target group (by load balancer and name), `alarms` are the
 /// alarms found.
 pub fn target_group_health(
     groups: &[TargetGroup],
-    targets: Vec<Vec<TargetHealth>>,
+    seen: Vec<Observation>,
     alarm_for: impl Fn(&TargetGroup) -> Option<String>,
     alarms: &[AlarmObs],
 ) -> Vec<TargetGroupHealth> {
     groups
         .iter()
-        .zip(targets)
-        .map(|(tg, targets)| {
+        .zip(seen)
+        .map(|(tg, seen)| {
             let alarm = alarm_for(tg);
-            let alarm_state = alarm.as_ref().and_then(|name| {
-                alarms
-                    .iter()
-                    .find(|a| a.name == *name)
-                    .map(|a| a.state.clone())
-            });
+            let alarm_state = alarm_state_of(alarm.as_deref(), alarms);
+            let (healthy, healthy_from, targets) = match seen {
+                Observation::Targets(targets) => (
+                    Some(healthy_count(&targets)),
+                    HealthySource::Targets,
+                    Some(targets),
+                ),
+                Observation::Counted(n) => (n, HealthySource::Metric, None),
+            };
             TargetGroupHealth {
                 name: tg.name.clone(),
                 arn: tg.arn.clone(),
                 load_balancer: tg.load_balancer.clone(),
                 alarm,
                 alarm_state,
-                healthy: targets.iter().filter(|t| t.state == "healthy").count(),
+                healthy,
+                healthy_from,
                 targets,
             }
         })
         .collect()
+}
+
+/// The state of the alarm named `alarm`, if it was found.
+pub fn alarm_state_of(alarm: Option<&str>, alarms: &[AlarmObs]) -> Option<String> {
+    let name = alarm?;
+    alarms
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.state.clone())
 }
 
 /// A Classic ELB instance state in the words target groups use.
@@ -109,7 +155,7 @@ pub fn classic_state(state: &str) -> &'static str {
 /// `apply/alarms.rs`).
 pub async fn read_target_health(
     clients: &Clients,
-    groups: &[TargetGroup],
+    groups: &[&TargetGroup],
 ) -> Result<Vec<Vec<TargetHealth>>> {
     let reads = groups
         .iter()
@@ -207,17 +253,31 @@ mod tests {
             ..Default::default()
         }];
         let out = target_group_health(
-            &[tg("web"), tg("spare")],
+            &[tg("web"), tg("spare"), tg("api")],
             vec![
-                vec![target("i-1", "healthy"), target("i-2", "unused")],
-                vec![],
+                Observation::Targets(vec![target("i-1", "healthy"), target("i-2", "unused")]),
+                Observation::Targets(vec![]),
+                Observation::Counted(Some(4)),
             ],
             |t| (t.name == "web").then(|| "a-web".to_string()),
             &alarms,
         );
-        assert_eq!(out[0].healthy, 1);
+        assert_eq!(out[0].healthy, Some(1));
+        assert_eq!(out[0].healthy_from, HealthySource::Targets);
         assert_eq!(out[0].alarm_state.as_deref(), Some("ALARM"));
         assert_eq!(out[1].alarm, None);
-        assert_eq!(out[1].targets.len(), 0);
+        assert_eq!(out[1].targets.as_deref(), Some(&[][..]));
+        assert_eq!(out[2].healthy, Some(4));
+        assert_eq!(out[2].healthy_from, HealthySource::Metric);
+        assert_eq!(out[2].targets, None);
+    }
+
+    #[test]
+    fn only_a_group_whose_alarm_is_ok_goes_without_its_targets() {
+        assert!(!needs_targets(Some("OK"), false));
+        for state in [Some("ALARM"), Some("INSUFFICIENT_DATA"), None] {
+            assert!(needs_targets(state, false), "{state:?}");
+        }
+        assert!(needs_targets(Some("OK"), true));
     }
 }

@@ -12,6 +12,7 @@ pub mod email_filter;
 #[cfg(test)]
 mod fixtures;
 pub mod health;
+pub mod healthy_counts;
 pub mod observed;
 pub mod plan;
 pub mod queue;

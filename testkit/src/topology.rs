@@ -110,6 +110,19 @@ pub fn alarm_event(emu: &Emulator, alarm: &str, state: &str, reason: &str) -> Re
     Ok(event)
 }
 
+/// SetAlarmState on each alarm, straight on moto (unthrottled, no event, no history): for tests
+/// that only need alarms in a state before they read it.
+pub fn set_alarm_states(
+    emu: &Emulator,
+    alarms: &[String],
+    state: &str,
+    reason: &str,
+) -> Result<()> {
+    let mut args = vec!["set-states", state, reason];
+    args.extend(alarms.iter().map(String::as_str));
+    query(emu, &args).map(drop)
+}
+
 /// The state change an [`alarm_event`] event carries.
 fn state_change(event: &Value) -> Result<crate::strict::history::StateChange> {
     let raw = event["Records"][0]["Sns"]["Message"]

@@ -183,9 +183,18 @@ async fn zone_of(shared: &Shared, headers: &HeaderMap, id: &str) -> Option<Strin
 /// Healthy and registered targets per zone of what the alarm watches (targets whose zone is
 /// unknown count under ""), or `None` when the alarm reads no ELB `HealthyHostCount`.
 async fn zone_counts(shared: &Shared, headers: &HeaderMap, alarm: &Value) -> Option<ZoneCounts> {
-    let watched = healthy_hosts::watched(alarm)?;
+    zone_counts_of(shared, headers, &healthy_hosts::watched(alarm)?).await
+}
+
+/// Healthy and registered targets per zone of one target group or Classic ELB, from moto
+/// (`None` when moto does not answer).
+pub(crate) async fn zone_counts_of(
+    shared: &Shared,
+    headers: &HeaderMap,
+    watched: &Watched,
+) -> Option<ZoneCounts> {
     let mut counts = ZoneCounts::new();
-    for (id, healthy) in targets(shared, headers, &watched).await? {
+    for (id, healthy) in targets(shared, headers, watched).await? {
         let zone = zone_of(shared, headers, &id).await.unwrap_or_default();
         let entry = counts.entry(zone).or_default();
         entry.1 += 1;

@@ -16,6 +16,8 @@
 //!             has authorised it (moto has no such operation)              history.rs
 //!          7. evaluate a new alarm and run its actions; deliver what a topic
 //!             receives to its Lambda subscribers                         evaluation.rs, sns_delivery.rs
+//!          8. answer GetMetricData's ELB HealthyHostCount from moto's
+//!             target health (moto publishes no ELB metrics)             metric_data.rs
 //! ```
 //!
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
@@ -30,6 +32,7 @@ pub mod history;
 pub mod key_tags;
 pub mod lambda;
 pub mod lambda_async;
+pub mod metric_data;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
@@ -115,6 +118,9 @@ pub struct StrictConfig {
     /// DescribeTargetGroups' `LoadBalancerArns` recomputed from the listeners and rules
     /// (routed_by.rs, rule 19). Default on.
     pub routed_by: bool,
+    /// GetMetricData answers ELB `HealthyHostCount` from moto's target health (metric_data.rs,
+    /// rule 20; moto publishes no ELB metrics). Default on.
+    pub metric_data: bool,
 }
 
 impl Default for StrictConfig {
@@ -140,6 +146,7 @@ impl Default for StrictConfig {
             set_state_actions: false,
             key_tag_lag: Duration::ZERO,
             routed_by: true,
+            metric_data: true,
         }
     }
 }
@@ -168,6 +175,7 @@ impl StrictConfig {
             set_state_actions: false,
             key_tag_lag: Duration::ZERO,
             routed_by: false,
+            metric_data: false,
         }
     }
 
@@ -449,6 +457,7 @@ async fn handle(
         return refused;
     }
     let up = routed_by::rewrite(&shared, &call, &headers, up).await;
+    let up = metric_data::rewrite(&shared, &call, &headers, up).await;
     let up = after(&shared, &call, up);
     history::after(&shared, &call, prior_state.clone(), up.ok());
     evaluation::after_set_state(&shared, &call, &headers, prior_state, up.ok()).await;
@@ -493,6 +502,12 @@ fn before(shared: &Shared, call: &Call) -> Option<Response> {
         && let Some(resp) = tags::check(call)
     {
         inner.count("refused-tags", &call.operation);
+        return Some(resp);
+    }
+    if c.metric_data
+        && let Some(resp) = metric_data::check(call)
+    {
+        inner.count("metric-data", "refused");
         return Some(resp);
     }
     if let Some(resp) = stale_tag::check(&mut inner, call) {

@@ -7,7 +7,7 @@
 //!   ThrottlingException; the query wire code is `Throttling`).
 //!   <https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html>
 //! - CloudWatch: DescribeAlarms 9 TPS, PutMetricAlarm 3 TPS, DeleteAlarms 3 TPS,
-//!   SetAlarmState 3 TPS; tagging calls 10 TPS (assumed, not listed).
+//!   SetAlarmState 3 TPS, GetMetricData 50 TPS; tagging calls 10 TPS (assumed, not listed).
 //!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html>
 //! - KMS: CreateKey, CreateAlias, UpdateAlias, DeleteAlias, PutKeyPolicy, EnableKey,
 //!   ScheduleKeyDeletion 5 rps; TagResource/UntagResource 10 rps; ListKeys, ListAliases,
@@ -86,6 +86,7 @@ pub fn quota(service: &str, op: &str) -> Option<(String, f64, f64)> {
             "DescribeAlarms" => per_op(9.0),
             "PutMetricAlarm" | "DeleteAlarms" | "SetAlarmState" => per_op(3.0),
             "TagResource" | "UntagResource" | "ListTagsForResource" => per_op(10.0),
+            "GetMetricData" => per_op(50.0),
             _ => None,
         },
         "kms" => match op {
