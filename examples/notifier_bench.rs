@@ -182,6 +182,7 @@ fn mib(bytes: usize) -> String {
 /// context (as `up` stores it).
 async fn encrypt_hook(emu: &Emulator, plaintext: &str) -> anyhow::Result<String> {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .endpoint_url(emu.endpoint_url())
         .region(aws_config::Region::new(elb_watch_testkit::emulator::REGION))
         .credentials_provider(kms::config::Credentials::new(

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo fmt --all --check
+scripts/check-features.sh
 cargo clippy --workspace --all-targets -- -D warnings

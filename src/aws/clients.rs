@@ -39,7 +39,9 @@ macro_rules! client {
 impl Clients {
     pub fn new(sdk: &SdkConfig) -> Self {
         let ledger = CallLedger::default();
-        let http: Option<SharedHttpClient> = sdk.http_client().or_else(limit::default_http_client);
+        let http: Option<SharedHttpClient> = sdk
+            .http_client()
+            .or_else(|| Some(super::http::sdk_http_client()));
         let n = limit::max_in_flight();
         Self {
             elb: client!(aws_sdk_elasticloadbalancingv2, sdk, ledger, &http, n),

@@ -27,7 +27,9 @@ pub fn retry_config() -> RetryConfig {
 }
 
 pub async fn load(opts: &GlobalOpts) -> Result<SdkConfig> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .http_client(super::http::sdk_http_client());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }

@@ -113,17 +113,6 @@ impl HttpConnector for LimitedConnector {
     }
 }
 
-/// The HTTP client the SDK would use by default (`SdkConfig` carries none unless one was set).
-pub fn default_http_client() -> Option<SharedHttpClient> {
-    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
-    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(
-        aws_config::BehaviorVersion::latest(),
-    )?;
-    plugin
-        .runtime_components(&RuntimeComponentsBuilder::new("elb-watch"))
-        .http_client()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

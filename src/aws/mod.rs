@@ -5,6 +5,7 @@ pub mod calls;
 pub mod clients;
 pub mod config;
 pub mod errors;
+pub mod http;
 pub mod limit;
 pub mod retry;
 

@@ -200,6 +200,7 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// `auth.test`, then `conversations.info` of `channel`, as the notifier's token.
 pub async fn check(api_root: &str, token: &Secret, channel: Option<&str>) -> SlackAppStatus {
+    crate::aws::http::install_crypto_provider();
     let http = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("elb-watch/", env!("CARGO_PKG_VERSION")))

@@ -15,6 +15,7 @@
 //!   (moto) and back; every emulator client goes through it.
 //! - [`demo`]: the end-to-end demo flow built from the above.
 
+pub mod aws_http;
 pub mod bench;
 pub mod bins;
 pub mod cbor_bridge;

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 async fn client(endpoint: &str, key: &str, secret: &str) -> Client {
     let cfg = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .region(Region::new(emulator::REGION))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(key, secret, None, None, "cbor-test"))
@@ -229,6 +230,7 @@ async fn translated_requests_are_re_signed_for_moto_iam_enforcement() {
     // Three unauthenticated calls to make a user; everything after is authenticated.
     let moto = Moto::start(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]).await;
     let iam_cfg = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .region(Region::new(emulator::REGION))
         .endpoint_url(&moto.url)
         .credentials_provider(Credentials::new(

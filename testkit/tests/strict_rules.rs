@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 /// SDK configuration for `url`, without retries: the tests see every refusal.
 async fn sdk(url: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .region(Region::new(emulator::REGION))
         .endpoint_url(url)
         .credentials_provider(aws_sdk_iam::config::Credentials::new(

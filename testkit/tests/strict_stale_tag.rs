@@ -10,6 +10,7 @@ use elb_watch_testkit::strict::{StrictConfig, stale_tag};
 
 async fn sdk(url: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .region(Region::new(emulator::REGION))
         .endpoint_url(url)
         .credentials_provider(aws_sdk_sns::config::Credentials::new(

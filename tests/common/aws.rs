@@ -5,6 +5,7 @@ use elb_watch_testkit::emulator::{self, Emulator};
 
 pub async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .region(Region::new(emulator::REGION))
         .endpoint_url(emu.endpoint_url())
         .credentials_provider(aws_sdk_kms::config::Credentials::new(

@@ -184,6 +184,7 @@ pub async fn run(events: usize, elb_watch_bin: &Path, bootstrap: &Path) -> Resul
     });
 
     let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .region(aws_config::Region::new(elb_watch_testkit::emulator::REGION))
         .endpoint_url(emu.endpoint_url())
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(

@@ -21,6 +21,7 @@ pub async fn emulator() -> elb_watch_testkit::emulator::Emulator {
 /// The test's own SDK configuration: the emulator's admin, through the strict layer.
 pub async fn sdk(emu: &elb_watch_testkit::emulator::Emulator) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(elb_watch_testkit::aws_http::client())
         .endpoint_url(emu.endpoint_url())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_kms::config::Credentials::new(
