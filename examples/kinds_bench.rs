@@ -5,6 +5,13 @@
 //! each, the wall time, the API calls (mutating) and the throttled answers the layer gave.
 //!
 //!     scripts/emulator.sh setup && cargo run --release --example kinds_bench
+//!     scripts/emulator.sh setup && cargo run --release --example kinds_bench -- --albs 100x10
+//!
+//! `--albs AxT`: A ALBs of T target groups each instead (one listener, all but the first target
+//! group behind path rules: the walk that used to meet `DescribeRules` throttling). Before
+//! `status`, every target group's alarm is set OK (straight on moto, unthrottled), as a healthy
+//! fleet's alarms are on AWS. Each command's calls are counted by operation from the strict
+//! layer's recording (what reached AWS, retries of throttled calls included).
 //!
 //! Seeding the emulator (boto3, straight to moto) is timed apart. The figures include the
 //! emulator's own latency: they are not AWS timings.
@@ -12,6 +19,7 @@
 use elb_watch_testkit::emulator::Emulator;
 use elb_watch_testkit::{bins, topology};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -76,14 +84,17 @@ fn fleet() -> Value {
 struct Figures {
     what: &'static str,
     ms: f64,
-    total: u64,
-    mutating: u64,
+    total: usize,
+    mutating: usize,
     throttled: usize,
+    /// (operation, calls), most first.
+    by_operation: Vec<(String, usize)>,
 }
 
 fn run(bin: &Path, emu: &Emulator, what: &'static str, args: &[&str]) -> (Figures, Value) {
     let strict = emu.strict().expect("strict layer on");
     let before = strict.count("throttled");
+    emu.start_recording().expect("recording");
     let started = Instant::now();
     let out = Command::new(bin)
         .envs(emu.aws_env())
@@ -93,6 +104,7 @@ fn run(bin: &Path, emu: &Emulator, what: &'static str, args: &[&str]) -> (Figure
         .output()
         .expect("elb-watch runs");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let recorded = emu.stop_recording().expect("recording");
     let code = out.status.code().unwrap_or(-1);
     assert!(
         code == 0 || (what == "status" && code == 1),
@@ -100,64 +112,117 @@ fn run(bin: &Path, emu: &Emulator, what: &'static str, args: &[&str]) -> (Figure
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    let calls = &report["api_calls"];
+    let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &recorded {
+        *by_operation.entry(c.action.clone()).or_default() += 1;
+    }
+    let mut by_operation: Vec<(String, usize)> = by_operation.into_iter().collect();
+    by_operation.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     (
         Figures {
             what,
             ms,
-            total: calls["total"].as_u64().unwrap_or(0),
-            mutating: calls["mutating"].as_u64().unwrap_or(0),
+            total: recorded.len(),
+            mutating: recorded.iter().filter(|c| c.is_mutating()).count(),
             throttled: strict.count("throttled") - before,
+            by_operation,
         },
         report,
     )
 }
 
+/// `--albs AxT`, if given.
+fn albs_arg() -> anyhow::Result<Option<(usize, usize)>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(i) = args.iter().position(|a| a == "--albs") else {
+        return Ok(None);
+    };
+    let spec = args
+        .get(i + 1)
+        .ok_or_else(|| anyhow::anyhow!("--albs takes AxT, e.g. 100x10"))?;
+    let (a, t) = spec
+        .split_once('x')
+        .ok_or_else(|| anyhow::anyhow!("--albs takes AxT, e.g. 100x10"))?;
+    Ok(Some((a.parse()?, t.parse()?)))
+}
+
 fn main() -> anyhow::Result<()> {
+    let albs = albs_arg()?;
     // Built and located once, first: the runs below take minutes.
     let bin = bins::package_binary("elb-watch")?;
     let emu = Emulator::start()?;
     let seeded = Instant::now();
-    topology::create(&emu, &fleet())?;
+    let (spec, units) = match albs {
+        Some((a, t)) => (topology::fleet(a, t), a * t),
+        None => (fleet(), 1_000),
+    };
+    topology::create(&emu, &spec)?;
     println!(
-        "seeded 200 load balancers / 1,000 watched units in {:.1} s",
+        "seeded {} watched units in {:.1} s",
+        units,
         seeded.elapsed().as_secs_f64()
     );
     let mut all = Vec::new();
     let (up, report) = run(&bin, &emu, "up --all", &["up", "--all"]);
     let alarms = report["cost"]["alarms"].as_u64().unwrap_or(0);
-    println!(
-        "up: {} alarms, {} USD/month; kinds: {:?}",
-        alarms,
-        report["cost"]["monthly_usd"],
-        MIX.map(|(k, n, per)| (k, n, n * per))
-    );
+    match albs {
+        Some((a, t)) => println!("up: {alarms} alarms; {a} ALBs x {t} target groups"),
+        None => println!(
+            "up: {} alarms, {} USD/month; kinds: {:?}",
+            alarms,
+            report["cost"]["monthly_usd"],
+            MIX.map(|(k, n, per)| (k, n, n * per))
+        ),
+    }
     assert_eq!(
-        alarms, 1_003,
-        "1,000 target-group alarms and the alerting path's 3"
+        alarms as usize,
+        units + 3,
+        "one alarm per watched unit and the alerting path's 3"
     );
+    let watched: Vec<String> = report["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["kind"] == "alarm" && c["action"] == "create")
+        .filter_map(|c| c["name"].as_str())
+        .filter(|n| n.ends_with("/HealthyHostCount"))
+        .map(String::from)
+        .collect();
+    // PutMetricAlarm at its quota of 3 per second: the floor of a fresh `up`.
+    let floor_s = alarms as f64 / 3.0;
     all.push(up);
     let (noop, report) = run(&bin, &emu, "no-op up", &["up", "--all"]);
     assert_eq!(report["api_calls"]["mutating"], 0, "a no-op up mutated");
     all.push(noop);
+    topology::set_alarm_states(&emu, &watched, "OK", "bench: in service")?;
     let (status, report) = run(&bin, &emu, "status", &["status"]);
     assert_eq!(report["in_sync"], true, "{}", report["verdict"]);
     all.push(status);
     let (down, _) = run(&bin, &emu, "down", &["down", "--yes"]);
     all.push(down);
     println!(
-        "{:<10} {:>10} {:>8} {:>9} {:>10}",
+        "{:<10} {:>10} {:>8} {:>9} {:>10}  by operation",
         "command", "wall s", "calls", "mutating", "throttled"
     );
     for f in &all {
+        let ops: Vec<String> = f
+            .by_operation
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect();
         println!(
-            "{:<10} {:>10.1} {:>8} {:>9} {:>10}",
+            "{:<10} {:>10.1} {:>8} {:>9} {:>10}  {}",
             f.what,
             f.ms / 1000.0,
             f.total,
             f.mutating,
-            f.throttled
+            f.throttled,
+            ops.join(", ")
         );
     }
+    println!(
+        "fresh up / PutMetricAlarm floor ({alarms} at 3 per second = {floor_s:.1} s): {:.2}",
+        all[0].ms / 1000.0 / floor_s
+    );
     Ok(())
 }

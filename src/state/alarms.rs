@@ -12,8 +12,8 @@ use crate::state::warnings::is_watchable;
 use crate::state::zones::{self, ZoneMath, ZoneRule};
 use serde::Serialize;
 
-/// Target-group alarm settings (README "From a failing target to Slack" has the detection
-/// arithmetic). The namespace is the load balancer kind's (`LbKind::namespace`).
+/// Target-group alarm settings (docs/performance.md "From a failing target to Slack" has the
+/// detection arithmetic). The namespace is the load balancer kind's (`LbKind::namespace`).
 pub const METRIC: &str = "HealthyHostCount";
 pub const PERIOD_S: i32 = 60;
 pub const STATISTIC: &str = "Minimum";

@@ -10,8 +10,8 @@
 //! - The alarm then needs `DatapointsToAlarm` breaching one-minute periods: 2 × 60 s.
 //!
 //! The figure is what those settings decide. CloudWatch's ingestion and evaluation (seconds, up
-//! to about a minute) and the notifier (about a second) come on top: README "From a failing
-//! target to Slack".
+//! to about a minute) and the notifier (about a second) come on top: docs/performance.md "From a
+//! failing target to Slack".
 
 use super::alarms::AlarmSpec;
 use super::warnings::Warning;
