@@ -11,12 +11,14 @@
 //! group behind path rules: the walk that used to meet `DescribeRules` throttling). Before
 //! `status`, every target group's alarm is set OK (straight on moto, unthrottled), as a healthy
 //! fleet's alarms are on AWS. Each command's calls are counted by operation from the strict
-//! layer's recording (what reached AWS, retries of throttled calls included).
+//! layer's recording (what reached AWS, retries of throttled calls included). The layer cuts
+//! pages to 100 items here.
 //!
 //! Seeding the emulator (boto3, straight to moto) is timed apart. The figures include the
 //! emulator's own latency: they are not AWS timings.
 
 use elb_watch_testkit::emulator::Emulator;
+use elb_watch_testkit::strict::StrictConfig;
 use elb_watch_testkit::{bins, topology};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -150,7 +152,13 @@ fn main() -> anyhow::Result<()> {
     let albs = albs_arg()?;
     // Built and located once, first: the runs below take minutes.
     let bin = bins::package_binary("elb-watch")?;
-    let emu = Emulator::start()?;
+    // Pages of 100 (DescribeAlarms' most; the layer's default of 2 exists to exercise paging):
+    // closer to AWS, still conservative for DescribeTargetGroups and DescribeLoadBalancers
+    // (400 a page on AWS).
+    let emu = Emulator::start_with(StrictConfig {
+        page_size: 100,
+        ..StrictConfig::from_env()
+    })?;
     let seeded = Instant::now();
     let (spec, units) = match albs {
         Some((a, t)) => (topology::fleet(a, t), a * t),

@@ -4,9 +4,10 @@
 //! - A fresh `up` on a target group that is already empty: through the strict layer with IAM
 //!   propagation and function states on, and rule 14 evaluating each new alarm soon after it is
 //!   created (rule 15 delivering its notification to the topic's Lambda subscribers), the real
-//!   notifier posts the ALARM. Alarms put before the subscription exists (the old order: at
-//!   the same time as the role → key → function → permission → subscription chain) fire into
-//!   nothing and this test fails.
+//!   notifier posts the ALARM once. The alarms are put beside the role → key → function →
+//!   permission → subscription chain with their actions off and armed after it; an alarm armed
+//!   before the subscription exists fires into nothing, one never announced is never heard,
+//!   and this test fails either way.
 //! - An existing alarm that went to ALARM while the path was broken (its subscription deleted)
 //!   is announced by the `up` that repairs the path, once: a second `up` announces nothing.
 //! - An existing alarm whose own actions were off while it went to ALARM is announced when
@@ -58,12 +59,21 @@ async fn a_fresh_up_on_an_empty_target_group_delivers_its_first_alarm() {
     let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
     run_notifier(&emu);
 
+    emu.start_recording().unwrap();
     let r = up(&emu, "first", &sink);
-    assert_eq!(
-        r.json()["announced"],
-        json!([]),
-        "a fresh up announces nothing itself"
+    let recorded = emu.stop_recording().unwrap();
+    // The alarms go in beside the notifier path with their actions off, and are armed only
+    // once the path is whole: the first PutMetricAlarm before the subscription, every
+    // EnableAlarmActions after it.
+    let at = |action: &str| recorded.iter().position(|c| c.action == action);
+    let last = |action: &str| recorded.iter().rposition(|c| c.action == action);
+    let subscribe = at("Subscribe").expect("a subscription");
+    assert!(at("PutMetricAlarm").unwrap() < subscribe, "{recorded:?}");
+    assert!(
+        at("EnableAlarmActions").unwrap() > subscribe,
+        "{recorded:?}"
     );
+    assert!(last("PutMetricAlarm").unwrap() < at("EnableAlarmActions").unwrap());
     // The alarms' first evaluations run 300 ms after each was created.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let posted = slack_after_invocations(&emu, &sink).await;
@@ -81,11 +91,22 @@ async fn a_fresh_up_on_an_empty_target_group_delivers_its_first_alarm() {
     for needle in ["ALARM", "empty-tg", "web-alb"] {
         assert!(posted[0].contains(needle), "no {needle} in {}", posted[0]);
     }
-    assert!(
-        !posted[0].contains("Found in ALARM"),
-        "CloudWatch's own notification is not an announcement: {}",
-        posted[0]
-    );
+    // Who said it: `up`, when the alarm went to ALARM before it was armed (its actions off, so
+    // CloudWatch told nobody), or CloudWatch itself, when the evaluation came after — never both.
+    let announced = r.json()["announced"].clone();
+    match announced.as_array().map(Vec::len) {
+        Some(1) => {
+            assert_eq!(announced[0]["alarm"], alarm("first", "empty-tg"));
+            assert_eq!(announced[0]["why"], "path-incomplete");
+            assert!(posted[0].contains("Found in ALARM"), "{}", posted[0]);
+        }
+        Some(0) => assert!(
+            !posted[0].contains("Found in ALARM"),
+            "CloudWatch's own notification is not an announcement: {}",
+            posted[0]
+        ),
+        _ => panic!("announced: {announced}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

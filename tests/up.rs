@@ -593,11 +593,12 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
 
 /// Every step `up` reports, in the order a fresh `up` finishes them is not fixed (they overlap),
 /// so each is tried on its own.
-const STEPS: [&str; 12] = [
+const STEPS: [&str; 13] = [
     "IAM role",
     "SNS topic",
     "log group",
     "alarms",
+    "alarms armed",
     "KMS key",
     "KMS alias",
     "decrypt-only policy",

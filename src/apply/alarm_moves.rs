@@ -21,7 +21,7 @@
 //! DescribeAlarms, DeleteAlarms), and waits out throttling. A run stopped anywhere leaves the old
 //! alarm in place, so the next `up` pairs them again and redoes the move from step 1.
 
-use super::alarms::{Armed, put_alarm};
+use super::alarms::{Armed, NAMES_PER_CALL, put_alarm, set_actions};
 use super::announce::{self as announcing, Announced};
 use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients, limit};
@@ -34,10 +34,6 @@ use anyhow::Result;
 use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue, Tag};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::SystemTime;
-
-/// The most alarm names one DisableAlarmActions, EnableAlarmActions, DescribeAlarms or
-/// DeleteAlarms call takes.
-const NAMES_PER_CALL: usize = 100;
 
 /// StateReason is at most 1,023 characters
 /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html>).
@@ -146,39 +142,6 @@ pub async fn move_alarms(
         .await?;
     }
     Ok(announced)
-}
-
-/// EnableAlarmActions or DisableAlarmActions on `names`, 100 a call.
-async fn set_actions(clients: &Clients, names: &[String], on: bool) -> Result<()> {
-    for batch in names.chunks(NAMES_PER_CALL) {
-        let batch = batch.to_vec();
-        retry::through_throttling(retry::budget(), || {
-            let batch = batch.clone();
-            async move {
-                if on {
-                    clients
-                        .cloudwatch
-                        .enable_alarm_actions()
-                        .set_alarm_names(Some(batch))
-                        .send()
-                        .await
-                        .aws("CloudWatch EnableAlarmActions")
-                        .map(|_| ())
-                } else {
-                    clients
-                        .cloudwatch
-                        .disable_alarm_actions()
-                        .set_alarm_names(Some(batch))
-                        .send()
-                        .await
-                        .aws("CloudWatch DisableAlarmActions")
-                        .map(|_| ())
-                }
-            }
-        })
-        .await?;
-    }
-    Ok(())
 }
 
 /// The new alarm set to ALARM, with the old one's reason and where it came from.

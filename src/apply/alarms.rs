@@ -14,11 +14,14 @@ use aws_sdk_cloudwatch::types::{
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
+/// Puts the plan's new and changed alarms, armed, except those already put (`done`: by
+/// `early_alarms.rs`), and deletes those no longer wanted.
 pub async fn ensure_alarms(
     clients: &Clients,
     desired: &Desired,
     plan: &Plan,
     topic_arn: &str,
+    done: &[String],
 ) -> Result<()> {
     let puts = plan
         .alarms
@@ -26,6 +29,7 @@ pub async fn ensure_alarms(
         .filter(|c| matches!(c.action, Action::Create | Action::Update))
         // A moved alarm is put by its move (`alarm_moves.rs`), first with its actions off.
         .filter(|c| !plan.alarm_moves.iter().any(|m| m.to == c.name))
+        .filter(|c| !done.contains(&c.name))
         .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name))
         .map(|spec| {
             // PutMetricAlarm's default quota is 3 requests per second per account and region:
@@ -44,6 +48,44 @@ pub async fn ensure_alarms(
     delete_unwanted(clients, plan).await
 }
 
+/// The most alarm names one DisableAlarmActions, EnableAlarmActions, DescribeAlarms or
+/// DeleteAlarms call takes
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_EnableAlarmActions.html>).
+pub(crate) const NAMES_PER_CALL: usize = 100;
+
+/// EnableAlarmActions or DisableAlarmActions on `names`, 100 a call, each waiting out throttling.
+pub(crate) async fn set_actions(clients: &Clients, names: &[String], on: bool) -> Result<()> {
+    for batch in names.chunks(NAMES_PER_CALL) {
+        let batch = batch.to_vec();
+        retry::through_throttling(retry::budget(), || {
+            let batch = batch.clone();
+            async move {
+                if on {
+                    clients
+                        .cloudwatch
+                        .enable_alarm_actions()
+                        .set_alarm_names(Some(batch))
+                        .send()
+                        .await
+                        .aws("CloudWatch EnableAlarmActions")
+                        .map(|_| ())
+                } else {
+                    clients
+                        .cloudwatch
+                        .disable_alarm_actions()
+                        .set_alarm_names(Some(batch))
+                        .send()
+                        .await
+                        .aws("CloudWatch DisableAlarmActions")
+                        .map(|_| ())
+                }
+            }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
 /// The alarms the plan deletes, 100 names a call.
 async fn delete_unwanted(clients: &Clients, plan: &Plan) -> Result<()> {
     let doomed: Vec<String> = plan
@@ -52,7 +94,7 @@ async fn delete_unwanted(clients: &Clients, plan: &Plan) -> Result<()> {
         .filter(|c| c.action == Action::Delete)
         .map(|c| c.name.clone())
         .collect();
-    for batch in doomed.chunks(100) {
+    for batch in doomed.chunks(NAMES_PER_CALL) {
         clients
             .cloudwatch
             .delete_alarms()

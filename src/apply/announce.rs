@@ -81,29 +81,34 @@ pub(crate) async fn publish(
     })
 }
 
+/// The alarms named, read by name (DescribeAlarms takes at most 100 names a call: more are read
+/// in several calls).
 pub(crate) async fn read(clients: &Clients, names: Vec<String>) -> Result<Vec<MetricAlarm>> {
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = retry::through_throttling(retry::budget(), || {
-            let names = names.clone();
-            let token = token.clone();
-            async move {
-                clients
-                    .cloudwatch
-                    .describe_alarms()
-                    .set_alarm_names(Some(names))
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .aws("CloudWatch DescribeAlarms")
+    for batch in names.chunks(NAMES_PER_CALL) {
+        let mut token: Option<String> = None;
+        loop {
+            let page = retry::through_throttling(retry::budget(), || {
+                let names = batch.to_vec();
+                let token = token.clone();
+                async move {
+                    clients
+                        .cloudwatch
+                        .describe_alarms()
+                        .set_alarm_names(Some(names))
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .aws("CloudWatch DescribeAlarms")
+                }
+            })
+            .await?;
+            found.extend(page.metric_alarms().iter().cloned());
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
             }
-        })
-        .await?;
-        found.extend(page.metric_alarms().iter().cloned());
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(found);
         }
     }
+    Ok(found)
 }

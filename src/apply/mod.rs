@@ -22,6 +22,7 @@
 pub mod alarm_moves;
 pub mod alarms;
 pub mod announce;
+pub mod early_alarms;
 pub mod fault;
 pub mod function;
 pub mod iam;
@@ -157,24 +158,72 @@ pub async fn apply(
         ),
     )?;
 
-    let warning = notifier_path(
-        clients, desired, observed, plan, secret, bundle, progress, &topic_arn,
-    )
-    .await?;
-    let path_whole_at = SystemTime::now();
+    // A fresh env's alarms go in beside the notifier path, actions off (`early_alarms.rs`).
+    let early = early_alarms::early(plan);
+    let early_changes: Vec<&Change> = plan
+        .alarms
+        .iter()
+        .filter(|c| early.contains(&c.name))
+        .collect();
+    let ((warning, path_whole_at), ()) = tokio::try_join!(
+        async {
+            let warning = notifier_path(
+                clients, desired, observed, plan, secret, bundle, progress, &topic_arn,
+            )
+            .await?;
+            // When existing alarms' path became whole (`announce` below), whatever the early
+            // alarms still take.
+            Ok::<_, anyhow::Error>((warning, SystemTime::now()))
+        },
+        async {
+            if early.is_empty() {
+                return Ok(());
+            }
+            step(
+                progress,
+                "alarms",
+                format!(
+                    "{} (actions off until the path is whole)",
+                    outcome(&early_changes)
+                ),
+                early_alarms::put_unarmed(clients, desired, &early, &topic_arn),
+            )
+            .await
+        }
+    )?;
+    let mut announced = Vec::new();
+    if !early.is_empty() {
+        announced = step_telling(
+            progress,
+            "alarms armed",
+            early_alarms::arm(clients, &early, &topic_arn),
+            |a| {
+                format!(
+                    "{} armed; {} found in ALARM announced",
+                    early.len(),
+                    a.len()
+                )
+            },
+        )
+        .await?;
+    }
 
-    let alarm_changes: Vec<&Change> = plan.alarms.iter().collect();
-    step(
-        progress,
-        "alarms",
-        outcome(&alarm_changes),
-        alarms::ensure_alarms(clients, desired, plan, &topic_arn),
-    )
-    .await?;
-    let mut announced = if plan.alarm_moves.is_empty() {
-        Vec::new()
-    } else {
-        step_telling(
+    let alarm_changes: Vec<&Change> = plan
+        .alarms
+        .iter()
+        .filter(|c| !early.contains(&c.name))
+        .collect();
+    if early.is_empty() || !alarm_changes.is_empty() {
+        step(
+            progress,
+            "alarms",
+            outcome(&alarm_changes),
+            alarms::ensure_alarms(clients, desired, plan, &topic_arn, &early),
+        )
+        .await?;
+    }
+    if !plan.alarm_moves.is_empty() {
+        let moved = step_telling(
             progress,
             "alarms renamed",
             alarm_moves::move_alarms(clients, desired, observed, plan, &topic_arn),
@@ -187,8 +236,9 @@ pub async fn apply(
                 )
             },
         )
-        .await?
-    };
+        .await?;
+        announced.extend(moved);
+    }
     let alarms_at = SystemTime::now();
 
     let candidates = found::candidates(observed, plan, &topic_arn);

@@ -10,7 +10,7 @@ pub mod cost;
 pub mod desired;
 pub mod email_filter;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod health;
 pub mod healthy_counts;
 pub mod observed;
