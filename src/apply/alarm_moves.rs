@@ -21,7 +21,7 @@
 //! DescribeAlarms, DeleteAlarms), and waits out throttling. A run stopped anywhere leaves the old
 //! alarm in place, so the next `up` pairs them again and redoes the move from step 1.
 
-use super::alarms::{Armed, NAMES_PER_CALL, put_alarm, set_actions};
+use super::alarms::{Armed, NAMES_PER_CALL, put_each, set_actions};
 use super::announce::{self as announcing, Announced};
 use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients, limit};
@@ -53,16 +53,11 @@ pub async fn move_alarms(
     let news: Vec<String> = plan.alarm_moves.iter().map(|m| m.to.clone()).collect();
 
     // 1. The new alarms, actions off.
-    let puts = plan.alarm_moves.iter().filter_map(|m| {
-        let spec = desired.alarms.iter().find(|a| a.name == m.to)?;
-        Some(retry::through_throttling(retry::budget(), move || {
-            put_alarm(clients, &desired.env, spec, topic_arn, Armed::No)
-        }))
-    });
-    stream::iter(puts)
-        .buffer_unordered(limit::max_in_flight())
-        .try_collect::<Vec<()>>()
-        .await?;
+    let specs = plan
+        .alarm_moves
+        .iter()
+        .filter_map(|m| desired.alarms.iter().find(|a| a.name == m.to));
+    put_each(clients, &desired.env, specs, topic_arn, Armed::No).await?;
 
     // 2. The old ones silenced, then read.
     set_actions(clients, &olds, false).await?;

@@ -23,29 +23,40 @@ pub async fn ensure_alarms(
     topic_arn: &str,
     done: &[String],
 ) -> Result<()> {
-    let puts = plan
+    let specs = plan
         .alarms
         .iter()
         .filter(|c| matches!(c.action, Action::Create | Action::Update))
         // A moved alarm is put by its move (`alarm_moves.rs`), first with its actions off.
         .filter(|c| !plan.alarm_moves.iter().any(|m| m.to == c.name))
         .filter(|c| !done.contains(&c.name))
-        .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name))
-        .map(|spec| {
-            // PutMetricAlarm's default quota is 3 requests per second per account and region:
-            // hundreds of alarms outlast the SDK's shared retry quota, so wait it out here.
-            retry::through_throttling(retry::budget(), move || {
-                put_alarm(clients, &desired.env, spec, topic_arn, Armed::Yes)
-            })
-        });
-    // A few at a time, each started only when it gets its turn: the retry budget is then each
-    // alarm's own wait, not its place in a queue of 1,000 (at 3 per second the last one would
-    // start after 5 minutes, past any budget).
+        .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name));
+    put_each(clients, &desired.env, specs, topic_arn, Armed::Yes).await?;
+    delete_unwanted(clients, plan).await
+}
+
+/// Puts every alarm of `specs`, a few at a time. PutMetricAlarm's default quota is 3 requests
+/// per second per account and region: hundreds of alarms outlast the SDK's shared retry quota,
+/// so each waits out throttling on its own budget, started only when it gets its turn (not its
+/// place in a queue of 1,000: at 3 per second the last one would start after 5 minutes, past
+/// any budget).
+pub(crate) async fn put_each<'a>(
+    clients: &Clients,
+    env: &str,
+    specs: impl Iterator<Item = &'a AlarmSpec>,
+    topic_arn: &str,
+    armed: Armed,
+) -> Result<()> {
+    let puts = specs.map(|spec| {
+        retry::through_throttling(retry::budget(), move || {
+            put_alarm(clients, env, spec, topic_arn, armed)
+        })
+    });
     stream::iter(puts)
         .buffer_unordered(limit::max_in_flight())
         .try_collect::<Vec<()>>()
         .await?;
-    delete_unwanted(clients, plan).await
+    Ok(())
 }
 
 /// The most alarm names one DisableAlarmActions, EnableAlarmActions, DescribeAlarms or

@@ -19,14 +19,13 @@
 //! Only alarms this run creates, and only when the path is incomplete before it
 //! (`state::announce::path_incomplete`): with a whole path an alarm is put armed at once.
 
-use super::alarms::{Armed, put_alarm, set_actions};
+use super::alarms::{Armed, put_each, set_actions};
 use super::announce::{self as announcing, Announced};
-use crate::aws::{Clients, limit, retry};
+use crate::aws::Clients;
 use crate::state::announce::{self, Silenced};
 use crate::state::desired::Desired;
 use crate::state::plan::{Action, Plan};
 use anyhow::Result;
-use futures::stream::{self, StreamExt, TryStreamExt};
 use std::time::SystemTime;
 
 /// The alarms a run puts early: those it creates (moves aside: `alarm_moves.rs` puts them) when
@@ -50,19 +49,10 @@ pub async fn put_unarmed(
     names: &[String],
     topic_arn: &str,
 ) -> Result<()> {
-    let puts = names
+    let specs = names
         .iter()
-        .filter_map(|n| desired.alarms.iter().find(|a| a.name == *n))
-        .map(|spec| {
-            retry::through_throttling(retry::budget(), move || {
-                put_alarm(clients, &desired.env, spec, topic_arn, Armed::No)
-            })
-        });
-    stream::iter(puts)
-        .buffer_unordered(limit::max_in_flight())
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
+        .filter_map(|n| desired.alarms.iter().find(|a| a.name == *n));
+    put_each(clients, &desired.env, specs, topic_arn, Armed::No).await
 }
 
 /// Once the path is whole: `names` armed, then each in ALARM since before the arming announced.

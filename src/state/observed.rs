@@ -1,7 +1,7 @@
 //! What exists in AWS for one environment, read by name (and, where names can collide, proven by
 //! tags). Reads only; `up`, `status` and `down` all start here.
 
-use crate::aws::{AwsResultExt, Clients, errors};
+use crate::aws::{AwsResultExt, Clients, errors, retry};
 use crate::naming::{self, Names};
 use crate::policy;
 use crate::secret::{Secret, SlackSecret};
@@ -11,6 +11,7 @@ use crate::state::zones::ZoneMath;
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use base64::Engine;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -927,13 +928,18 @@ async fn observe_alarms(
         if our_name && a.alarm_actions.iter().any(|x| x == topic_arn) {
             return Ok::<bool, anyhow::Error>(true);
         }
-        let tags = clients
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&a.arn)
-            .send()
-            .await
-            .aws("CloudWatch ListTagsForResource")?;
+        // Each read waits out throttling on its own budget, a few at a time (teardown's
+        // `alarms_owned` does the same for every alarm).
+        let tags = retry::through_throttling(retry::budget(), || async {
+            clients
+                .cloudwatch
+                .list_tags_for_resource()
+                .resource_arn(&a.arn)
+                .send()
+                .await
+                .aws("CloudWatch ListTagsForResource")
+        })
+        .await?;
         let tags = tag_map(
             tags.tags()
                 .iter()
@@ -941,7 +947,10 @@ async fn observe_alarms(
         );
         Ok(owns(names, &tags))
     });
-    let owned = futures::future::try_join_all(checks).await?;
+    let owned: Vec<bool> = futures::stream::iter(checks)
+        .buffered(crate::aws::limit::max_in_flight())
+        .try_collect()
+        .await?;
     let mut ours = Vec::new();
     let mut foreign = BTreeSet::new();
     for (alarm, is_ours) in found.into_iter().zip(owned) {

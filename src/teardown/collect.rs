@@ -2,12 +2,12 @@
 //! the key behind an alias pointing at a key pending deletion, each alarm's own tags).
 
 use super::Found;
-use crate::aws::{AwsResultExt, Clients, errors};
+use crate::aws::{AwsResultExt, Clients, errors, limit, retry};
 use crate::naming::Names;
 use crate::state::desired::Identity;
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use anyhow::Result;
-use futures::future::try_join_all;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 pub async fn collect(clients: &Clients, names: &Names, identity: &Identity) -> Result<Found> {
     let (observed, keys) = tokio::try_join!(
@@ -74,29 +74,37 @@ async fn key_owned(clients: &Clients, names: &Names, key_id: &str) -> Result<boo
 }
 
 /// Each alarm's own tags (observe takes an alarm whose actions point at the env's topic as the
-/// env's; before deleting, `down` wants the tags to say so).
+/// env's; before deleting, `down` wants the tags to say so). One ListTagsForResource per alarm
+/// (CloudWatch: 10 per second): a few at a time, each waiting out throttling on its own budget
+/// started with its turn, as the alarm writes do — at 1,000 alarms the SDK's retry quota alone
+/// ran out ("Throttling: Rate exceeded").
 async fn alarms_owned(
     clients: &Clients,
     names: &Names,
     alarms: &[AlarmObs],
 ) -> Result<Vec<(String, bool)>> {
-    try_join_all(alarms.iter().map(|a| async move {
-        let got = clients
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&a.arn)
-            .send()
-            .await;
-        let owned = match got {
-            Ok(out) => names.owns(
-                out.tags()
-                    .iter()
-                    .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-            ),
-            Err(e) if errors::code(&e) == Some("ResourceNotFound") => false,
-            Err(e) => return Err(e).aws("CloudWatch ListTagsForResource"),
-        };
-        Ok((a.name.clone(), owned))
-    }))
-    .await
+    let reads = alarms.iter().map(|a| {
+        retry::through_throttling(retry::budget(), move || async move {
+            let got = clients
+                .cloudwatch
+                .list_tags_for_resource()
+                .resource_arn(&a.arn)
+                .send()
+                .await;
+            let owned = match got {
+                Ok(out) => names.owns(
+                    out.tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+                ),
+                Err(e) if errors::code(&e) == Some("ResourceNotFound") => false,
+                Err(e) => return Err(e).aws("CloudWatch ListTagsForResource"),
+            };
+            Ok((a.name.clone(), owned))
+        })
+    });
+    stream::iter(reads)
+        .buffered(limit::max_in_flight())
+        .try_collect()
+        .await
 }

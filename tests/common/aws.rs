@@ -5,6 +5,13 @@ use elb_watch_testkit::emulator::{self, Emulator};
 
 pub async fn sdk(emu: &Emulator) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        // The tests' own reads meet the strict layer's quotas too (a Tagging API page per
+        // resource, at its rate): they wait, as elb-watch does, instead of failing the test.
+        .retry_config(
+            aws_config::retry::RetryConfig::adaptive()
+                .with_max_attempts(10)
+                .with_max_backoff(std::time::Duration::from_secs(4)),
+        )
         .http_client(elb_watch_testkit::aws_http::client())
         .region(Region::new(emulator::REGION))
         .endpoint_url(emu.endpoint_url())
