@@ -3,7 +3,6 @@ use elb_watch::{cli::Cli, commands, exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    elb_watch::aws::http::install_crypto_provider();
     let cli = Cli::parse();
     if cli.global.verbose {
         tracing_subscriber::fmt()

@@ -14,7 +14,8 @@ pub fn sdk_http_client() -> SharedHttpClient {
 }
 
 /// Makes ring the process's rustls provider, for the HTTPS calls outside the SDK (Slack's Web
-/// API from `status`). Idempotent.
+/// API from `status`, which calls this before it builds its client; the SDK's client names its
+/// provider itself). Idempotent.
 pub fn install_crypto_provider() {
     // Err only when a provider is already installed: that one is kept.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -83,6 +83,31 @@ where
     until(budget, is_throttling_error, "the API's request quota", op).await
 }
 
+/// `op` on every item, a few at a time ([`super::limit::max_in_flight`]), results in the items'
+/// order. Each call waits out throttling on its own [`budget`], started only when its turn
+/// comes: hundreds of reads queued at once would all count their wait from the start, and the
+/// SDK's shared retry quota alone runs out at a few hundred (CloudWatch ListTagsForResource at
+/// 10 per second, the ELB `Describe*` bucket at 10 per second).
+pub async fn each_through_throttling<X, T, F, Fut>(
+    items: impl IntoIterator<Item = X>,
+    op: F,
+) -> Result<Vec<T>>
+where
+    X: Copy,
+    F: Fn(X) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let op = &op;
+    let calls = items
+        .into_iter()
+        .map(|item| through_throttling(budget(), move || op(item)));
+    stream::iter(calls)
+        .buffered(super::limit::max_in_flight())
+        .try_collect()
+        .await
+}
+
 /// Run `op` until it succeeds, fails for another reason, or `budget` is spent; the wait between
 /// attempts doubles from 500 ms up to 8 s.
 pub async fn through_propagation<T, F, Fut>(budget: Duration, op: F) -> Result<T>

@@ -185,18 +185,28 @@ async fn observe_groups(
     all_targets: bool,
     state_of: impl Fn(&TargetGroup) -> Option<String>,
 ) -> Result<Vec<Observation>> {
-    let (read, counted): (Vec<&TargetGroup>, Vec<&TargetGroup>) = groups
+    let needs: Vec<bool> = groups
         .iter()
-        .partition(|tg| health::needs_targets(state_of(tg).as_deref(), all_targets));
+        .map(|tg| health::needs_targets(state_of(tg).as_deref(), all_targets))
+        .collect();
+    let subset = |want: bool| -> Vec<&TargetGroup> {
+        groups
+            .iter()
+            .zip(&needs)
+            .filter(|(_, n)| **n == want)
+            .map(|(tg, _)| tg)
+            .collect()
+    };
+    let (read, counted) = (subset(true), subset(false));
     let (targets, counts) = tokio::try_join!(
         health::read_target_health(clients, &read),
         healthy_counts::read_healthy_counts(clients, &counted)
     )?;
     let (mut targets, mut counts) = (targets.into_iter(), counts.into_iter());
-    Ok(groups
-        .iter()
-        .map(|tg| {
-            if health::needs_targets(state_of(tg).as_deref(), all_targets) {
+    Ok(needs
+        .into_iter()
+        .map(|read| {
+            if read {
                 Observation::Targets(targets.next().unwrap_or_default())
             } else {
                 Observation::Counted(counts.next().flatten())

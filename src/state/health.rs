@@ -2,11 +2,10 @@
 //! (DescribeTargetHealth; a Classic ELB's instances: DescribeInstanceHealth), and each alarm's
 //! state. Reads plus pure summaries; no changes.
 
-use crate::aws::{AwsResultExt, Clients, limit, retry};
+use crate::aws::{AwsResultExt, Clients, retry};
 use crate::discovery::TargetGroup;
 use crate::state::observed::AlarmObs;
 use anyhow::Result;
-use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 /// One registered target and what the load balancer thinks of it.
@@ -157,13 +156,7 @@ pub async fn read_target_health(
     clients: &Clients,
     groups: &[&TargetGroup],
 ) -> Result<Vec<Vec<TargetHealth>>> {
-    let reads = groups
-        .iter()
-        .map(|tg| retry::through_throttling(retry::budget(), move || read_one(clients, tg)));
-    stream::iter(reads)
-        .buffered(limit::max_in_flight())
-        .try_collect()
-        .await
+    retry::each_through_throttling(groups.iter().copied(), |tg| read_one(clients, tg)).await
 }
 
 /// One target group's targets, or a Classic ELB's instances.

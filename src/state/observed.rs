@@ -11,7 +11,6 @@ use crate::state::zones::ZoneMath;
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use base64::Engine;
-use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -921,36 +920,30 @@ async fn observe_alarms(
             }
         }
     }
-    let checks = found.iter().map(|a| async move {
+    // One tag read for each alarm not proven by name and topic, a few at a time, each waiting
+    // out throttling on its own budget.
+    let owned: Vec<bool> = retry::each_through_throttling(&found, |a| async move {
         // An alarm named the way `up` names them (or named them) and wired to this env's topic
         // is one `up` made (it tagged it then); anything else must prove it by its tags.
         let our_name = names.is_alarm_name(&a.name) || names.is_legacy_alarm_name(&a.name);
         if our_name && a.alarm_actions.iter().any(|x| x == topic_arn) {
-            return Ok::<bool, anyhow::Error>(true);
+            return Ok(true);
         }
-        // Each read waits out throttling on its own budget, a few at a time (teardown's
-        // `alarms_owned` does the same for every alarm).
-        let tags = retry::through_throttling(retry::budget(), || async {
-            clients
-                .cloudwatch
-                .list_tags_for_resource()
-                .resource_arn(&a.arn)
-                .send()
-                .await
-                .aws("CloudWatch ListTagsForResource")
-        })
-        .await?;
+        let tags = clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&a.arn)
+            .send()
+            .await
+            .aws("CloudWatch ListTagsForResource")?;
         let tags = tag_map(
             tags.tags()
                 .iter()
                 .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
         );
         Ok(owns(names, &tags))
-    });
-    let owned: Vec<bool> = futures::stream::iter(checks)
-        .buffered(crate::aws::limit::max_in_flight())
-        .try_collect()
-        .await?;
+    })
+    .await?;
     let mut ours = Vec::new();
     let mut foreign = BTreeSet::new();
     for (alarm, is_ours) in found.into_iter().zip(owned) {

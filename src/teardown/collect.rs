@@ -2,12 +2,11 @@
 //! the key behind an alias pointing at a key pending deletion, each alarm's own tags).
 
 use super::Found;
-use crate::aws::{AwsResultExt, Clients, errors, limit, retry};
+use crate::aws::{AwsResultExt, Clients, errors, retry};
 use crate::naming::Names;
 use crate::state::desired::Identity;
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use anyhow::Result;
-use futures::stream::{self, StreamExt, TryStreamExt};
 
 pub async fn collect(clients: &Clients, names: &Names, identity: &Identity) -> Result<Found> {
     let (observed, keys) = tokio::try_join!(
@@ -83,28 +82,23 @@ async fn alarms_owned(
     names: &Names,
     alarms: &[AlarmObs],
 ) -> Result<Vec<(String, bool)>> {
-    let reads = alarms.iter().map(|a| {
-        retry::through_throttling(retry::budget(), move || async move {
-            let got = clients
-                .cloudwatch
-                .list_tags_for_resource()
-                .resource_arn(&a.arn)
-                .send()
-                .await;
-            let owned = match got {
-                Ok(out) => names.owns(
-                    out.tags()
-                        .iter()
-                        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-                ),
-                Err(e) if errors::code(&e) == Some("ResourceNotFound") => false,
-                Err(e) => return Err(e).aws("CloudWatch ListTagsForResource"),
-            };
-            Ok((a.name.clone(), owned))
-        })
-    });
-    stream::iter(reads)
-        .buffered(limit::max_in_flight())
-        .try_collect()
-        .await
+    retry::each_through_throttling(alarms, |a| async move {
+        let got = clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&a.arn)
+            .send()
+            .await;
+        let owned = match got {
+            Ok(out) => names.owns(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+            ),
+            Err(e) if errors::code(&e) == Some("ResourceNotFound") => false,
+            Err(e) => return Err(e).aws("CloudWatch ListTagsForResource"),
+        };
+        Ok((a.name.clone(), owned))
+    })
+    .await
 }

@@ -23,9 +23,8 @@
 
 use super::healthy_hosts::{self, Watched};
 use super::history::now_ms;
-use super::lambda_async::headers_for;
 use super::protocol::{self, Call, Protocol};
-use super::{Shared, Upstream};
+use super::{Shared, Upstream, routed_by};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -93,9 +92,21 @@ fn watched(query: &Value) -> Option<(Watched, Value)> {
     Some((watched, as_alarm))
 }
 
-/// A target group's ARN from its dimension value, asked of moto by name (the account is the
-/// caller's, which the layer does not otherwise know).
-async fn resolve(shared: &Shared, headers: &HeaderMap, watched: Watched) -> Option<Watched> {
+/// Every target group ARN moto holds (all pages, read once per call), or `None` when moto does
+/// not answer. The ARN carries the caller's account, which the layer does not otherwise know.
+async fn target_group_arns(shared: &Shared, headers: &HeaderMap) -> Option<Vec<String>> {
+    let pages = routed_by::pages(shared, headers, "DescribeTargetGroups", None).await?;
+    Some(
+        pages
+            .iter()
+            .flat_map(|doc| routed_by::between(doc, "<TargetGroupArn>", "</TargetGroupArn>"))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// A target group's ARN from its dimension value (`targetgroup/NAME/ID`, the ARN's end).
+fn resolve(watched: Watched, arns: &[String]) -> Option<Watched> {
     let Watched::TargetGroup {
         arn: dim,
         namespace,
@@ -103,24 +114,11 @@ async fn resolve(shared: &Shared, headers: &HeaderMap, watched: Watched) -> Opti
     else {
         return Some(watched);
     };
-    let name = dim.split('/').nth(1)?;
-    let doc = super::alarms::moto_query(
-        shared,
-        &headers_for(headers, "elasticloadbalancing"),
-        &[
-            ("Action", "DescribeTargetGroups"),
-            ("Version", "2015-12-01"),
-            ("Names.member.1", name),
-        ],
-    )
-    .await?;
-    let arn = doc
-        .split("<TargetGroupArn>")
-        .skip(1)
-        .filter_map(|p| p.split("</TargetGroupArn>").next())
-        .find(|arn| arn.ends_with(&format!(":{dim}")))?
-        .to_string();
-    Some(Watched::TargetGroup { arn, namespace })
+    let arn = arns.iter().find(|arn| arn.ends_with(&format!(":{dim}")))?;
+    Some(Watched::TargetGroup {
+        arn: arn.clone(),
+        namespace,
+    })
 }
 
 /// moto's answer with every ELB `HealthyHostCount` query filled in.
@@ -128,7 +126,7 @@ pub(crate) async fn rewrite(
     shared: &Shared,
     call: &Call,
     headers: &HeaderMap,
-    up: Upstream,
+    mut up: Upstream,
 ) -> Upstream {
     if !shared.config.metric_data || !up.ok() || !is_metric_data(call) {
         return up;
@@ -143,6 +141,7 @@ pub(crate) async fn rewrite(
         .unwrap_or_default();
     let minute_s = (now_ms() / 60_000 * 60) as f64;
     let started = std::time::Instant::now();
+    let mut arns: Option<Vec<String>> = None;
     let mut filled = 0;
     for query in &queries {
         let Some((watched, as_alarm)) = watched(query) else {
@@ -151,7 +150,10 @@ pub(crate) async fn rewrite(
         let Some(result) = results.iter_mut().find(|r| r["Id"] == query["Id"]) else {
             continue;
         };
-        let Some(watched) = resolve(shared, headers, watched).await else {
+        if matches!(watched, Watched::TargetGroup { .. }) && arns.is_none() {
+            arns = Some(target_group_arns(shared, headers).await.unwrap_or_default());
+        }
+        let Some(watched) = resolve(watched, arns.as_deref().unwrap_or_default()) else {
             continue;
         };
         let value = match super::evaluation::zone_counts_of(shared, headers, &watched).await {
@@ -169,24 +171,18 @@ pub(crate) async fn rewrite(
     }
     {
         let mut inner = shared.lock();
-        for _ in 0..filled {
-            inner.count("metric-data", "answered");
-        }
+        inner.add("metric-data", "answered", filled);
         // The emulator's own cost of making the figures up (moto reads per query), so that a
         // benchmark can tell it from the command's: AWS answers from stored datapoints.
-        let ms = started.elapsed().as_millis() as usize;
-        *inner
-            .stats
-            .entry("metric-data-ms:total".into())
-            .or_default() += ms;
+        inner.add(
+            "metric-data-ms",
+            "total",
+            started.elapsed().as_millis() as usize,
+        );
     }
-    let mut headers = up.headers.clone();
-    headers.remove("content-length");
-    Upstream {
-        status: up.status,
-        headers,
-        body: Bytes::from(answer.to_string()),
-    }
+    // The answer's Content-Length is not passed on (`Upstream::into_response`).
+    up.body = Bytes::from(answer.to_string());
+    up
 }
 
 #[cfg(test)]

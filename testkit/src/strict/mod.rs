@@ -235,7 +235,12 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn count(&mut self, rule: &str, op: &str) {
-        *self.stats.entry(format!("{rule}:{op}")).or_default() += 1;
+        self.add(rule, op, 1);
+    }
+
+    /// Adds `n` to `rule:op` (a count, or a sum such as milliseconds spent).
+    pub(crate) fn add(&mut self, rule: &str, op: &str, n: usize) {
+        *self.stats.entry(format!("{rule}:{op}")).or_default() += n;
     }
 }
 

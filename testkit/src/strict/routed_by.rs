@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const VERSION: &str = "2015-12-01";
 
-fn between<'a>(doc: &'a str, open: &str, close: &str) -> Vec<&'a str> {
+pub(crate) fn between<'a>(doc: &'a str, open: &str, close: &str) -> Vec<&'a str> {
     doc.split(open)
         .skip(1)
         .filter_map(|p| p.split(close).next())
@@ -28,7 +28,7 @@ fn between<'a>(doc: &'a str, open: &str, close: &str) -> Vec<&'a str> {
 }
 
 /// Every page of one ELBv2 describe call, as XML documents.
-async fn pages(
+pub(crate) async fn pages(
     shared: &Shared,
     headers: &HeaderMap,
     action: &str,
@@ -194,7 +194,7 @@ pub(crate) async fn rewrite(
     shared: &Shared,
     call: &Call,
     headers: &HeaderMap,
-    up: Upstream,
+    mut up: Upstream,
 ) -> Upstream {
     if !shared.config.routed_by
         || !up.ok()
@@ -206,16 +206,10 @@ pub(crate) async fn rewrite(
         shared.lock().count("routed-by", "unread");
         return up;
     };
-    let text = String::from_utf8_lossy(&up.body).to_string();
-    let body = rewrite_doc(&text, &routing);
+    // The answer's Content-Length is not passed on (`Upstream::into_response`).
+    up.body = Bytes::from(rewrite_doc(&up.text(), &routing));
     shared.lock().count("routed-by", "rewritten");
-    let mut headers = up.headers.clone();
-    headers.remove("content-length");
-    Upstream {
-        status: up.status,
-        headers,
-        body: Bytes::from(body),
-    }
+    up
 }
 
 #[cfg(test)]
