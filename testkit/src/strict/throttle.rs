@@ -7,7 +7,9 @@
 //!   ThrottlingException; the query wire code is `Throttling`).
 //!   <https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html>
 //! - CloudWatch: DescribeAlarms 9 TPS, PutMetricAlarm 3 TPS, DeleteAlarms 3 TPS,
-//!   SetAlarmState 3 TPS, GetMetricData 50 TPS; tagging calls 10 TPS (assumed, not listed).
+//!   SetAlarmState 3 TPS, GetMetricData 50 TPS; EnableAlarmActions and DisableAlarmActions 3 TPS
+//!   like the other alarm writes (recalled from the page, not re-read this session); tagging
+//!   calls 10 TPS (assumed, not listed).
 //!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html>
 //! - KMS: CreateKey, CreateAlias, UpdateAlias, DeleteAlias, PutKeyPolicy, EnableKey,
 //!   ScheduleKeyDeletion 5 rps; TagResource/UntagResource 10 rps; ListKeys, ListAliases,
@@ -84,7 +86,11 @@ pub fn quota(service: &str, op: &str) -> Option<(String, f64, f64)> {
         "elasticloadbalancing" => shared("mutating", 10.0, 2.0),
         "monitoring" => match op {
             "DescribeAlarms" => per_op(9.0),
-            "PutMetricAlarm" | "DeleteAlarms" | "SetAlarmState" => per_op(3.0),
+            "PutMetricAlarm"
+            | "DeleteAlarms"
+            | "SetAlarmState"
+            | "EnableAlarmActions"
+            | "DisableAlarmActions" => per_op(3.0),
             "TagResource" | "UntagResource" | "ListTagsForResource" => per_op(10.0),
             "GetMetricData" => per_op(50.0),
             _ => None,
@@ -196,5 +202,6 @@ mod tests {
         assert_eq!(a.0, b.0);
         assert_eq!((a.1, a.2), (40.0, 10.0));
         assert_eq!(quota("monitoring", "PutMetricAlarm").unwrap().1, 3.0);
+        assert_eq!(quota("monitoring", "EnableAlarmActions").unwrap().1, 3.0);
     }
 }
