@@ -172,8 +172,10 @@ fn main() -> anyhow::Result<()> {
     // Pages of 100 (DescribeAlarms' most; the layer's default of 2 exists to exercise paging):
     // closer to AWS, still conservative for DescribeTargetGroups and DescribeLoadBalancers
     // (400 a page on AWS).
+    // Tagging API GetResources pages of 100 (its ResourcesPerPage maximum).
     let emu = Emulator::start_with(StrictConfig {
         page_size: 100,
+        tagging_page_size: 100,
         ..StrictConfig::from_env()
     })?;
     let seeded = Instant::now();

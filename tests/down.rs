@@ -431,3 +431,74 @@ async fn down_of_a_half_made_env_schedules_its_unaliased_key_too() {
     assert_eq!(remains_by_name(&cfg, "half").await, Vec::<String>::new());
     assert_eq!(down(&emu, "half").json()["nothing_to_do"], true);
 }
+
+/// The Tagging API's index lags (AWS: "may not immediately reflect recent changes"; the strict
+/// layer hides what was created or tagged for `tagging_lag`): a `down` right after `up` finds
+/// none of the env's alarms there and proves each by its own tags, deleting every one and
+/// leaving a hand-made alarm with the env's name but none of its tags.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_within_the_tagging_index_lag_proves_each_alarm_by_its_own_tags() {
+    let emu = Emulator::start_with(elb_watch_testkit::strict::StrictConfig {
+        tagging_lag: std::time::Duration::from_secs(600),
+        ..elb_watch_testkit::strict::StrictConfig::from_env()
+    })
+    .unwrap();
+    let strict = emu.strict().expect("runs through the strict layer");
+    topology::create(&emu, &spec()).unwrap();
+    let cfg = sdk(&emu).await;
+    let r = up(&emu, "prod", CANARY, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let made: Vec<String> = r.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "alarm" && c["action"] == "create")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(made.len() > 3, "target-group and alerting-path alarms");
+    let cw = aws_sdk_cloudwatch::Client::new(&cfg);
+    cw.put_metric_alarm()
+        .alarm_name("elb-watch-prod-handmade-HealthyHostCount")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HealthyHostCount")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .unwrap();
+
+    emu.start_recording().unwrap();
+    let d = down(&emu, "prod");
+    let recorded = emu.stop_recording().unwrap();
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(strict.count("not-yet-indexed") > 0, "the index lagged");
+    let calls = |service: &str, action: &str| {
+        recorded
+            .iter()
+            .filter(|c| c.service == service && c.action == action)
+            .count()
+    };
+    assert!(calls("tagging", "GetResources") >= 1);
+    assert!(calls("monitoring", "ListTagsForResource") >= made.len());
+    let mut deleted: Vec<String> = d.json()["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == "alarm")
+        .map(|x| x["name"].as_str().unwrap().to_string())
+        .collect();
+    deleted.sort();
+    let mut made = made;
+    made.sort();
+    assert_eq!(deleted, made);
+    let left = cw
+        .describe_alarms()
+        .alarm_name_prefix("elb-watch-prod-handmade")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.metric_alarms().len(), 1, "the hand-made alarm stays");
+}

@@ -8,14 +8,20 @@
 mod common;
 
 use common::{CANARY, assert_no_leak, elb_watch, run};
-use elb_watch_testkit::{emulator::Emulator, topology};
+use elb_watch_testkit::{emulator::Emulator, strict::StrictConfig, topology};
 
 const ALBS: usize = 20;
 const TGS_PER_ALB: usize = 10;
 
 #[test]
 fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
-    let emu = Emulator::start().unwrap();
+    // Tagging API pages of 50 (AWS: up to 100 with ResourcesPerPage; the layer's default of 1
+    // is for the tests that prove callers follow every page).
+    let emu = Emulator::start_with(StrictConfig {
+        tagging_page_size: 50,
+        ..StrictConfig::from_env()
+    })
+    .unwrap();
     let strict = emu
         .strict()
         .expect("runs through the strict layer (unset ELB_WATCH_STRICT)");
@@ -118,8 +124,21 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         assert_eq!(g["healthy"], 1, "{g}");
     }
 
+    emu.start_recording().unwrap();
     let down = run(elb_watch(&emu).args(base).args(["down", "--yes"]));
+    let recorded = emu.stop_recording().unwrap();
     assert_eq!(down.code, 0, "down: {}", down.stderr);
+    // Ownership of the alarms comes from the Tagging API's index in pages (203 alarms, 50 a
+    // page), not from one ListTagsForResource per alarm: the index lists every alarm made
+    // seconds before, longer ago than the layer's tagging lag.
+    let calls = |service: &str, action: &str| {
+        recorded
+            .iter()
+            .filter(|c| c.service == service && c.action == action)
+            .count()
+    };
+    assert_eq!(calls("tagging", "GetResources"), 5, "{recorded:?}");
+    assert_eq!(calls("monitoring", "ListTagsForResource"), 0);
     let d = down.json();
     let deleted_alarms = d["deleted"]
         .as_array()

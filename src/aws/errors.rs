@@ -134,6 +134,11 @@ pub fn already_exists(error: &anyhow::Error, codes: &[&str]) -> bool {
     codes.iter().any(|c| text.contains(c))
 }
 
+/// Whether an SDK error is a refusal by IAM authorization.
+pub fn denied<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    code(err).is_some_and(|c| ACCESS_DENIED_CODES.contains(&c))
+}
+
 /// Whether an error (as `.aws()` words it) is a refusal by IAM authorization.
 pub fn is_access_denied(error: &anyhow::Error) -> bool {
     let text = format!("{error:#}");

@@ -3,10 +3,11 @@
 
 use super::Found;
 use crate::aws::{AwsResultExt, Clients, errors, retry};
-use crate::naming::Names;
+use crate::naming::{self, Names};
 use crate::state::desired::Identity;
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use anyhow::Result;
+use std::collections::HashSet;
 
 pub async fn collect(clients: &Clients, names: &Names, identity: &Identity) -> Result<Found> {
     let (observed, keys) = tokio::try_join!(
@@ -72,33 +73,89 @@ async fn key_owned(clients: &Clients, names: &Names, key_id: &str) -> Result<boo
     }
 }
 
-/// Each alarm's own tags (observe takes an alarm whose actions point at the env's topic as the
-/// env's; before deleting, `down` wants the tags to say so). One ListTagsForResource per alarm
-/// (CloudWatch: 10 per second): a few at a time, each waiting out throttling on its own budget
-/// started with its turn, as the alarm writes do — at 1,000 alarms the SDK's retry quota alone
-/// ran out ("Throttling: Rate exceeded").
+/// Whether each alarm is the env's by its own tags (observe takes an alarm whose actions point
+/// at the env's topic as the env's; before deleting, `down` wants the tags to say so).
+///
+/// First the Tagging API's index: GetResources filtered on the env's two tags and
+/// `cloudwatch:alarm`, 100 a page — ten calls for a thousand alarms where one
+/// ListTagsForResource each took 100 s at CloudWatch's 10 per second. The index is eventually
+/// consistent ("may not immediately reflect recent changes":
+/// <https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html>),
+/// so it only ever proves ownership: an alarm it does not list — created or tagged a moment
+/// ago, or the index not readable (`tag:GetResources` denied) — is checked by its own
+/// ListTagsForResource, a few at a time, each waiting out throttling on its own budget as the
+/// alarm writes do (at 1,000 alarms the SDK's retry quota alone ran out: "Throttling: Rate
+/// exceeded"). The index can also lag the other way and still list a tag removed seconds ago;
+/// such an alarm is still named with the env's prefix and alarms to the env's topic, which is
+/// what `observe` already required.
 async fn alarms_owned(
     clients: &Clients,
     names: &Names,
     alarms: &[AlarmObs],
 ) -> Result<Vec<(String, bool)>> {
-    retry::each_through_throttling(alarms, |a| async move {
-        let got = clients
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&a.arn)
-            .send()
-            .await;
-        let owned = match got {
-            Ok(out) => names.owns(
-                out.tags()
-                    .iter()
-                    .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-            ),
-            Err(e) if errors::code(&e) == Some("ResourceNotFound") => false,
-            Err(e) => return Err(e).aws("CloudWatch ListTagsForResource"),
-        };
-        Ok((a.name.clone(), owned))
-    })
-    .await
+    if alarms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let indexed = indexed_alarms(clients, names).await?;
+    let (proven, unproven): (Vec<&AlarmObs>, Vec<&AlarmObs>) = alarms
+        .iter()
+        .partition(|a| indexed.contains(a.arn.as_str()));
+    let mut owned: Vec<(String, bool)> = proven.iter().map(|a| (a.name.clone(), true)).collect();
+    owned.extend(
+        retry::each_through_throttling(unproven, |a| async move {
+            Ok((
+                a.name.clone(),
+                alarm_tags_say_owned(clients, names, a).await?,
+            ))
+        })
+        .await?,
+    );
+    Ok(owned)
+}
+
+/// The ARNs of the alarms the Tagging API's index lists with the env's tags, every page; empty
+/// when the caller may not read the index (an operator policy older than `tag:GetResources`).
+async fn indexed_alarms(clients: &Clients, names: &Names) -> Result<HashSet<String>> {
+    use aws_sdk_resourcegroupstagging::types::TagFilter;
+    let tag = |k: &str, v: &str| TagFilter::builder().key(k).values(v).build();
+    let pages = clients
+        .tagging
+        .get_resources()
+        .resource_type_filters("cloudwatch:alarm")
+        .tag_filters(tag(naming::TAG_MANAGED_BY, naming::MANAGED_BY))
+        .tag_filters(tag(naming::TAG_ENV, &names.env))
+        .resources_per_page(100)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await;
+    match pages {
+        Ok(pages) => Ok(pages
+            .iter()
+            .flat_map(|p| p.resource_tag_mapping_list())
+            .filter_map(|m| m.resource_arn())
+            .map(str::to_string)
+            .collect()),
+        Err(e) if errors::denied(&e) => Ok(HashSet::new()),
+        Err(e) => Err(e).aws("Tagging GetResources"),
+    }
+}
+
+/// One alarm's own tags, read from CloudWatch (ListTagsForResource); a gone alarm is not owned.
+async fn alarm_tags_say_owned(clients: &Clients, names: &Names, a: &AlarmObs) -> Result<bool> {
+    let got = clients
+        .cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(&a.arn)
+        .send()
+        .await;
+    match got {
+        Ok(out) => Ok(names.owns(
+            out.tags()
+                .iter()
+                .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+        )),
+        Err(e) if errors::code(&e) == Some("ResourceNotFound") => Ok(false),
+        Err(e) => Err(e).aws("CloudWatch ListTagsForResource"),
+    }
 }
