@@ -28,11 +28,7 @@ use super::{Shared, Upstream, routed_by};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
-
-/// How many queries' figures the layer reads from moto at once.
-const MOTO_READS_AT_ONCE: usize = 8;
 
 /// GetMetricData's limit on queries per call.
 pub const MAX_QUERIES: usize = 500;
@@ -146,9 +142,12 @@ pub(crate) async fn rewrite(
     let minute_s = (now_ms() / 60_000 * 60) as f64;
     let started = std::time::Instant::now();
     let mut arns: Option<Vec<String>> = None;
-    let mut asked = Vec::new();
+    let mut filled = 0;
     for query in &queries {
         let Some((watched, as_alarm)) = watched(query) else {
+            continue;
+        };
+        let Some(result) = results.iter_mut().find(|r| r["Id"] == query["Id"]) else {
             continue;
         };
         if matches!(watched, Watched::TargetGroup { .. }) && arns.is_none() {
@@ -157,25 +156,9 @@ pub(crate) async fn rewrite(
         let Some(watched) = resolve(watched, arns.as_deref().unwrap_or_default()) else {
             continue;
         };
-        asked.push((query["Id"].clone(), watched, as_alarm));
-    }
-    // Several queries' moto reads at once (the emulator answers concurrently): the layer's
-    // cost, not the command's, so it is kept as small as it can be.
-    let values: Vec<(Value, Option<f64>)> = stream::iter(asked)
-        .map(|(id, watched, as_alarm)| async move {
-            let value = match super::evaluation::zone_counts_of(shared, headers, &watched).await {
-                Some(zones) => healthy_hosts::value(&as_alarm, &zones),
-                None => None,
-            };
-            (id, value)
-        })
-        .buffered(MOTO_READS_AT_ONCE)
-        .collect()
-        .await;
-    let mut filled = 0;
-    for (id, value) in values {
-        let Some(result) = results.iter_mut().find(|r| r["Id"] == id) else {
-            continue;
+        let value = match super::evaluation::zone_counts_of(shared, headers, &watched).await {
+            Some(zones) => healthy_hosts::value(&as_alarm, &zones),
+            None => None,
         };
         let (timestamps, values) = match value {
             Some(v) => (json!([minute_s]), json!([v])),
