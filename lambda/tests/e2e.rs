@@ -403,3 +403,47 @@ async fn ok_is_posted_after_alarm_only_never_after_insufficient_data() {
     assert!(inv.outcome.is_response(), "{:?}", inv.outcome);
     assert_eq!(sink.received().len(), 2);
 }
+
+/// What `elb-watch test` sends: the real ALARM fixture with the reason `SetAlarmState` was
+/// given. The message says TEST before anything else, and the delivery's log line carries the
+/// test's id, which `elb-watch test` finds in the log group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_alert_is_posted_as_a_test_and_logged_with_its_id() {
+    let sink = SlackSink::start(Behaviour::AlwaysOk).await.unwrap();
+    let (api, function) = start(env(&[
+        ("SLACK_WEBHOOK_URL", &sink.url()),
+        ("ELB_WATCH_ENRICH", "off"),
+    ]))
+    .await;
+    let mut event = fixture("sns-alarm-healthyhostcount-alarm.json");
+    let sns = &mut event["Records"][0]["Sns"];
+    let mut message: serde_json::Value =
+        serde_json::from_str(sns["Message"].as_str().unwrap()).unwrap();
+    message["NewStateReason"] =
+        json!("elb-watch test 20261203-abc1: a test alert sent by elb-watch test");
+    sns["Message"] = json!(message.to_string());
+
+    let inv = api.invoke(event, TIMEOUT).await.unwrap();
+    assert_eq!(
+        inv.outcome,
+        Outcome::Response(json!({"records": 1, "delivered": 1, "skipped": 0})),
+        "{}",
+        function.logs()
+    );
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    let text = received[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(":test_tube: TEST — no action needed."),
+        "{text}"
+    );
+    let delivered = function
+        .json_log_where(
+            |l| l["fields"]["outcome"] == "delivered",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_or_else(|| panic!("no structured delivery log:\n{}", function.logs()));
+    assert_eq!(delivered["fields"]["test"], true);
+    assert_eq!(delivered["fields"]["test_id"], "20261203-abc1");
+}

@@ -126,7 +126,41 @@ pub struct Alarm {
 /// [`Alarm::announcement`] of an alarm found in ALARM when `up` completed its path.
 pub const FOUND_AT_SETUP: &str = "found-in-alarm-at-setup";
 
+/// How `elb-watch test` starts the reason it gives `SetAlarmState`:
+/// `elb-watch test <ID>: …`, `<ID>` naming the one test for its log line.
+pub const TEST_REASON: &str = "elb-watch test ";
+
+/// The last part of the name of an env's dedicated test alarm (`elb-watch/<env>/test`), which
+/// has no metric data and changes state only when `elb-watch test` sets it.
+pub const TEST_ALARM_SUFFIX: &str = "/test";
+
 impl Alarm {
+    /// Whether this state change is a test: set by `elb-watch test` (its reason says so), or
+    /// any change of an env's dedicated test alarm (its return to OK at the next evaluation
+    /// comes with CloudWatch's own reason).
+    pub fn is_test(&self) -> bool {
+        self.test_id().is_some() || self.is_test_alarm()
+    }
+
+    /// `<ID>` of a reason `elb-watch test <ID>: …`.
+    pub fn test_id(&self) -> Option<&str> {
+        let rest = self.reason.as_deref()?.strip_prefix(TEST_REASON)?;
+        let (id, _) = rest.split_once(':')?;
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        ok.then_some(id)
+    }
+
+    /// `elb-watch/<env>/test`: three parts, the env's test alarm.
+    fn is_test_alarm(&self) -> bool {
+        let mut parts = self.name.split('/');
+        matches!(
+            (parts.next(), parts.next(), parts.next(), parts.next()),
+            (Some("elb-watch"), Some(env), Some("test"), None) if !env.is_empty()
+        ) && self.name.ends_with(TEST_ALARM_SUFFIX)
+    }
+
     /// Whether `elb-watch up` announced this alarm as found in ALARM at set-up.
     pub fn found_at_setup(&self) -> bool {
         self.announcement.as_deref() == Some(FOUND_AT_SETUP)

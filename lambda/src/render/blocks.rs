@@ -107,6 +107,28 @@ pub fn mark_found_at_setup(payload: &mut Value) {
     );
 }
 
+/// Marks the message of a test (`elb-watch test`, or the env's test alarm returning to OK): no
+/// one is to act on it, and it says so before anything else.
+pub fn mark_test(payload: &mut Value, recovery: bool) {
+    let (lead, what) = if recovery {
+        (
+            ":test_tube: TEST recovery — no action needed",
+            "the tested alarm is back to its real state",
+        )
+    } else {
+        (
+            ":test_tube: TEST — no action needed",
+            "sent by `elb-watch test` to prove that CloudWatch → SNS → Lambda → Slack works",
+        )
+    };
+    add_notice(
+        payload,
+        lead,
+        format!("{} — {what}", lead.replace("TEST", "*TEST*")),
+        0,
+    );
+}
+
 /// Puts a notice on a rendered payload: `lead` (e.g. ":hourglass: Delivered late …") leads the
 /// fallback text and the first attachment's fallback, and `block` goes in as a context block
 /// at position `at` of that attachment's blocks (or at their end, if fewer).

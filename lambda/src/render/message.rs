@@ -1,6 +1,6 @@
 //! The whole message for an event that is to be posted: the alert as [`blocks`] renders it,
 //! then the marks its circumstances call for, each a notice leading the text and the
-//! attachment — found in ALARM when `elb-watch up` completed the path, replayed from the
+//! attachment — a test (`elb-watch test`), found in ALARM when `elb-watch up` completed the path, replayed from the
 //! undelivered-alerts queue, or older than the incident state it would have changed. Pure.
 
 use serde_json::Value;
@@ -30,6 +30,11 @@ pub fn message(
         && a.found_at_setup()
     {
         blocks::mark_found_at_setup(&mut payload);
+    }
+    if let Notification::Alarm(a) = notification
+        && a.is_test()
+    {
+        blocks::mark_test(&mut payload, a.new_state != AlarmState::Alarm);
     }
     if let Some(r) = replay {
         late::mark_replayed(&mut payload, r.first_fired.as_deref());
@@ -89,5 +94,67 @@ mod tests {
             "{}",
             text(&superseded)
         );
+    }
+
+    /// A test says so before anything else, in the fallback text and the first block: set by
+    /// `elb-watch test` (its reason), or the env's test alarm back to OK; nothing else is one.
+    #[test]
+    fn a_test_and_its_recovery_are_marked_as_needing_no_action() {
+        use crate::test_support::{assert_slack_limits, blocks as blocks_of};
+        let found: Enrichment = Targets::NotApplicable.into();
+        let render = |name: &str, old: &str, new: &str, reason: &str| {
+            let m = serde_json::json!({"AlarmName": name, "OldStateValue": old,
+                "NewStateValue": new, "StateChangeTime": "2026-11-20T03:15:42.118+0000",
+                "NewStateReason": reason});
+            let n = parse_notification(Some(new), &m.to_string());
+            let p = message(&n, &found, &Plan::Open, None, None);
+            assert_slack_limits(&p);
+            p
+        };
+        let set = "elb-watch test 7f3a-01: a test alert; no action needed";
+        let tested = render(
+            "elb-watch/prod/web-alb/web-tg/HealthyHostCount",
+            "OK",
+            "ALARM",
+            set,
+        );
+        assert!(
+            text(&tested).starts_with(":test_tube: TEST — no action needed."),
+            "{}",
+            text(&tested)
+        );
+        let first = blocks_of(&tested)[0].to_string();
+        assert!(first.contains("*TEST* — no action needed"), "{first}");
+
+        let back = "Threshold Crossed: no datapoints were received for 3 periods";
+        let recovered = render("elb-watch/prod/test", "ALARM", "OK", back);
+        assert!(
+            text(&recovered).starts_with(":test_tube: TEST recovery — no action needed."),
+            "{}",
+            text(&recovered)
+        );
+        let own = render("elb-watch/prod/test", "OK", "ALARM", set);
+        assert!(text(&own).starts_with(":test_tube: TEST — no action needed."));
+
+        for (name, reason) in [
+            ("elb-watch/prod/web-alb/web-tg/HealthyHostCount", back),
+            (
+                "elb-watch/prod/web-alb/web-tg/HealthyHostCount",
+                "not an elb-watch test 1: x",
+            ),
+            (
+                "elb-watch/prod/web-alb/web-tg/HealthyHostCount",
+                "elb-watch test : no id",
+            ),
+            ("elb-watch/prod/web-alb/test", back),
+            ("elb-watch/prod/test/HealthyHostCount", back),
+        ] {
+            let p = render(name, "OK", "ALARM", reason);
+            assert!(
+                !text(&p).contains("TEST"),
+                "{name} / {reason}: {}",
+                text(&p)
+            );
+        }
     }
 }

@@ -591,6 +591,15 @@ impl Record<'_> {
         }
     }
 
+    /// `(test, test_id)` for the log: whether this is a test and the id `elb-watch test` gave
+    /// it (`""` for none), which `elb-watch test` looks for in the log group.
+    fn test(&self) -> (bool, &str) {
+        match &self.notification {
+            Notification::Alarm(a) => (a.is_test(), a.test_id().unwrap_or("")),
+            Notification::Other { .. } => (false, ""),
+        }
+    }
+
     fn skipped(&self, why: &str) {
         let Notification::Alarm(a) = &self.notification else {
             return;
@@ -603,6 +612,8 @@ impl Record<'_> {
             state = a.new_state.as_str(),
             old_state = a.old_state.as_ref().map(AlarmState::as_str).unwrap_or(""),
             state_change_time = a.state_change_time.as_deref().unwrap_or(""),
+            test = a.is_test(),
+            test_id = a.test_id().unwrap_or(""),
             outcome = "skipped",
             reason = why,
             "not posted to Slack"
@@ -618,6 +629,7 @@ impl Record<'_> {
         started: Instant,
     ) -> Processed {
         let (kind, name, state) = self.what();
+        let (test, test_id) = self.test();
         let index = self.index;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match sent {
@@ -628,6 +640,8 @@ impl Record<'_> {
                     kind,
                     alarm = name,
                     state,
+                    test,
+                    test_id,
                     outcome = "delivered",
                     replayed,
                     attempts = ok.attempts,
@@ -647,6 +661,8 @@ impl Record<'_> {
                     kind,
                     alarm = name,
                     state,
+                    test,
+                    test_id,
                     outcome = "failed",
                     attempts = e.attempts,
                     slack_error = e.slack_error.as_deref().unwrap_or(""),
@@ -664,6 +680,8 @@ impl Record<'_> {
                     kind,
                     alarm = name,
                     state,
+                    test,
+                    test_id,
                     outcome = "failed",
                     attempts = e.attempts,
                     status = e.last_status,

@@ -28,6 +28,7 @@
 //!     documented shape (`version`, `timestamp`, `requestContext` with `condition:
 //!     RetriesExhausted` and `approximateInvokeCount`, `requestPayload`, `responseContext`,
 //!     `responsePayload`; <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
+//!   - what the function writes goes to its log group, as Lambda sends it (`ship_logs`).
 
 use super::protocol::{self, Call};
 use super::{Shared, StrictProxy, forward};
@@ -72,7 +73,11 @@ struct Account {
 
 struct Warm {
     api: RuntimeApi,
-    _process: Mutex<FunctionProcess>,
+    process: Mutex<FunctionProcess>,
+    /// This environment's log stream (`YYYY/MM/DD/[$LATEST]<id>`) and how many bytes of the
+    /// process's output were already sent to it.
+    stream: String,
+    shipped: tokio::sync::Mutex<usize>,
 }
 
 /// Per proxy (keyed by its upstream, one moto each).
@@ -232,7 +237,7 @@ pub(crate) async fn handle(
                 );
             }
             shared.lock().count("run-function", "Invoke");
-            let outcome = run_once(shared, &runner, &name, &function, payload).await;
+            let outcome = run_once(shared, headers, &runner, &name, &function, payload).await;
             Some(sync_answer(outcome))
         }
         _ => None,
@@ -424,9 +429,19 @@ async fn warm(
     ]);
     env.extend(runner.extra_env.iter().cloned());
     let process = FunctionProcess::spawn(&runner.bootstrap, &api, &env)?;
+    let started = now_iso();
     let w = Arc::new(Warm {
         api,
-        _process: Mutex::new(process),
+        process: Mutex::new(process),
+        stream: format!(
+            "{}/[$LATEST]{:032x}",
+            started[..10].replace('-', "/"),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        ),
+        shipped: tokio::sync::Mutex::new(0),
     });
     Ok(with_account(shared, |a| {
         Arc::clone(a.warm.entry(name.to_string()).or_insert(w))
@@ -435,6 +450,7 @@ async fn warm(
 
 async fn run_once(
     shared: &Shared,
+    headers: &HeaderMap,
     runner: &FunctionRunner,
     name: &str,
     function: &FunctionInfo,
@@ -444,14 +460,99 @@ async fn run_once(
         Ok(w) => w,
         Err(e) => return Outcome::InitError(json!({"errorMessage": e.to_string()})),
     };
-    match w.api.invoke(payload, runner.timeout).await {
+    let outcome = match w.api.invoke(payload, runner.timeout).await {
         Ok(inv) => inv.outcome,
         Err(e) => {
             // A timed-out or crashed environment is replaced, as Lambda does.
             with_account(shared, |a| a.warm.remove(name));
             Outcome::Error(json!({"errorType": "Sandbox.Timedout", "errorMessage": e.to_string()}))
         }
+    };
+    ship_logs(shared, headers, name, &w).await;
+    outcome
+}
+
+/// What the function wrote to stdout and stderr goes to its log group, `/aws/lambda/NAME`, in
+/// one log stream per execution environment named `YYYY/MM/DD/[$LATEST]<id>`, as Lambda sends
+/// it (<https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html>). Lambda
+/// writes with the function's execution role; elb-watch's role may create streams and put
+/// events in its own group but not create the group, so a missing group loses the lines
+/// (counted `function-logs:lost`), as on AWS. The lines are shipped after each invocation
+/// (the structured log's own `timestamp` stays in each line), each line one event.
+async fn ship_logs(shared: &Shared, headers: &HeaderMap, name: &str, w: &Warm) {
+    // The log reader may still be copying the last lines: give it a moment.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut shipped = w.shipped.lock().await;
+    let all = w.process.lock().map(|p| p.logs()).unwrap_or_default();
+    let Some(new) = all.get(*shipped..).filter(|n| !n.is_empty()) else {
+        return;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64;
+    let events: Vec<Value> = new
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| json!({"timestamp": now, "message": l}))
+        .collect();
+    let group = format!("/aws/lambda/{name}");
+    let logs = |target: &'static str, body: Value| logs_call(shared, headers, target, body);
+    if *shipped == 0 {
+        // Created once per environment; an existing stream is fine.
+        let _ = logs(
+            "CreateLogStream",
+            json!({"logGroupName": group, "logStreamName": w.stream}),
+        )
+        .await;
     }
+    let sent = logs(
+        "PutLogEvents",
+        json!({"logGroupName": group, "logStreamName": w.stream, "logEvents": events}),
+    )
+    .await;
+    *shipped = all.len();
+    shared.lock().add(
+        "function-logs",
+        if sent { "shipped" } else { "lost" },
+        events.len(),
+    );
+}
+
+/// A CloudWatch Logs call to moto (JSON 1.1) with the caller's credentials scoped to `logs`.
+async fn logs_call(shared: &Shared, headers: &HeaderMap, target: &str, body: Value) -> bool {
+    let mut req = shared
+        .client
+        .post(format!("{}/", shared.upstream))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", format!("Logs_20140328.{target}"))
+        .body(body.to_string());
+    if let Some(auth) = headers.get("authorization").and_then(|a| a.to_str().ok()) {
+        req = req.header("authorization", scoped_to(auth, "logs"));
+    }
+    req.send().await.is_ok_and(|r| r.status().is_success())
+}
+
+/// A SigV4 `Authorization` header with its credential scope's service replaced (moto takes
+/// the account and region from the scope, and routes by the service).
+fn scoped_to(auth: &str, service: &str) -> String {
+    let Some(start) = auth.find("Credential=") else {
+        return auth.to_string();
+    };
+    let scope_start = start + "Credential=".len();
+    let end = auth[scope_start..]
+        .find([',', ' '])
+        .map_or(auth.len(), |e| scope_start + e);
+    let mut parts: Vec<&str> = auth[scope_start..end].split('/').collect();
+    if parts.len() == 5 {
+        parts[3] = service;
+    }
+    format!(
+        "{}{}{}",
+        &auth[..scope_start],
+        parts.join("/"),
+        &auth[end..]
+    )
 }
 
 fn sync_answer(outcome: Outcome) -> Response {
@@ -548,7 +649,7 @@ async fn run_async(
     let attempts = 1 + function.max_retries.clamp(0, 2) as u32;
     let mut last = Value::Null;
     for attempt in 1..=attempts {
-        match run_once(shared, runner, name, function, payload.clone()).await {
+        match run_once(shared, headers, runner, name, function, payload.clone()).await {
             Outcome::Response(_) => return,
             Outcome::Error(v) | Outcome::InitError(v) => last = v,
         }
@@ -599,8 +700,10 @@ async fn send_to_queue(shared: &Shared, headers: &HeaderMap, arn: &str, record: 
             .body(body.to_string());
         if let Some(auth) = headers.get("authorization") {
             // moto takes region and account from the credential scope; service "sqs".
-            let auth = auth.to_str().unwrap_or("").replace("/lambda/", "/sqs/");
-            req = req.header("authorization", auth);
+            req = req.header(
+                "authorization",
+                scoped_to(auth.to_str().unwrap_or(""), "sqs"),
+            );
         }
         req.send()
     };
@@ -628,6 +731,18 @@ async fn send_to_queue(shared: &Shared, headers: &HeaderMap, arn: &str, record: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_scope_names_another_service() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/sns/aws4_request, \
+                    SignedHeaders=host, Signature=abc";
+        assert_eq!(
+            scoped_to(auth, "logs"),
+            "AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/logs/aws4_request, \
+             SignedHeaders=host, Signature=abc"
+        );
+        assert_eq!(scoped_to("Bearer x", "logs"), "Bearer x");
+    }
 
     #[test]
     fn timestamps_are_iso_8601_utc() {
