@@ -167,6 +167,22 @@ async fn remains_by_name(cfg: &aws_config::SdkConfig, env: &str) -> Vec<String> 
     left
 }
 
+/// A hand-made alarm with prod's old-style name and none of its tags.
+async fn put_handmade_alarm(cw: &aws_sdk_cloudwatch::Client) {
+    cw.put_metric_alarm()
+        .alarm_name("elb-watch-prod-handmade-HealthyHostCount")
+        .namespace("AWS/ApplicationELB")
+        .metric_name("HealthyHostCount")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .unwrap();
+}
+
 fn deleted_kinds(report: &Value) -> Vec<String> {
     report["deleted"]
         .as_array()
@@ -195,18 +211,7 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
     // A hand-made alarm with prod's prefix but no tags: not elb-watch's, so left alone (as are
     // prod-eu's alarms, which share the prefix).
     let cw = aws_sdk_cloudwatch::Client::new(&cfg);
-    cw.put_metric_alarm()
-        .alarm_name("elb-watch-prod-handmade-HealthyHostCount")
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HealthyHostCount")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    put_handmade_alarm(&cw).await;
     // One wired to prod's topic but untagged: observe takes it for prod's, down's tag check
     // does not, so it is listed as left alone.
     cw.put_metric_alarm()
@@ -457,18 +462,7 @@ async fn down_within_the_tagging_index_lag_proves_each_alarm_by_its_own_tags() {
         .collect();
     assert!(made.len() > 3, "target-group and alerting-path alarms");
     let cw = aws_sdk_cloudwatch::Client::new(&cfg);
-    cw.put_metric_alarm()
-        .alarm_name("elb-watch-prod-handmade-HealthyHostCount")
-        .namespace("AWS/ApplicationELB")
-        .metric_name("HealthyHostCount")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    put_handmade_alarm(&cw).await;
 
     emu.start_recording().unwrap();
     let d = down(&emu, "prod");

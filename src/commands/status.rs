@@ -99,7 +99,12 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
     // An account that cannot spare the reservation is told so, not sent into drift forever.
     if plan.concurrency.action != Action::Unchanged {
         let unreserved = apply::queue::unreserved_concurrency(clients).await?;
-        warnings.extend(waive_concurrency(&mut plan, &want, &observed, unreserved));
+        warnings.extend(waive_concurrency(
+            &mut plan.concurrency,
+            &want,
+            &observed,
+            unreserved,
+        ));
     }
     let exists = assess::env_exists(&observed, &keys);
     let resources = assess::resources(&want, &observed, &plan, &keys, recorded.is_some());

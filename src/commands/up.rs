@@ -184,7 +184,12 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let mut warnings = want.warnings.clone();
     if plan.concurrency.action != Action::Unchanged {
         let unreserved = apply::queue::unreserved_concurrency(&clients).await?;
-        warnings.extend(waive_concurrency(&mut plan, &want, &have, unreserved));
+        warnings.extend(waive_concurrency(
+            &mut plan.concurrency,
+            &want,
+            &have,
+            unreserved,
+        ));
     }
     // Before any code reaches Lambda (and for --dry-run, before saying it would): a bootstrap
     // Lambda cannot run would fail every invocation, losing every alert, while `up` succeeded.

@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod alert_time;
 pub mod announce;
 pub mod assess;
+pub mod change;
 pub mod cost;
 pub mod desired;
 pub mod email_filter;

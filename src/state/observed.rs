@@ -155,30 +155,7 @@ impl AlarmObs {
     }
 }
 
-/// The undelivered-alerts queue.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueueObs {
-    pub url: String,
-    pub arn: String,
-    /// `SqsManagedSseEnabled`.
-    pub sse: bool,
-    /// `KmsMasterKeyId`: SSE-KMS instead of SQS-managed keys (also encrypted, but not ours).
-    pub kms_key: Option<String>,
-    pub retention_s: Option<i32>,
-    pub owned: bool,
-    /// `ApproximateNumberOfMessages` + `ApproximateNumberOfMessagesNotVisible` +
-    /// `ApproximateNumberOfMessagesDelayed`: undelivered alerts held.
-    pub messages: u64,
-}
-
-/// The function's asynchronous invocation configuration (`GetFunctionEventInvokeConfig`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AsyncObs {
-    pub max_retry_attempts: Option<i32>,
-    pub max_event_age_s: Option<i32>,
-    pub on_failure: Option<String>,
-    pub on_success: Option<String>,
-}
+pub use super::queue::{AsyncObs, QueueObs};
 
 #[derive(Debug, Clone, Default)]
 pub struct Observed {

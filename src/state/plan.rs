@@ -2,6 +2,7 @@
 //! `up` applies it, `up --dry-run` prints it, `status` reports it as drift.
 
 use super::alarm_moves::AlarmMove;
+pub use super::change::{Action, Change};
 use super::desired::{AlarmSpec, Desired, ENV_CHANNEL, ENV_SLACK_API, ENV_TOKEN};
 use super::observed::{AlarmObs, Observed};
 use crate::policy::same_document;
@@ -11,81 +12,6 @@ use serde::Serialize;
 
 /// Why a webhook ciphertext made by an older elb-watch (URL with `https://`) is re-made.
 pub const OLD_FORM: &str = "webhook URL (encrypted with https://; re-encrypted without it, as the console blueprint stores it)";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Create,
-    Update,
-    Unchanged,
-    Delete,
-}
-
-impl Action {
-    pub fn label(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Unchanged => "unchanged",
-            Action::Delete => "delete",
-        }
-    }
-
-    pub fn past_tense(self) -> &'static str {
-        match self {
-            Action::Create => "created",
-            Action::Update => "updated",
-            Action::Unchanged => "unchanged",
-            Action::Delete => "deleted",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// Resource kind, e.g. "kms-key", "alarm".
-    pub kind: &'static str,
-    pub name: String,
-    pub action: Action,
-    /// What differs (for updates) — never a secret.
-    pub reasons: Vec<String>,
-}
-
-impl Change {
-    pub(crate) fn new(kind: &'static str, name: impl Into<String>, action: Action) -> Self {
-        Change {
-            kind,
-            name: name.into(),
-            action,
-            reasons: Vec::new(),
-        }
-    }
-
-    /// Create when absent; update with `reasons` when present and differing; else unchanged.
-    pub(crate) fn diff(
-        kind: &'static str,
-        name: impl Into<String>,
-        exists: bool,
-        reasons: Vec<String>,
-    ) -> Self {
-        let action = match (exists, reasons.is_empty()) {
-            (false, _) => Action::Create,
-            (true, false) => Action::Update,
-            (true, true) => Action::Unchanged,
-        };
-        let reasons = if exists { reasons } else { Vec::new() };
-        Change {
-            kind,
-            name: name.into(),
-            action,
-            reasons,
-        }
-    }
-
-    pub fn is_noop(&self) -> bool {
-        self.action == Action::Unchanged
-    }
-}
 
 /// What must change in the notifier function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,10 +4,34 @@
 
 use crate::aws::{AwsResultExt, Clients, errors};
 use crate::naming::Names;
-use crate::state::observed::{AsyncObs, QueueObs};
 use anyhow::Result;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use std::collections::BTreeMap;
+
+/// The undelivered-alerts queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueObs {
+    pub url: String,
+    pub arn: String,
+    /// `SqsManagedSseEnabled`.
+    pub sse: bool,
+    /// `KmsMasterKeyId`: SSE-KMS instead of SQS-managed keys (also encrypted, but not ours).
+    pub kms_key: Option<String>,
+    pub retention_s: Option<i32>,
+    pub owned: bool,
+    /// `ApproximateNumberOfMessages` + `ApproximateNumberOfMessagesNotVisible` +
+    /// `ApproximateNumberOfMessagesDelayed`: undelivered alerts held.
+    pub messages: u64,
+}
+
+/// The function's asynchronous invocation configuration (`GetFunctionEventInvokeConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AsyncObs {
+    pub max_retry_attempts: Option<i32>,
+    pub max_event_age_s: Option<i32>,
+    pub on_failure: Option<String>,
+    pub on_success: Option<String>,
+}
 
 /// SQS's answer for a queue that does not exist: `QueueDoesNotExist` (JSON protocol) or, for
 /// query-compatible error codes, `AWS.SimpleQueueService.NonExistentQueue`

@@ -1,9 +1,9 @@
 //! The plan for the undelivered-alerts queue and the notifier's invocation settings. Pure; part
 //! of [`super::plan`] (which `up` applies and `status` reports as drift).
 
+use super::change::{Action, Change};
 use super::desired::{Desired, MIN_UNRESERVED};
 use super::observed::Observed;
-use super::plan::{Action, Change, Plan};
 use super::warnings::Warning;
 
 /// Kind of the warning for an account that cannot spare the reserved concurrency.
@@ -112,21 +112,22 @@ pub fn can_reserve(unreserved: i32, current: Option<i32>, wanted: u32) -> bool {
 /// Reserving concurrency the account cannot spare (Lambda keeps 100 unreserved; new accounts
 /// may have a limit of 10) is a warning, not a failed `up` nor drift in `status`: the notifier
 /// then runs unbounded. Given the account's unreserved concurrency (`GetAccountSettings`),
-/// takes the reservation out of `plan` when it cannot be made and says so.
+/// takes the reservation out of the plan (its `concurrency` change) when it cannot be made and
+/// says so.
 pub fn waive_concurrency(
-    plan: &mut Plan,
+    concurrency: &mut Change,
     desired: &Desired,
     observed: &Observed,
     unreserved: Option<i32>,
 ) -> Option<Warning> {
     let unreserved = unreserved?;
-    if plan.concurrency.action == Action::Unchanged
+    if concurrency.action == Action::Unchanged
         || can_reserve(unreserved, observed.concurrency, desired.concurrency)
     {
         return None;
     }
-    plan.concurrency.action = Action::Unchanged;
-    plan.concurrency.reasons = vec!["not reserved: see the warning".to_string()];
+    concurrency.action = Action::Unchanged;
+    concurrency.reasons = vec!["not reserved: see the warning".to_string()];
     Some(concurrency_warning(
         &desired.function.name,
         desired.concurrency,
@@ -280,12 +281,15 @@ mod tests {
         let mut p = crate::state::plan::drift(&d, &o);
         assert_eq!(p.concurrency.action, Action::Create);
         // Plenty to spare: nothing waived.
-        assert_eq!(waive_concurrency(&mut p, &d, &o, Some(1000)), None);
+        assert_eq!(
+            waive_concurrency(&mut p.concurrency, &d, &o, Some(1000)),
+            None
+        );
         assert_eq!(p.concurrency.action, Action::Create);
         // Unknown (no answer): nothing waived.
-        assert_eq!(waive_concurrency(&mut p, &d, &o, None), None);
+        assert_eq!(waive_concurrency(&mut p.concurrency, &d, &o, None), None);
         // A new account's 10: waived, so `status` is in sync and `up` makes no call.
-        let w = waive_concurrency(&mut p, &d, &o, Some(10)).unwrap();
+        let w = waive_concurrency(&mut p.concurrency, &d, &o, Some(10)).unwrap();
         assert_eq!(w.kind, CONCURRENCY_NOT_RESERVED);
         assert_eq!(p.concurrency.action, Action::Unchanged);
         assert!(p.concurrency.is_noop());
