@@ -89,6 +89,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Remove everything elb-watch created for the environment
     Down(DownArgs),
+    /// Send a test alert through the real path (alarm → SNS → notifier → Slack) and wait for
+    /// proof that Slack accepted it (exit 1, saying where it stopped, when it did not)
+    Test(TestArgs),
     /// Re-send the alerts the notifier could not deliver (kept on the env's queue) through the
     /// deployed notifier, oldest first, marked as late; each is removed once delivered
     Replay(ReplayArgs),
@@ -296,6 +299,18 @@ pub struct StatusArgs {
     /// (HealthyHostCount, one GetMetricData call per 500 target groups)
     #[arg(long)]
     pub targets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Use this target group's own alarm instead of the env's test alarm (only while it is OK:
+    /// a live incident and its thread are never touched)
+    #[arg(long, value_name = "NAME")]
+    pub target_group: Option<String>,
+
+    /// Seconds to wait for the notifier's proof of delivery in its log group
+    #[arg(long, default_value_t = 90, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -144,14 +144,21 @@ impl Names {
         format!("{}destination-failures", self.alarm_prefix())
     }
 
-    /// Whether `name` is one `up` gives this env's alarms: a load balancer's or one of those
-    /// on the alerting path.
+    /// The env's test alarm: no metric data, so it sits in OK until `elb-watch test` sets it
+    /// to ALARM (the notifier knows the name: `lambda/src/event/parse.rs`, `TEST_ALARM_SUFFIX`).
+    pub fn test_alarm(&self) -> String {
+        format!("{}test", self.alarm_prefix())
+    }
+
+    /// Whether `name` is one `up` gives this env's alarms: a load balancer's, one of those
+    /// on the alerting path, or the test alarm.
     pub fn is_alarm_name(&self, name: &str) -> bool {
         (name.starts_with(&self.alarm_prefix())
             && name.ends_with(&format!("{ALARM_SEPARATOR}{ALARM_METRIC}")))
             || name == self.notifier_errors_alarm()
             || name == self.undelivered_alarm()
             || name == self.destination_failures_alarm()
+            || name == self.test_alarm()
     }
 
     /// Prefix of the alarm names earlier versions gave (shared with every env whose name

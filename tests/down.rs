@@ -249,7 +249,8 @@ async fn down_removes_its_env_only_twice_safely_and_up_works_again() {
     assert_eq!(
         kinds,
         [
-            // two target groups' and the three on the alerting path
+            // two target groups', the three on the alerting path and the test alarm
+            "alarm",
             "alarm",
             "alarm",
             "alarm",

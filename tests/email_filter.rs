@@ -100,11 +100,19 @@ async fn email_gets_alarms_and_recoveries_but_not_a_new_alarms_first_ok() {
     let mut first_ok = recovery.clone();
     first_ok["OldStateValue"] = "INSUFFICIENT_DATA".into();
     first_ok["NewStateReason"] = "Threshold Crossed: first evaluation".into();
+    // `elb-watch test`'s ALARM (its reason), and the test alarm's return to OK: for Slack only.
+    let test_alarm = elb_watch::naming::Names::new(ENV).test_alarm();
+    let mut tested = alarm.clone();
+    tested["NewStateReason"] = "elb-watch test 19a0c: a test alert sent by elb-watch test".into();
+    let mut test_recovered = recovery.clone();
+    test_recovered["AlarmName"] = test_alarm.clone().into();
     let cases = [
         ("ALARM", &alarm, true),
         ("recovery", &recovery, true),
         ("OK -> INSUFFICIENT_DATA", &to_insufficient, false),
         ("a new alarm's first OK", &first_ok, false),
+        ("a test", &tested, false),
+        ("the test alarm back to OK", &test_recovered, false),
     ];
     for (what, message, _) in &cases {
         sns.publish()
@@ -134,7 +142,7 @@ async fn email_gets_alarms_and_recoveries_but_not_a_new_alarms_first_ok() {
             "{what}: mailed should be {mailed}; arrived: {arrived:#?}"
         );
         assert_eq!(
-            elb_watch::state::email_filter::mailed(message),
+            elb_watch::state::email_filter::mailed(message, &test_alarm),
             *mailed,
             "{what}: the documented rule disagrees with SNS"
         );
@@ -162,7 +170,10 @@ async fn email_gets_alarms_and_recoveries_but_not_a_new_alarms_first_ok() {
     assert_eq!(change["action"], "update", "{change:#}");
     let attrs = attributes(email_subscription().await).await;
     let restored: Value = serde_json::from_str(&attrs["FilterPolicy"]).unwrap();
-    assert_eq!(restored, elb_watch::state::email_filter::policy());
+    assert_eq!(
+        restored,
+        elb_watch::state::email_filter::policy(&test_alarm)
+    );
     let again = up(&emu, &sink);
     assert_eq!(again.json()["in_sync"], true, "{}", again.stdout);
 }

@@ -159,12 +159,12 @@ async fn each_kind_is_alarmed_in_its_namespace_and_its_alarm_rendered_with_its_h
         )
     );
 
-    // The plan prices its alarms (4 watched + the alerting path's 3) by the metrics they read
-    // (the ALB's 1, two zones each for the NLB, GWLB and Classic ELB, 1 each on the path: 10)
-    // and flags tcp-tg.
-    assert_eq!(report["cost"]["added"], 7, "{:#}", report["cost"]);
-    assert_eq!(report["cost"]["alarm_metrics"], 10, "{:#}", report["cost"]);
-    assert_eq!(report["cost"]["monthly_usd"], 1.0);
+    // The plan prices its alarms (4 watched + the alerting path's 3 + the test alarm) by the
+    // metrics they read (the ALB's 1, two zones each for the NLB, GWLB and Classic ELB, 1 each
+    // on the path and the test alarm's: 11) and flags tcp-tg.
+    assert_eq!(report["cost"]["added"], 8, "{:#}", report["cost"]);
+    assert_eq!(report["cost"]["alarm_metrics"], 11, "{:#}", report["cost"]);
+    assert_eq!(report["cost"]["monthly_usd"], 1.1);
     let slow: Vec<&Value> = report["warnings"]
         .as_array()
         .unwrap()

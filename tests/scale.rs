@@ -44,8 +44,8 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         .iter()
         .filter(|c| c["kind"] == "alarm" && c["action"] == "create")
         .count();
-    // One per target group, and the three on the alerting path.
-    assert_eq!(created_alarms, ALBS * TGS_PER_ALB + 3);
+    // One per target group, the three on the alerting path and the test alarm.
+    assert_eq!(created_alarms, ALBS * TGS_PER_ALB + 4);
     let up_ms = started.elapsed().as_millis();
     let throttled_up = strict.count("throttled");
     assert!(
@@ -101,7 +101,7 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
     let s = status.json();
     assert_eq!(
         s["alarms"].as_array().unwrap().len(),
-        ALBS * TGS_PER_ALB + 3
+        ALBS * TGS_PER_ALB + 4
     );
     let of = |action: &str| recorded.iter().filter(|c| c.action == action).count();
     assert_eq!(
@@ -146,7 +146,7 @@ fn two_hundred_alarms_up_noop_status_down_through_aws_rate_quotas() {
         .iter()
         .filter(|x| x["kind"] == "alarm")
         .count();
-    assert_eq!(deleted_alarms, ALBS * TGS_PER_ALB + 3);
+    assert_eq!(deleted_alarms, ALBS * TGS_PER_ALB + 4);
 
     // SQS answers for a deleted queue while its deletion runs (up to 60 s on AWS; strict layer
     // rule 16, for `queue_name_reuse`): a second `down` within it would find the queue again.

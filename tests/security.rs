@@ -396,11 +396,11 @@ async fn throttling_is_retried_by_the_sdk() {
             Some(&2),
             "{op} was throttled twice: {throttled:?}"
         );
-        // PutMetricAlarm is called four times: the target group's alarm and the three on the
-        // alerting path; the first call meets both refusals.
+        // PutMetricAlarm is called five times: the target group's alarm, the three on the
+        // alerting path and the test alarm; the first call meets both refusals.
         // DescribeLoadBalancers twice: the ELBv2 and the Classic ELB API (same operation name).
         let calls = match op {
-            "PutMetricAlarm" => 4,
+            "PutMetricAlarm" => 5,
             "DescribeLoadBalancers" => 2,
             _ => 1,
         };
@@ -420,5 +420,5 @@ async fn throttling_is_retried_by_the_sdk() {
     ] {
         assert_eq!(by_op[op], 1, "{op}: {by_op}");
     }
-    assert_eq!(by_op["CloudWatch.PutMetricAlarm"], 4, "{by_op}");
+    assert_eq!(by_op["CloudWatch.PutMetricAlarm"], 5, "{by_op}");
 }

@@ -88,8 +88,8 @@ async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
             "{kind} missing from {kinds:?}"
         );
     }
-    // Two target groups' alarms and the three on the alerting path.
-    assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 5);
+    // Two target groups' alarms, the three on the alerting path and the test alarm.
+    assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 6);
     assert_eq!(
         v["webhook"],
         json!({"mode": "webhook", "set": true, "decrypts": true, "problem": null})
@@ -97,7 +97,8 @@ async fn in_sync_after_up_drift_by_hand_is_reported_and_up_repairs_it() {
     assert_eq!(v["settings"]["albs"], json!(["web-alb"]));
     assert_eq!(v["settings"]["min_healthy"], 1);
     let alarms = v["alarms"].as_array().unwrap();
-    assert_eq!(alarms.len(), 5);
+    // Two target groups', the alerting path's three and the test alarm.
+    assert_eq!(alarms.len(), 6);
     for a in alarms {
         assert!(a["state"].as_str().is_some_and(|s| !s.is_empty()), "{a}");
         assert!(a["since"].as_str().is_some(), "{a}");

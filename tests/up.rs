@@ -105,6 +105,7 @@ async fn assert_wired(
         [
             format!("elb-watch/{env}/destination-failures"),
             format!("elb-watch/{env}/notifier-errors"),
+            format!("elb-watch/{env}/test"),
             format!("elb-watch/{env}/undelivered-alerts")
         ]
     );
@@ -575,9 +576,9 @@ async fn two_envs_side_by_side_do_not_touch_each_other() {
                 .sum::<usize>()
         }
     };
-    // Two target groups' and the alerting path's three, per env.
-    assert_eq!(count("elb-watch/").await, 10);
-    assert_eq!(count("elb-watch/prod/").await, 5);
+    // Two target groups', the alerting path's three and the test alarm, per env.
+    assert_eq!(count("elb-watch/").await, 12);
+    assert_eq!(count("elb-watch/prod/").await, 6);
     assert_eq!(count("elb-watch-").await, 0, "no alarm under an old name");
     let r = up(&emu, "prod-eu", OTHER_URL, &["--min-healthy", "3"]);
     assert_eq!(r.json()["in_sync"], true);

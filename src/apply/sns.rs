@@ -87,7 +87,8 @@ pub async fn ensure_topic(
                 .attributes(email_filter::SCOPE_ATTRIBUTE, email_filter::SCOPE)
                 .attributes(
                     email_filter::POLICY_ATTRIBUTE,
-                    email_filter::policy().to_string(),
+                    email_filter::policy(&crate::naming::Names::new(&desired.env).test_alarm())
+                        .to_string(),
                 )
                 .send()
                 .await
@@ -109,7 +110,8 @@ pub async fn ensure_topic(
                 ),
                 (
                     email_filter::POLICY_ATTRIBUTE,
-                    email_filter::policy().to_string(),
+                    email_filter::policy(&crate::naming::Names::new(&desired.env).test_alarm())
+                        .to_string(),
                 ),
             ] {
                 sns.set_subscription_attributes()

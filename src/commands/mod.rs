@@ -4,6 +4,7 @@ pub mod down;
 pub mod policy;
 pub mod replay;
 pub mod status;
+pub mod test;
 pub mod up;
 
 use crate::aws::{self, Clients};
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Up(args) => up::run(&cli.global, args).await,
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Down(args) => down::run(&cli.global, args).await,
+        Command::Test(args) => test::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Policy(args) => policy::run(args),
     }

@@ -5,12 +5,14 @@ mod discovery;
 mod down;
 mod replay;
 mod status;
+mod test;
 mod up;
 
 pub use discovery::discovery_table;
 pub use down::down_table;
 pub use replay::replay_table;
 pub use status::{alb_status_table, status_table};
+pub use test::test_table;
 pub use up::up_table;
 
 use crate::cli::OutputFormat;

@@ -3,8 +3,10 @@
 
 pub mod down;
 pub mod status;
+pub mod test;
 pub mod up;
 
 pub use down::DownReport;
 pub use status::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+pub use test::TestReport;
 pub use up::UpReport;

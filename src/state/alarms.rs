@@ -57,6 +57,8 @@ pub enum Watched {
     Undelivered { queue: String },
     /// Alerts the notifier failed on that Lambda could not put on the queue either.
     DestinationFailures { function: String },
+    /// Nothing: the env's test alarm, set by `elb-watch test` alone.
+    Test,
 }
 
 /// The metric an alarm evaluates.
@@ -143,6 +145,7 @@ impl AlarmSpec {
             Watched::DestinationFailures { function } => {
                 format!("on {function}'s failures to queue undelivered alerts")
             }
+            Watched::Test => "for `elb-watch test`".to_string(),
         }
     }
 }
@@ -308,7 +311,37 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
     };
-    vec![errors, undelivered, destination]
+    vec![errors, undelivered, destination, test_alarm(names)]
+}
+
+/// Namespace and metric of the test alarm: nothing publishes them, so with missing data not
+/// breaching the alarm sits in OK, and `elb-watch test` alone moves it (`SetAlarmState`; its
+/// next evaluation brings it back to OK, which the notifier posts as the test's recovery).
+pub const TEST_NAMESPACE: &str = "elb-watch";
+pub const TEST_METRIC: &str = "TestAlert";
+
+/// The env's test alarm, acting on the topic like the others.
+pub fn test_alarm(names: &Names) -> AlarmSpec {
+    let env = &names.env;
+    AlarmSpec {
+        name: names.test_alarm(),
+        description: format!(
+            "elb-watch {env}: a test alert sent by `elb-watch --env {env} test` to prove that              CloudWatch, SNS, the notifier and Slack work together; no action needed"
+        ),
+        watched: Watched::Test,
+        metric: MetricSpec::new(
+            TEST_NAMESPACE,
+            TEST_METRIC,
+            "Maximum",
+            "GreaterThanOrEqualToThreshold",
+        )
+        .dimension("Env", env),
+        threshold: 1.0,
+        period_s: PERIOD_S,
+        evaluation_periods: 1,
+        datapoints_to_alarm: 1,
+        treat_missing_data: "notBreaching".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -318,7 +351,9 @@ mod tests {
     #[test]
     fn the_watcher_alarms_watch_this_envs_function_and_queue() {
         let w = watcher_alarms(&Names::new("prod"));
-        assert_eq!(w.len(), 3);
+        assert_eq!(w.len(), 4);
+        assert_eq!(w[3].name, "elb-watch/prod/test");
+        assert_eq!(w[3].treat_missing_data, "notBreaching");
         let errors = &w[0];
         assert_eq!(errors.name, "elb-watch/prod/notifier-errors");
         assert_eq!(
@@ -360,7 +395,7 @@ mod tests {
             destination.metric.dimension_value("FunctionName"),
             Some("elb-watch-prod-notifier")
         );
-        for a in &w {
+        for a in &w[..3] {
             // Any error, any queued alert: ≥ 1; nothing published is nothing wrong.
             assert_eq!(a.metric.comparison, "GreaterThanOrEqualToThreshold");
             assert_eq!(a.threshold, 1.0);

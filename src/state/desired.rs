@@ -439,8 +439,8 @@ mod tests {
             &id,
             &[tg("web-alb", "web-tg"), tg("web-alb", "api-tg")],
         );
-        // Two target groups, then the three alarms on the alerting path.
-        assert_eq!(d.alarms.len(), 5);
+        // Two target groups, then the three alarms on the alerting path and the test alarm.
+        assert_eq!(d.alarms.len(), 6);
         assert_eq!(d.alarms[2].name, "elb-watch/prod/notifier-errors");
         let a = &d.alarms[0];
         assert_eq!(a.name, "elb-watch/prod/web-alb/web-tg/HealthyHostCount");

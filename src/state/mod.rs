@@ -20,6 +20,7 @@ pub mod queue;
 pub mod queue_plan;
 pub mod settings;
 pub mod slack;
+pub mod test_alert;
 pub mod undelivered;
 pub mod warnings;
 pub mod zones;

@@ -350,7 +350,11 @@ fn diff(
             let reasons = found
                 .and_then(|s| s.filter.as_ref())
                 .map(|(scope, policy)| {
-                    super::email_filter::drift(scope.as_deref(), policy.as_deref())
+                    super::email_filter::drift(
+                        scope.as_deref(),
+                        policy.as_deref(),
+                        &crate::naming::Names::new(&desired.env).test_alarm(),
+                    )
                 })
                 .unwrap_or_default();
             Change::diff("email-subscription", addr, found.is_some(), reasons)
