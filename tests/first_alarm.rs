@@ -122,13 +122,7 @@ async fn an_alarm_that_fired_while_the_path_was_broken_is_announced_once() {
     let sdk = common::aws::sdk(&emu).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
     let topic = common::aws::topic_arn("broken");
-    for arn in common::aws::subscription_arns(&sns, &topic, "lambda").await {
-        sns.unsubscribe()
-            .subscription_arn(arn)
-            .send()
-            .await
-            .unwrap();
-    }
+    common::aws::unsubscribe_lambda(&sns, &topic).await;
     topology::alarm_event(
         &emu,
         &alarm("broken", "empty-tg"),

@@ -151,13 +151,7 @@ async fn a_missing_subscription_or_no_invocation_is_exit_1_saying_which() {
     let cfg = sdk(&emu).await;
     let sns = aws_sdk_sns::Client::new(&cfg);
     let topic = common::aws::topic_arn(ENV);
-    for arn in common::aws::subscription_arns(&sns, &topic, "lambda").await {
-        sns.unsubscribe()
-            .subscription_arn(arn)
-            .send()
-            .await
-            .unwrap();
-    }
+    common::aws::unsubscribe_lambda(&sns, &topic).await;
     // The alarm must be OK for `test` to change it to ALARM again: CloudWatch's next
     // evaluation would bring it back; here the test sets it.
     aws_sdk_cloudwatch::Client::new(&cfg)

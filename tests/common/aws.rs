@@ -53,6 +53,17 @@ pub async fn subscription_arns(
         .collect()
 }
 
+/// Someone removes `topic`'s Lambda subscriptions by hand: the notifier is invoked no more.
+pub async fn unsubscribe_lambda(sns: &aws_sdk_sns::Client, topic: &str) {
+    for arn in subscription_arns(sns, topic, "lambda").await {
+        sns.unsubscribe()
+            .subscription_arn(arn)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// Whether the queue `name` is gone (GetQueueUrl refuses it) within 10 s: SQS answers for a
 /// deleted queue while its deletion runs (up to 60 s on AWS; strict layer rule 16).
 pub async fn queue_gone(sqs: &aws_sdk_sqs::Client, name: &str) -> bool {
