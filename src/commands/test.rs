@@ -13,6 +13,7 @@ use crate::cli::{GlobalOpts, TestArgs};
 use crate::naming::Names;
 use crate::progress::Progress;
 use crate::report::TestReport;
+use crate::state::observed::list_subscriptions;
 use crate::state::test_alert::{self, Finding, Reached};
 use crate::{exit, output};
 use anyhow::{Result, bail};
@@ -30,13 +31,7 @@ pub async fn run(global: &GlobalOpts, args: &TestArgs) -> Result<u8> {
     let identity = identity(&clients).await?;
     let alarm = pick_alarm(&clients, &names, args.target_group.as_deref()).await?;
     let alarm_name = alarm.alarm_name().unwrap_or_default().to_string();
-    let topic = format!(
-        "arn:{}:sns:{}:{}:{}",
-        identity.partition,
-        identity.region,
-        identity.account_id,
-        names.topic()
-    );
+    let topic = identity.topic_arn(&names);
     let (subscribed, email) = subscriptions(&clients, &topic, &names.function()).await?;
 
     let id = test_alert::new_id(now_ms() as u128, std::process::id());
@@ -178,33 +173,17 @@ async fn subscriptions(
     topic: &str,
     function: &str,
 ) -> Result<(bool, Option<&'static str>)> {
-    let subs = clients
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(topic)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .aws("SNS ListSubscriptionsByTopic")?;
-    let lambda = subs.iter().any(|s| {
-        s.protocol() == Some("lambda")
-            && s.endpoint()
-                .is_some_and(|e| e.ends_with(&format!(":function:{function}")))
-    });
-    let email = subs
+    let subs = list_subscriptions(clients, topic).await?;
+    let lambda = subs
         .iter()
-        .find(|s| s.protocol() == Some("email"))
-        .map(|s| {
-            if s.subscription_arn() == Some("PendingConfirmation") {
-                "pending-confirmation"
-            } else {
-                "confirmed"
-            }
-        });
+        .any(|s| s.protocol == "lambda" && s.endpoint.ends_with(&format!(":function:{function}")));
+    let email = subs.iter().find(|s| s.protocol == "email").map(|s| {
+        if s.arn == "PendingConfirmation" {
+            "pending-confirmation"
+        } else {
+            "confirmed"
+        }
+    });
     Ok((lambda, email))
 }
 

@@ -82,6 +82,28 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The env's alarm topic's ARN.
+    pub fn topic_arn(&self, names: &Names) -> String {
+        format!(
+            "arn:{}:sns:{}:{}:{}",
+            self.partition,
+            self.region,
+            self.account_id,
+            names.topic()
+        )
+    }
+
+    /// The env's decrypt-only policy's ARN.
+    pub fn decrypt_policy_arn(&self, names: &Names) -> String {
+        format!(
+            "arn:{}:iam::{}:policy{}{}",
+            self.partition,
+            self.account_id,
+            crate::naming::IAM_PATH,
+            names.decrypt_policy()
+        )
+    }
+
     /// From the caller ARN STS returns (`arn:PARTITION:…`).
     pub fn from_caller(account_id: &str, caller_arn: &str, region: &str) -> Self {
         let partition = caller_arn.split(':').nth(1).unwrap_or("aws").to_string();
@@ -343,18 +365,11 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             inputs.slack_app.is_some(),
         ),
         decrypt_policy_name: names.decrypt_policy(),
-        decrypt_policy_arn: format!(
-            "arn:{partition}:iam::{account_id}:policy{}{}",
-            crate::naming::IAM_PATH,
-            names.decrypt_policy()
-        ),
+        decrypt_policy_arn: identity.decrypt_policy_arn(&names),
         key_alias: names.kms_alias(),
         key_policy: policy::key_policy(partition, account_id, &role_arn, &names.function()),
         topic_name: names.topic(),
-        topic_arn: format!(
-            "arn:{partition}:sns:{region}:{account_id}:{}",
-            names.topic()
-        ),
+        topic_arn: identity.topic_arn(&names),
         email: inputs.email.clone(),
         log_group: names.log_group(),
         log_retention_days: inputs.log_retention_days,

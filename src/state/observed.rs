@@ -194,20 +194,8 @@ fn owns(names: &Names, tags: &BTreeMap<String, String>) -> bool {
 
 /// Read everything of `names`' environment, concurrently.
 pub async fn observe(clients: &Clients, names: &Names, identity: &Identity) -> Result<Observed> {
-    let topic_arn = format!(
-        "arn:{}:sns:{}:{}:{}",
-        identity.partition,
-        identity.region,
-        identity.account_id,
-        names.topic()
-    );
-    let policy_arn = format!(
-        "arn:{}:iam::{}:policy{}{}",
-        identity.partition,
-        identity.account_id,
-        naming::IAM_PATH,
-        names.decrypt_policy()
-    );
+    let topic_arn = identity.topic_arn(names);
+    let policy_arn = identity.decrypt_policy_arn(names);
     let boundary_arn = naming::boundary_arn(&identity.partition, &identity.account_id);
     let (
         (key, alias_target),
@@ -518,7 +506,11 @@ async fn observe_topic(clients: &Clients, names: &Names, arn: &str) -> Result<Op
     }))
 }
 
-async fn list_subscriptions(clients: &Clients, topic_arn: &str) -> Result<Vec<SubscriptionObs>> {
+/// Every subscription of the topic, every page, with a confirmed e-mail subscription's filter.
+pub(crate) async fn list_subscriptions(
+    clients: &Clients,
+    topic_arn: &str,
+) -> Result<Vec<SubscriptionObs>> {
     let mut out = Vec::new();
     let mut token = None;
     loop {
