@@ -145,7 +145,7 @@ impl Names {
     }
 
     /// The env's test alarm: no metric data, so it sits in OK until `elb-watch test` sets it
-    /// to ALARM (the notifier knows the name: `lambda/src/event/parse.rs`, `TEST_ALARM_SUFFIX`).
+    /// to ALARM (the notifier knows the name: `Alarm::is_test` in `lambda/src/event/parse.rs`).
     pub fn test_alarm(&self) -> String {
         format!("{}test", self.alarm_prefix())
     }

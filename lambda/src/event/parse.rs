@@ -130,10 +130,6 @@ pub const FOUND_AT_SETUP: &str = "found-in-alarm-at-setup";
 /// `elb-watch test <ID>: …`, `<ID>` naming the one test for its log line.
 pub const TEST_REASON: &str = "elb-watch test ";
 
-/// The last part of the name of an env's dedicated test alarm (`elb-watch/<env>/test`), which
-/// has no metric data and changes state only when `elb-watch test` sets it.
-pub const TEST_ALARM_SUFFIX: &str = "/test";
-
 impl Alarm {
     /// Whether this state change is a test: set by `elb-watch test` (its reason says so), or
     /// any change of an env's dedicated test alarm (its return to OK at the next evaluation
@@ -152,13 +148,14 @@ impl Alarm {
         ok.then_some(id)
     }
 
-    /// `elb-watch/<env>/test`: three parts, the env's test alarm.
+    /// `elb-watch/<env>/test`, three parts: the env's test alarm, which has no metric data
+    /// and changes state only when `elb-watch test` sets it.
     fn is_test_alarm(&self) -> bool {
         let mut parts = self.name.split('/');
         matches!(
             (parts.next(), parts.next(), parts.next(), parts.next()),
             (Some("elb-watch"), Some(env), Some("test"), None) if !env.is_empty()
-        ) && self.name.ends_with(TEST_ALARM_SUFFIX)
+        )
     }
 
     /// Whether `elb-watch up` announced this alarm as found in ALARM at set-up.
