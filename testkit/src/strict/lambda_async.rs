@@ -497,7 +497,10 @@ async fn ship_logs(shared: &Shared, headers: &HeaderMap, name: &str, w: &Warm) {
         .map(|l| json!({"timestamp": now, "message": l}))
         .collect();
     let group = format!("/aws/lambda/{name}");
-    let logs = |target: &'static str, body: Value| logs_call(shared, headers, target, body);
+    let logs = |target: &'static str, body: Value| {
+        let target = format!("Logs_20140328.{target}");
+        async move { super::moto_json_as(shared, headers, Some("logs"), &target, body).await }
+    };
     if *shipped == 0 {
         // Created once per environment; an existing stream is fine.
         let _ = logs(
@@ -510,49 +513,14 @@ async fn ship_logs(shared: &Shared, headers: &HeaderMap, name: &str, w: &Warm) {
         "PutLogEvents",
         json!({"logGroupName": group, "logStreamName": w.stream, "logEvents": events}),
     )
-    .await;
+    .await
+    .is_some();
     *shipped = all.len();
     shared.lock().add(
         "function-logs",
         if sent { "shipped" } else { "lost" },
         events.len(),
     );
-}
-
-/// A CloudWatch Logs call to moto (JSON 1.1) with the caller's credentials scoped to `logs`.
-async fn logs_call(shared: &Shared, headers: &HeaderMap, target: &str, body: Value) -> bool {
-    let mut req = shared
-        .client
-        .post(format!("{}/", shared.upstream))
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", format!("Logs_20140328.{target}"))
-        .body(body.to_string());
-    if let Some(auth) = headers.get("authorization").and_then(|a| a.to_str().ok()) {
-        req = req.header("authorization", scoped_to(auth, "logs"));
-    }
-    req.send().await.is_ok_and(|r| r.status().is_success())
-}
-
-/// A SigV4 `Authorization` header with its credential scope's service replaced (moto takes
-/// the account and region from the scope, and routes by the service).
-fn scoped_to(auth: &str, service: &str) -> String {
-    let Some(start) = auth.find("Credential=") else {
-        return auth.to_string();
-    };
-    let scope_start = start + "Credential=".len();
-    let end = auth[scope_start..]
-        .find([',', ' '])
-        .map_or(auth.len(), |e| scope_start + e);
-    let mut parts: Vec<&str> = auth[scope_start..end].split('/').collect();
-    if parts.len() == 5 {
-        parts[3] = service;
-    }
-    format!(
-        "{}{}{}",
-        &auth[..scope_start],
-        parts.join("/"),
-        &auth[end..]
-    )
 }
 
 fn sync_answer(outcome: Outcome) -> Response {
@@ -692,32 +660,13 @@ async fn send_to_queue(shared: &Shared, headers: &HeaderMap, arn: &str, record: 
         return false;
     };
     let sqs = |target: &str, body: Value| {
-        let mut req = shared
-            .client
-            .post(format!("{}/", shared.upstream))
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AmazonSQS.{target}"))
-            .body(body.to_string());
-        if let Some(auth) = headers.get("authorization") {
-            // moto takes region and account from the credential scope; service "sqs".
-            req = req.header(
-                "authorization",
-                scoped_to(auth.to_str().unwrap_or(""), "sqs"),
-            );
-        }
-        req.send()
+        let target = format!("AmazonSQS.{target}");
+        async move { super::moto_json_as(shared, headers, Some("sqs"), &target, body).await }
     };
-    let Ok(resp) = sqs("GetQueueUrl", json!({"QueueName": queue_name})).await else {
+    let Some(got) = sqs("GetQueueUrl", json!({"QueueName": queue_name})).await else {
         return false;
     };
-    let Ok(v) = resp
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null))
-    else {
-        return false;
-    };
-    let Some(url) = v["QueueUrl"].as_str() else {
+    let Some(url) = got["QueueUrl"].as_str() else {
         return false;
     };
     sqs(
@@ -725,24 +674,12 @@ async fn send_to_queue(shared: &Shared, headers: &HeaderMap, arn: &str, record: 
         json!({"QueueUrl": url, "MessageBody": record.to_string()}),
     )
     .await
-    .is_ok_and(|r| r.status().is_success())
+    .is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_credential_scope_names_another_service() {
-        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/sns/aws4_request, \
-                    SignedHeaders=host, Signature=abc";
-        assert_eq!(
-            scoped_to(auth, "logs"),
-            "AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/logs/aws4_request, \
-             SignedHeaders=host, Signature=abc"
-        );
-        assert_eq!(scoped_to("Bearer x", "logs"), "Bearer x");
-    }
 
     #[test]
     fn timestamps_are_iso_8601_utc() {

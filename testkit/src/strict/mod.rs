@@ -373,13 +373,30 @@ pub(crate) async fn moto_json(
     target: &str,
     body: serde_json::Value,
 ) -> Option<serde_json::Value> {
+    moto_json_as(shared, headers, None, target, body).await
+}
+
+/// [`moto_json`] on behalf of another service than the caller's: the credentials' scope names
+/// `service` (moto takes the account and region from the scope, and routes by the service) —
+/// what Lambda does with the function's role, for its logs and its on-failure queue.
+pub(crate) async fn moto_json_as(
+    shared: &Shared,
+    headers: &HeaderMap,
+    service: Option<&str>,
+    target: &str,
+    body: serde_json::Value,
+) -> Option<serde_json::Value> {
     let mut req = shared
         .client
         .post(format!("{}/", shared.upstream))
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", target)
         .body(body.to_string());
-    if let Some(auth) = headers.get("authorization") {
+    if let Some(auth) = headers.get("authorization").and_then(|a| a.to_str().ok()) {
+        let auth = match service {
+            Some(service) => scoped_to(auth, service),
+            None => auth.to_string(),
+        };
         req = req.header("authorization", auth);
     }
     let resp = req.send().await.ok()?;
@@ -387,6 +404,27 @@ pub(crate) async fn moto_json(
         return None;
     }
     serde_json::from_slice(&resp.bytes().await.ok()?).ok()
+}
+
+/// A SigV4 `Authorization` header with its credential scope's service replaced.
+fn scoped_to(auth: &str, service: &str) -> String {
+    let Some(start) = auth.find("Credential=") else {
+        return auth.to_string();
+    };
+    let scope_start = start + "Credential=".len();
+    let end = auth[scope_start..]
+        .find([',', ' '])
+        .map_or(auth.len(), |e| scope_start + e);
+    let mut parts: Vec<&str> = auth[scope_start..end].split('/').collect();
+    if parts.len() == 5 {
+        parts[3] = service;
+    }
+    format!(
+        "{}{}{}",
+        &auth[..scope_start],
+        parts.join("/"),
+        &auth[end..]
+    )
 }
 
 /// Send a request to moto exactly as received (Host and signature included).
@@ -601,5 +639,22 @@ impl Drop for BackgroundProxy {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_scope_names_another_service() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/sns/aws4_request, \
+                    SignedHeaders=host, Signature=abc";
+        assert_eq!(
+            scoped_to(auth, "logs"),
+            "AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/logs/aws4_request, \
+             SignedHeaders=host, Signature=abc"
+        );
+        assert_eq!(scoped_to("Bearer x", "logs"), "Bearer x");
     }
 }
