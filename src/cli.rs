@@ -92,12 +92,63 @@ pub enum Command {
     /// Send a test alert through the real path (alarm → SNS → notifier → Slack) and wait for
     /// proof that Slack accepted it (exit 1, saying where it stopped, when it did not)
     Test(TestArgs),
+    /// Open a maintenance window: mute the env's target-group alarms (all, or those of --lb)
+    /// with CloudWatch alarm mute rules, now (--for), once (--at) or on a schedule (--cron);
+    /// an alarm still in ALARM when the window ends is announced then
+    Mute(MuteArgs),
+    /// End the env's maintenance windows (all, or the one named) now: delete their mute rules
+    /// and announce what is still in ALARM
+    Unmute(UnmuteArgs),
     /// Re-send the alerts the notifier could not deliver (kept on the env's queue) through the
     /// deployed notifier, oldest first, marked as late; each is removed once delivered
     Replay(ReplayArgs),
     /// Print the IAM policy the identity running elb-watch needs (JSON, to stdout), or with
     /// --boundary the notifier roles' permissions boundary
     Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("start").args(["at", "cron"]).multiple(false)))]
+pub struct MuteArgs {
+    /// How long each window lasts: 30m, 2h, 1h30m, 3d (1m to 15d). Without --at or --cron the
+    /// window starts now
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::state::mute::parse_duration)]
+    pub duration: u32,
+
+    /// Start once at this UTC time, to the minute: 2026-12-24T22:00Z
+    #[arg(long, value_name = "TIME", value_parser = crate::state::mute::parse_at)]
+    pub at: Option<i64>,
+
+    /// Start at every match of this cron expression: CloudWatch's five fields, 'cron(0 2 * *
+    /// SUN)' (EventBridge's six, 'cron(0 2 ? * SUN *)', are accepted); the minute and hour must
+    /// be single numbers, and a window ending on a later day needs day-of-week names
+    #[arg(long, value_name = "EXPR", value_parser = crate::state::mute::normalize_cron)]
+    pub cron: Option<String>,
+
+    /// Time zone of --cron (IANA name, e.g. Europe/Paris; default UTC)
+    #[arg(long, value_name = "TZ", requires = "cron")]
+    pub timezone: Option<String>,
+
+    /// Mute only the target groups of this load balancer (repeatable; default: every load
+    /// balancer the env watches). The alerting path's own alarms are never muted
+    #[arg(long = "lb", visible_alias = "alb", value_name = "NAME")]
+    pub lbs: Vec<String>,
+
+    /// Why: kept in the rules' description and shown by `status`
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Name of the window (lower-case letters, digits, '-'; default: from its start, or a
+    /// digest of the cron); `mute` again with the same name updates it
+    #[arg(long, value_name = "NAME", value_parser = crate::state::mute::parse_window_name)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnmuteArgs {
+    /// The window to end (default: every window of the env)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -101,6 +101,28 @@ impl Names {
         format!("{}-undelivered", self.prefix())
     }
 
+    /// Prefix of the env's alarm mute rules (`elb-watch mute`): `{prefix}-mute-WINDOW-K`. Env
+    /// `prod-mute`'s rules share it, so ownership is read from the tags.
+    pub fn mute_rule_prefix(&self) -> String {
+        format!("{}-mute-", self.prefix())
+    }
+
+    /// EventBridge Scheduler group holding the env's window-end schedules (tagged; deleting it
+    /// deletes them).
+    pub fn schedule_group(&self) -> String {
+        self.prefix()
+    }
+
+    /// The schedule that announces the end of window `window`.
+    pub fn window_end_schedule(&self, window: &str) -> String {
+        format!("{window}-end")
+    }
+
+    /// The role EventBridge Scheduler assumes to invoke the notifier at a window's end.
+    pub fn scheduler_role(&self) -> String {
+        format!("{}-scheduler", self.prefix())
+    }
+
     /// Statement id of the permission that lets the topic invoke the function.
     pub fn invoke_permission_sid(&self) -> String {
         format!("{}-sns-invoke", self.prefix())

@@ -16,6 +16,35 @@ pub fn lambda_trust_policy(account_id: &str) -> Value {
     })
 }
 
+/// Who may assume the window-end role: EventBridge Scheduler, for this account only
+/// (<https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role>:
+/// the execution role trusts `scheduler.amazonaws.com`, with `aws:SourceAccount` against the
+/// confused deputy).
+pub fn scheduler_trust_policy(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
+        }]
+    })
+}
+
+/// The window-end role's only right: invoke the env's notifier.
+pub fn scheduler_invoke_policy(function_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "InvokeNotifierAtWindowEnd",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": function_arn
+        }]
+    })
+}
+
 /// The seed's decrypt-only policy: `kms:Decrypt` on the one key, nothing else, and only for
 /// ciphertexts bound to the notifier function by the encryption context — the same condition
 /// as the key policy's, so neither policy alone lets the role decrypt anything else made with
@@ -57,11 +86,15 @@ pub fn runtime_policy(
     account_id: &str,
     log_group: &str,
     alarm_pattern: &str,
+    mute_rule_pattern: &str,
     queue_arn: &str,
     slack_threads: bool,
 ) -> Value {
     let group = format!("arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}");
     let alarms = format!("arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_pattern}");
+    let mute_rules = format!(
+        "arn:{partition}:cloudwatch:{region}:{account_id}:alarm-mute-rule:{mute_rule_pattern}"
+    );
     let mut doc = json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -83,6 +116,18 @@ pub fn runtime_policy(
                 "Effect": "Allow",
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn
+            },
+            {
+                "Sid": "ReadOwnAlarmsAtWindowEnd",
+                "Effect": "Allow",
+                "Action": "cloudwatch:DescribeAlarms",
+                "Resource": alarms
+            },
+            {
+                "Sid": "ReadOwnMuteRules",
+                "Effect": "Allow",
+                "Action": "cloudwatch:GetAlarmMuteRule",
+                "Resource": mute_rules
             }
         ]
     });
@@ -188,6 +233,21 @@ pub fn notifier_boundary(partition: &str) -> Value {
                 "Condition": {
                     "StringLike": {"kms:EncryptionContext:LambdaFunctionName": "elb-watch-*-notifier"}
                 }
+            },
+            {
+                "Sid": "ReadAlarmsAndMuteRulesAtWindowEnd",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:GetAlarmMuteRule"],
+                "Resource": [
+                    alarms.clone(),
+                    format!("arn:{partition}:cloudwatch:*:*:alarm-mute-rule:elb-watch-*")
+                ]
+            },
+            {
+                "Sid": "SchedulerInvokesNotifier",
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": format!("arn:{partition}:lambda:*:*:function:elb-watch-*-notifier")
             },
             {
                 "Sid": "DrawAlarmGraph",
@@ -316,6 +376,7 @@ mod tests {
             "1",
             "/aws/lambda/f",
             &alarms,
+            "elb-watch-prod-mute-*",
             queue,
             false,
         );
@@ -323,6 +384,8 @@ mod tests {
             allowed_actions(&doc),
             vec![
                 "cloudwatch:DescribeAlarmHistory",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:GetAlarmMuteRule",
                 "elasticloadbalancing:DescribeInstanceHealth",
                 "elasticloadbalancing:DescribeTargetHealth",
                 "logs:CreateLogStream",
@@ -337,6 +400,15 @@ mod tests {
         );
         // The on-failure destination: that one queue, no wildcard.
         assert_eq!(doc["Statement"][3]["Resource"], queue);
+        // At a window's end: the env's alarms, and its mute rules only.
+        assert_eq!(
+            doc["Statement"][4]["Resource"],
+            doc["Statement"][2]["Resource"]
+        );
+        assert_eq!(
+            doc["Statement"][5]["Resource"],
+            "arn:aws:cloudwatch:eu-west-1:1:alarm-mute-rule:elb-watch-prod-mute-*"
+        );
         assert_eq!(
             doc["Statement"][0]["Resource"],
             "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*"
@@ -354,15 +426,16 @@ mod tests {
             "1",
             "/aws/lambda/f",
             &alarms,
+            "elb-watch-prod-mute-*",
             queue,
             true,
         );
         let own = "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch/prod/*/HealthyHostCount";
         let statements = doc["Statement"].as_array().unwrap();
-        let read = &statements[4];
+        let read = &statements[6];
         assert_eq!(read["Action"], "cloudwatch:ListTagsForResource");
         assert_eq!(read["Resource"], own);
-        let write = &statements[5];
+        let write = &statements[7];
         assert_eq!(
             write["Action"],
             json!(["cloudwatch:TagResource", "cloudwatch:UntagResource"])
@@ -372,7 +445,7 @@ mod tests {
             write["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
             json!([THREAD_TAG])
         );
-        assert_eq!(statements.len(), 6);
+        assert_eq!(statements.len(), 8);
     }
 
     /// IAM's wildcard match on one ARN: `*` any run of characters (also across `/`).
@@ -395,6 +468,7 @@ mod tests {
             "1",
             "/aws/lambda/f",
             &crate::naming::Names::new("prod").load_balancer_alarms_pattern(),
+            "elb-watch-prod-mute-*",
             "arn:aws:sqs:eu-west-1:1:q",
             true,
         );
@@ -523,6 +597,10 @@ mod tests {
             n.target_group_alarm("web-alb", "web-tg")
         );
         let queue = format!("arn:aws:sqs:{region}:{acct}:{}", n.queue());
+        let mute_rule = format!(
+            "arn:aws:cloudwatch:{region}:{acct}:alarm-mute-rule:{}deploy-1",
+            n.mute_rule_prefix()
+        );
         let key = format!("arn:aws:kms:{region}:{acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
         let group = format!("arn:aws:logs:{region}:{acct}:log-group:{}", n.log_group());
         let runtime = runtime_policy(
@@ -531,6 +609,7 @@ mod tests {
             acct,
             &n.log_group(),
             &n.load_balancer_alarms_pattern(),
+            &format!("{}*", n.mute_rule_prefix()),
             &queue,
             true,
         );
@@ -550,6 +629,7 @@ mod tests {
                 "cloudwatch:TagResource" | "cloudwatch:UntagResource" => {
                     Request::new(action, &alarm).with("aws:TagKeys", &[THREAD_TAG])
                 }
+                "cloudwatch:GetAlarmMuteRule" => Request::new(action, &mute_rule),
                 a if a.starts_with("cloudwatch:") => Request::new(action, &alarm),
                 a if a.starts_with("elasticloadbalancing:") => Request::new(action, "*"),
                 a if a.starts_with("logs:") => {
@@ -582,7 +662,10 @@ mod tests {
         }
         for action in actions(&boundary) {
             assert!(
-                expected.contains(&action) || action == "cloudwatch:GetMetricWidgetImage",
+                expected.contains(&action)
+                    || action == "cloudwatch:GetMetricWidgetImage"
+                    // The window-end role's one right (it carries the same boundary).
+                    || action == "lambda:InvokeFunction",
                 "the boundary allows unused {action}"
             );
         }

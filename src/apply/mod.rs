@@ -28,6 +28,7 @@ pub mod function;
 pub mod iam;
 pub mod kms;
 pub mod logs;
+pub mod mute;
 pub mod queue;
 pub mod replay;
 pub mod sns;

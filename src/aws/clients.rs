@@ -19,6 +19,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// EventBridge Scheduler (the window-end schedules of `mute`).
+    pub scheduler: aws_sdk_scheduler::Client,
     /// The Resource Groups Tagging API (`down`'s index of the env's alarms).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub ledger: CallLedger,
@@ -56,6 +58,7 @@ impl Clients {
             lambda: client!(aws_sdk_lambda, sdk, ledger, &http, n),
             logs: client!(aws_sdk_cloudwatchlogs, sdk, ledger, &http, n),
             sts: client!(aws_sdk_sts, sdk, ledger, &http, n),
+            scheduler: client!(aws_sdk_scheduler, sdk, ledger, &http, n),
             tagging: client!(aws_sdk_resourcegroupstagging, sdk, ledger, &http, n),
             region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             ledger,

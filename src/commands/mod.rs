@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod down;
+pub mod mute;
 pub mod policy;
 pub mod replay;
 pub mod status;
@@ -17,6 +18,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Down(args) => down::run(&cli.global, args).await,
         Command::Test(args) => test::run(&cli.global, args).await,
+        Command::Mute(args) => mute::run_mute(&cli.global, args).await,
+        Command::Unmute(args) => mute::run_unmute(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Policy(args) => policy::run(args),
     }

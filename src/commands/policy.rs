@@ -109,6 +109,7 @@ mod tests {
             "Tagging" => "tag",
             "STS" => "sts",
             "SQS" => "sqs",
+            "Scheduler" => "scheduler",
             _ => "",
         };
         let allowed = allowed_actions();

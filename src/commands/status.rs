@@ -6,12 +6,13 @@
 //! alarm on each, whether or not the env watches them; exit 0.
 
 use super::connect;
+use super::mute::rule_line;
 use super::up::identity;
 use crate::aws::Clients;
 use crate::cli::{GlobalOpts, StatusArgs};
 use crate::discovery::{self, Discovery, Selection, TargetGroup};
 use crate::naming::Names;
-use crate::report::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+use crate::report::{AlbReport, AlbTargetGroup, MuteStatus, RecordedSettings, StatusReport};
 use crate::secret::SlackSecret;
 use crate::state::alarms::healthy_host_count;
 use crate::state::assess::{self};
@@ -20,6 +21,7 @@ use crate::state::desired::{
 };
 use crate::state::health::{self, AlarmState, Observation};
 use crate::state::healthy_counts;
+use crate::state::mute_observed::{self, MuteRuleObs};
 use crate::state::observed::{AlarmObs, Observed, observe, tagged_keys};
 use crate::state::plan::{Action, drift};
 use crate::state::queue_plan::waive_concurrency;
@@ -67,10 +69,12 @@ fn placeholder_inputs(env: &str) -> Inputs {
 pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Result<StatusReport> {
     let names = Names::new(env);
     let identity = identity(clients).await?;
-    let (observed, keys) = tokio::try_join!(
+    let (observed, keys, mute_rules) = tokio::try_join!(
         observe(clients, &names, &identity),
-        tagged_keys(clients, &names)
+        tagged_keys(clients, &names),
+        async { Ok(mute_observed::env_rules(clients, &names).await) }
     )?;
+    let mute = mute_status(&names, mute_rules);
     let recorded = observed.topic.as_ref().and_then(|t| {
         let emails: Vec<String> = t
             .subscriptions
@@ -153,6 +157,25 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
         };
         in_sync = false;
     }
+    let drifted: Vec<&str> = mute
+        .rules
+        .iter()
+        .filter(|r| !r.missing_tags.is_empty())
+        .map(|r| r.name.as_str())
+        .collect();
+    if !drifted.is_empty() {
+        let what = format!(
+            "mute rule(s) {} lack the env's tags (run the same `elb-watch mute` again, or \
+             `elb-watch --env {env} unmute`)",
+            drifted.join(", ")
+        );
+        verdict = if in_sync {
+            format!("env {env} is in place, but {what}")
+        } else {
+            format!("{verdict}; and {what}")
+        };
+        in_sync = false;
+    }
     let slack_app = slack_app(&observed).await;
     if let Some(problem) = slack_app.as_ref().and_then(|s| s.problem.as_ref()) {
         verdict = if in_sync {
@@ -178,7 +201,32 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
         target_groups,
         alert_times: want.alert_times.clone(),
         warnings,
+        mute,
     })
+}
+
+/// The mute rules' lines and the alarms muted now; a failed read is reported, not fatal.
+fn mute_status(names: &Names, rules: Result<Vec<MuteRuleObs>>) -> MuteStatus {
+    match rules {
+        Ok(rules) => {
+            let mut muted_now: Vec<String> = rules
+                .iter()
+                .filter(|r| r.is_active())
+                .flat_map(|r| r.alarms.clone())
+                .collect();
+            muted_now.sort();
+            muted_now.dedup();
+            MuteStatus {
+                rules: rules.iter().map(|r| rule_line(r, names)).collect(),
+                muted_now,
+                error: None,
+            }
+        }
+        Err(e) => MuteStatus {
+            error: Some(format!("{e:#}")),
+            ..MuteStatus::default()
+        },
+    }
 }
 
 /// What `status` learns of each target group, in order: the targets of those that need them

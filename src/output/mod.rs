@@ -3,6 +3,7 @@
 
 mod discovery;
 mod down;
+mod mute;
 mod replay;
 mod status;
 mod test;
@@ -10,6 +11,7 @@ mod up;
 
 pub use discovery::discovery_table;
 pub use down::down_table;
+pub use mute::{mute_rules_table, mute_table, unmute_table};
 pub use replay::replay_table;
 pub use status::{alb_status_table, status_table};
 pub use test::test_table;

@@ -90,6 +90,7 @@ pub fn status_table(r: &StatusReport) -> String {
         ]);
     }
     out.push_str(&resources.to_string());
+    out.push_str(&mute_lines(&r.mute));
     if !r.alarms.is_empty() {
         let mut alarms = table(&["alarm", "state", "since", "reason"]);
         for a in &r.alarms {
@@ -189,5 +190,30 @@ pub fn alb_status_table(found: &Discovery, r: &AlbReport) -> String {
         })));
     }
     out.push_str(&warning_lines(&r.warnings));
+    out
+}
+
+/// The maintenance windows: the rules, and what is muted now.
+fn mute_lines(m: &crate::report::MuteStatus) -> String {
+    let mut out = String::new();
+    if !m.rules.is_empty() {
+        out.push('\n');
+        out.push_str(&super::mute_rules_table(&m.rules));
+    }
+    if !m.muted_now.is_empty() {
+        const SHOWN: usize = 10;
+        let mut names: Vec<&str> = m.muted_now.iter().take(SHOWN).map(String::as_str).collect();
+        if m.muted_now.len() > SHOWN {
+            names.push("…");
+        }
+        out.push_str(&format!(
+            "\nmuted now ({}): {}",
+            m.muted_now.len(),
+            names.join(", ")
+        ));
+    }
+    if let Some(e) = &m.error {
+        out.push_str(&format!("\nmute rules not read: {e}"));
+    }
     out
 }

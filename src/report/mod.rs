@@ -2,11 +2,13 @@
 //! or JSON. Below both, so data flows one way (commands → report → output).
 
 pub mod down;
+pub mod mute;
 pub mod status;
 pub mod test;
 pub mod up;
 
 pub use down::DownReport;
-pub use status::{AlbReport, AlbTargetGroup, RecordedSettings, StatusReport};
+pub use mute::{MuteReport, MuteRuleLine, UnmuteReport};
+pub use status::{AlbReport, AlbTargetGroup, MuteStatus, RecordedSettings, StatusReport};
 pub use test::TestReport;
 pub use up::UpReport;

@@ -71,6 +71,19 @@ pub struct StatusReport {
     pub alert_times: Vec<AlertTime>,
     /// Target groups of the watched load balancers that get no alarm, or are slow to alarm.
     pub warnings: Vec<Warning>,
+    /// Maintenance windows (`elb-watch mute`): the env's mute rules and what they mute now.
+    pub mute: MuteStatus,
+}
+
+/// The env's mute rules as `status` reports them.
+#[derive(Debug, Default, Serialize)]
+pub struct MuteStatus {
+    pub rules: Vec<crate::report::MuteRuleLine>,
+    /// Alarms an ACTIVE rule mutes now: their actions do not run.
+    pub muted_now: Vec<String>,
+    /// Why the rules could not be read (e.g. an operator policy without
+    /// `cloudwatch:ListAlarmMuteRules`); status goes on without them.
+    pub error: Option<String>,
 }
 
 /// `status --alb`: discovery's target groups with health.

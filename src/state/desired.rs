@@ -82,6 +82,17 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The env's notifier function's ARN.
+    pub fn function_arn(&self, names: &Names) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition,
+            self.region,
+            self.account_id,
+            names.function()
+        )
+    }
+
     /// The env's alarm topic's ARN.
     pub fn topic_arn(&self, names: &Names) -> String {
         format!(
@@ -361,6 +372,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             account_id,
             &names.log_group(),
             &names.load_balancer_alarms_pattern(),
+            &format!("{}*", names.mute_rule_prefix()),
             &queue_arn,
             inputs.slack_app.is_some(),
         ),

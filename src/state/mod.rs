@@ -14,6 +14,8 @@ pub mod email_filter;
 pub(crate) mod fixtures;
 pub mod health;
 pub mod healthy_counts;
+pub mod mute;
+pub mod mute_observed;
 pub mod observed;
 pub mod plan;
 pub mod queue;

@@ -29,13 +29,73 @@ pub async fn collect(clients: &Clients, names: &Names, identity: &Identity) -> R
         },
         alarms_owned(clients, names, &observed.alarms),
     )?;
+    let (mute_rules, schedule_group, scheduler_role) = tokio::try_join!(
+        crate::state::mute_observed::env_rules(clients, names),
+        schedule_group_owned(clients, names),
+        scheduler_role_owned(clients, names),
+    )?;
     Ok(Found {
         observed,
         keys,
         log_group_owned,
         alias_target_owned,
         alarm_tags_owned: alarm_tags_owned.into_iter().collect(),
+        mute_rules: mute_rules.into_iter().map(|r| r.name).collect(),
+        schedule_group,
+        scheduler_role,
     })
+}
+
+/// Whether the tags say so: the env's tag and elb-watch's.
+fn tags_say_owned<'a>(names: &Names, tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
+    let tags: Vec<(&str, &str)> = tags.collect();
+    names
+        .tags()
+        .iter()
+        .all(|(k, v)| tags.contains(&(k.as_str(), v.as_str())))
+}
+
+/// The window-end schedule group: `None` when absent.
+async fn schedule_group_owned(clients: &Clients, names: &Names) -> Result<Option<bool>> {
+    let got = clients
+        .scheduler
+        .get_schedule_group()
+        .name(names.schedule_group())
+        .send()
+        .await;
+    let arn = match got {
+        Ok(g) => g.arn().unwrap_or_default().to_string(),
+        Err(e) if errors::code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => return Err(e).aws("Scheduler GetScheduleGroup"),
+    };
+    let tags = clients
+        .scheduler
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .aws("Scheduler ListTagsForResource")?;
+    Ok(Some(tags_say_owned(
+        names,
+        tags.tags().iter().map(|t| (t.key(), t.value())),
+    )))
+}
+
+/// The window-end role: `None` when absent.
+async fn scheduler_role_owned(clients: &Clients, names: &Names) -> Result<Option<bool>> {
+    match clients
+        .iam
+        .get_role()
+        .role_name(names.scheduler_role())
+        .send()
+        .await
+    {
+        Ok(r) => Ok(Some(r.role().is_some_and(|role| {
+            tags_say_owned(names, role.tags().iter().map(|t| (t.key(), t.value())))
+        }))),
+        Err(e) if errors::code(&e) == Some("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e).aws("IAM GetRole"),
+    }
 }
 
 async fn log_group_owned(clients: &Clients, names: &Names, id: &Identity) -> Result<bool> {

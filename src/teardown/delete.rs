@@ -167,8 +167,75 @@ pub async fn execute(clients: &Clients, t: &Teardown, progress: &Progress) -> Re
         );
         Ok(done)
     };
-    let (topic, notifier, kms) = tokio::try_join!(topic_chain, notifier_chain, kms_chain)?;
-    Ok([topic, notifier, kms].concat())
+    // First the window-end schedules (no announcement fires while the env goes), then the
+    // rules and the role Scheduler used.
+    let windows_chain = async {
+        let mut done = step(
+            progress,
+            "window-end schedules",
+            t.schedule_group.is_some(),
+            delete_schedule_group(clients, t),
+        )
+        .await?;
+        let (rules, role) = tokio::try_join!(
+            step(
+                progress,
+                "mute rules",
+                !t.mute_rules.is_empty(),
+                delete_mute_rules(clients, &t.mute_rules)
+            ),
+            step(
+                progress,
+                "window-end role",
+                t.scheduler_role.is_some(),
+                async {
+                    match &t.scheduler_role {
+                        Some(r) => delete_role_named(clients, r).await,
+                        None => Ok(Vec::new()),
+                    }
+                }
+            ),
+        )?;
+        done.extend(rules);
+        done.extend(role);
+        Ok::<_, anyhow::Error>(done)
+    };
+    let (windows, topic, notifier, kms) =
+        tokio::try_join!(windows_chain, topic_chain, notifier_chain, kms_chain)?;
+    Ok([windows, topic, notifier, kms].concat())
+}
+
+async fn delete_schedule_group(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> {
+    let Some(group) = &t.schedule_group else {
+        return Ok(Vec::new());
+    };
+    let r = clients
+        .scheduler
+        .delete_schedule_group()
+        .name(group)
+        .send()
+        .await;
+    let done = deleted(
+        r,
+        &["ResourceNotFoundException"],
+        "Scheduler DeleteScheduleGroup",
+    )?;
+    Ok(vec![Deleted::new("schedule-group", group, done)])
+}
+
+async fn delete_mute_rules(clients: &Clients, rules: &[String]) -> Result<Vec<Deleted>> {
+    let mut done = Vec::new();
+    for name in rules {
+        let r = clients
+            .cloudwatch
+            .delete_alarm_mute_rule()
+            .alarm_mute_rule_name(name)
+            .send()
+            .await;
+        let gone = deleted(r, &["ResourceNotFound"], "CloudWatch DeleteAlarmMuteRule")?;
+        done.push(Deleted::new("mute-rule", name, gone));
+    }
+    Ok(done)
 }
 
 async fn unsubscribe(clients: &Clients, arns: &[String]) -> Result<Vec<Deleted>> {
@@ -283,9 +350,14 @@ async fn delete_log_group(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted
 
 /// Detach every managed policy, delete every inline one (listed afresh), then the role.
 async fn delete_role(clients: &Clients, t: &Teardown) -> Result<Vec<Deleted>> {
-    let Some(role) = &t.role else {
-        return Ok(Vec::new());
-    };
+    match &t.role {
+        Some(role) => delete_role_named(clients, role).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A role with its attached and inline policies.
+async fn delete_role_named(clients: &Clients, role: &str) -> Result<Vec<Deleted>> {
     let iam = &clients.iam;
     const GONE: &[&str] = &["NoSuchEntity"];
     let attached = iam

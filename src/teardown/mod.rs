@@ -35,6 +35,12 @@ pub struct Found {
     pub alias_target_owned: bool,
     /// Alarm name → its tags prove it is the env's.
     pub alarm_tags_owned: BTreeMap<String, bool>,
+    /// The env's mute rules (its tags prove it).
+    pub mute_rules: Vec<String>,
+    /// The window-end schedule group, if it exists: whether its tags prove it the env's.
+    pub schedule_group: Option<bool>,
+    /// The window-end role, if it exists: whether its tags prove it the env's.
+    pub scheduler_role: Option<bool>,
 }
 
 /// Something with the env's name that `down` leaves alone, and why.
@@ -67,6 +73,11 @@ pub struct Teardown {
     pub alias: Option<String>,
     /// Key ids to schedule for deletion (none already pending).
     pub keys: Vec<String>,
+    /// Maintenance windows: mute rules, the window-end schedule group (its schedules go with
+    /// it) and the role Scheduler invokes the notifier as.
+    pub mute_rules: Vec<String>,
+    pub schedule_group: Option<String>,
+    pub scheduler_role: Option<String>,
     pub skipped: Vec<Skipped>,
 }
 
@@ -91,9 +102,16 @@ impl Teardown {
         out.extend(self.function.iter().map(|f| ("lambda-function", f.clone())));
         out.extend(self.log_group.iter().map(|g| ("log-group", g.clone())));
         out.extend(self.queue.iter().map(|(n, _)| ("sqs-queue", n.clone())));
+        out.extend(
+            self.schedule_group
+                .iter()
+                .map(|g| ("schedule-group", g.clone())),
+        );
+        out.extend(self.mute_rules.iter().map(|r| ("mute-rule", r.clone())));
         out.extend(self.alarms.iter().map(|a| ("alarm", a.clone())));
         out.extend(self.topic_arn.iter().map(|t| ("sns-topic", t.clone())));
         out.extend(self.role.iter().map(|r| ("iam-role", r.clone())));
+        out.extend(self.scheduler_role.iter().map(|r| ("iam-role", r.clone())));
         out.extend(self.policy_arn.iter().map(|p| ("iam-policy", p.clone())));
         out.extend(self.alias.iter().map(|a| ("kms-alias", a.clone())));
         out.extend(self.keys.iter().map(|k| ("kms-key", k.clone())));
@@ -223,6 +241,21 @@ pub fn plan(names: &Names, found: &Found) -> Teardown {
             t.keys.push(k.key_id.clone());
         }
     }
+    t.mute_rules = found.mute_rules.clone();
+    match found.schedule_group {
+        Some(true) => t.schedule_group = Some(names.schedule_group()),
+        Some(false) => t
+            .skipped
+            .push(skip("schedule-group", &names.schedule_group(), env)),
+        None => {}
+    }
+    match found.scheduler_role {
+        Some(true) => t.scheduler_role = Some(names.scheduler_role()),
+        Some(false) => t
+            .skipped
+            .push(skip("iam-role", &names.scheduler_role(), env)),
+        None => {}
+    }
     t
 }
 
@@ -342,6 +375,9 @@ mod tests {
                 (names.target_group_alarm("web-alb", "hand-made"), false),
             ]
             .into(),
+            mute_rules: vec![format!("{}deploy-1", names.mute_rule_prefix())],
+            schedule_group: Some(true),
+            scheduler_role: Some(true),
         }
     }
 
@@ -371,7 +407,13 @@ mod tests {
         );
         assert_eq!(t.role.as_deref(), Some("elb-watch-prod-notifier"));
         assert_eq!(t.policy_arn.as_deref(), Some("arn:policy"));
-        assert_eq!(t.items().len(), 12);
+        assert_eq!(t.mute_rules, ["elb-watch-prod-mute-deploy-1"]);
+        assert_eq!(t.schedule_group.as_deref(), Some("elb-watch-prod"));
+        assert_eq!(
+            t.scheduler_role.as_deref(),
+            Some("elb-watch-prod-scheduler")
+        );
+        assert_eq!(t.items().len(), 15);
     }
 
     #[test]
@@ -407,6 +449,8 @@ mod tests {
         f.observed.role.as_mut().unwrap().owned = false;
         f.observed.key.as_mut().unwrap().owned = false;
         f.log_group_owned = false;
+        f.schedule_group = Some(false);
+        f.scheduler_role = Some(false);
         f.keys.retain(|k| k.key_id != "k1");
         let t = plan(&names, &f);
         assert_eq!(t.topic_arn, None);
@@ -430,7 +474,9 @@ mod tests {
                 "alarm",
                 "iam-role",
                 "kms-alias",
-                "kms-key"
+                "kms-key",
+                "schedule-group",
+                "iam-role"
             ]
         );
     }
