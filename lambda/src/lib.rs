@@ -10,12 +10,14 @@
 //!    message), [`event::kind`] (which load balancer kind, its console link),
 //!    [`event::decide`] (post or not: no false recoveries), [`event::incident`] (what the event
 //!    does to its incident's thread, by its `StateChangeTime`: open, fired again, resolve, late,
-//!    duplicate). Pure.
+//!    duplicate), [`event::synthesized`] (the message CloudWatch would have sent, for an alarm
+//!    muted during a maintenance window). Pure.
 //! 2. [`enrich`] — what AWS can add: [`enrich::targets`] (DescribeTargetHealth;
 //!    DescribeInstanceHealth for Classic), [`enrich::history`] (DescribeAlarmHistory) and
 //!    [`enrich::outage`] (how long a recovered alarm was in ALARM, pure).
 //! 3. [`render`] — the Slack message: [`render::message`] (the alert and its marks),
-//!    [`render::blocks`] (Block Kit), [`render::late`] (replayed or superseded),
+//!    [`render::blocks`] (Block Kit), [`render::late`] (replayed, superseded, or muted by a
+//!    maintenance window),
 //!    [`render::thread`] (the thread parent's "fired again" / "resolved" versions),
 //!    [`render::escaping`] (Slack escaping and limits). Pure.
 //! 4. [`slack`] — delivery: [`slack::http`] (the client and the retry loop every Slack call
@@ -26,7 +28,9 @@
 //!    fallbacks when Slack refuses the thread).
 //! 5. [`runtime`] — the Lambda function: [`runtime::handler`] (one invocation, the stages
 //!    above in order), [`runtime::config`] (env + KMS), [`runtime::logging`],
-//!    [`runtime::replay`] (events re-sent by `elb-watch replay`). `main.rs` runs the handler.
+//!    [`runtime::replay`] (events re-sent by `elb-watch replay`), [`runtime::window_end`] and
+//!    [`runtime::window_lookup`] (a maintenance window's end: its alarms still in ALARM are
+//!    announced). `main.rs` runs the handler.
 
 pub mod enrich;
 pub mod event;

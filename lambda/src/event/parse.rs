@@ -151,17 +151,22 @@ impl Alarm {
     /// `elb-watch/<env>/test`, three parts: the env's test alarm, which has no metric data
     /// and changes state only when `elb-watch test` sets it.
     fn is_test_alarm(&self) -> bool {
-        let mut parts = self.name.split('/');
-        matches!(
-            (parts.next(), parts.next(), parts.next(), parts.next()),
-            (Some("elb-watch"), Some(env), Some("test"), None) if !env.is_empty()
-        )
+        is_test_alarm_name(&self.name)
     }
 
     /// Whether `elb-watch up` announced this alarm as found in ALARM at set-up.
     pub fn found_at_setup(&self) -> bool {
         self.announcement.as_deref() == Some(FOUND_AT_SETUP)
     }
+}
+
+/// `elb-watch/<env>/test`, three parts: the name of an env's test alarm.
+pub fn is_test_alarm_name(name: &str) -> bool {
+    let mut parts = name.split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("elb-watch"), Some(env), Some("test"), None) if !env.is_empty()
+    )
 }
 
 impl Alarm {

@@ -2,14 +2,19 @@
 //! that it does not read as news. Two causes: `elb-watch replay` re-sending an event from the
 //! undelivered-alerts queue ([`mark_replayed`]), and an event older than the incident state
 //! it would have changed — a Lambda retry after the recovery was delivered, say
-//! ([`mark_superseded`], decided in [`incident`](crate::event::incident)). Pure.
+//! ([`mark_superseded`], decided in [`incident`](crate::event::incident)). And an alarm that
+//! went to ALARM while a maintenance window muted its actions, announced when the window ended
+//! ([`mark_window_ended`], [`window_end`](crate::runtime::window_end)). Pure.
 
 use chrono::DateTime;
 use serde_json::Value;
 
 use crate::event::incident::Superseded;
 use crate::render::blocks::add_notice;
-use crate::render::escaping::escape;
+use crate::render::escaping::{escape, escape_truncate};
+
+/// How much of a window's name a message shows (it is the operator's text).
+pub const WINDOW_NAME_MAX: usize = 200;
 
 /// The words a replayed message leads with.
 pub fn late_line(first_fired: Option<&str>) -> String {
@@ -29,6 +34,31 @@ pub fn mark_replayed(payload: &mut Value, first_fired: Option<&str>) {
         format!(
             ":hourglass: *{line}* (replayed from the undelivered-alerts queue by `elb-watch \
              replay`)"
+        ),
+        0,
+    );
+}
+
+/// The words an alarm announced at the end of maintenance window `window` leads with (the
+/// name escaped and cut to [`WINDOW_NAME_MAX`]).
+pub fn window_line(window: &str) -> String {
+    format!(
+        "Muted during maintenance window `{}`; still in ALARM when it ended",
+        // A backtick would end the code span early.
+        escape_truncate(&window.replace('`', "'"), WINDOW_NAME_MAX)
+    )
+}
+
+/// Marks a rendered payload as announced at the end of maintenance window `window`: its
+/// mute rule kept CloudWatch from sending it when it happened.
+pub fn mark_window_ended(payload: &mut Value, window: &str) {
+    let line = window_line(window);
+    add_notice(
+        payload,
+        &format!(":mute: {line}"),
+        format!(
+            ":mute: *{line}* — the window's mute rule held back CloudWatch's notification, \
+             so this is the first time it is sent"
         ),
         0,
     );
@@ -113,6 +143,54 @@ mod tests {
         assert!(late_line(None).contains("time unknown"));
         // Hostile text is escaped.
         assert!(late_line(Some("<!channel>")).contains("&lt;!channel&gt;"));
+    }
+
+    #[test]
+    fn an_alarm_muted_by_a_window_says_so_with_the_window_escaped() {
+        use crate::test_support::{all_texts, assert_no_injection, assert_slack_limits};
+        let n = parse_notification(Some("ALARM"), ALARM);
+        let mut payload = render(&n, &Targets::NotApplicable.into(), None);
+        let before = payload["attachments"][0]["blocks"]
+            .as_array()
+            .unwrap()
+            .len();
+        mark_window_ended(&mut payload, "deploy-42 <!channel> & co");
+        assert_slack_limits(&payload);
+        assert_no_injection(&payload);
+        let escaped = "`deploy-42 &lt;!channel&gt; &amp; co`";
+        let text = payload["text"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!(
+                ":mute: Muted during maintenance window {escaped}; still in ALARM when it \
+                 ended. "
+            )),
+            "{text}"
+        );
+        assert!(text.contains("ALARM"), "the alert is still there: {text}");
+        let fallback = payload["attachments"][0]["fallback"].as_str().unwrap();
+        assert!(fallback.starts_with(":mute: Muted during"), "{fallback}");
+        let blocks = payload["attachments"][0]["blocks"].as_array().unwrap();
+        assert_eq!(blocks.len(), before + 1);
+        assert_eq!(blocks[0]["type"], "context");
+        let note = blocks[0]["elements"][0]["text"].as_str().unwrap();
+        assert!(note.contains(escaped), "{note}");
+        assert!(
+            all_texts(&payload)
+                .iter()
+                .all(|t| !t.contains("<!channel>"))
+        );
+
+        // A long name is cut, never past Slack's limits.
+        let long = "w".repeat(5000);
+        let line = window_line(&long);
+        assert!(
+            line.chars().count() < WINDOW_NAME_MAX + 80,
+            "{}",
+            line.len()
+        );
+        let mut payload = render(&n, &Targets::NotApplicable.into(), None);
+        mark_window_ended(&mut payload, &long);
+        assert_slack_limits(&payload);
     }
 
     #[test]

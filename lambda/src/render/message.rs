@@ -1,7 +1,8 @@
 //! The whole message for an event that is to be posted: the alert as [`blocks`] renders it,
 //! then the marks its circumstances call for, each a notice leading the text and the
-//! attachment — a test (`elb-watch test`), found in ALARM when `elb-watch up` completed the path, replayed from the
-//! undelivered-alerts queue, or older than the incident state it would have changed. Pure.
+//! attachment — a test (`elb-watch test`), found in ALARM when `elb-watch up` completed the path,
+//! muted during a maintenance window, replayed from the undelivered-alerts queue, or older than
+//! the incident state it would have changed. Pure.
 
 use serde_json::Value;
 
@@ -17,12 +18,14 @@ pub struct Replayed {
 }
 
 /// The payload to post for `notification`, given what enrichment found, the plan decided for
-/// it and whether it is a replay; `channel` is webhook mode's channel override.
+/// it, whether it is a replay and whether it is announced at the end of a maintenance window
+/// (`window`, its name); `channel` is webhook mode's channel override.
 pub fn message(
     notification: &Notification,
     found: &Enrichment,
     plan: &Plan,
     replay: Option<&Replayed>,
+    window: Option<&str>,
     channel: Option<&str>,
 ) -> Value {
     let mut payload = blocks::render(notification, found, channel);
@@ -35,6 +38,9 @@ pub fn message(
         && a.is_test()
     {
         blocks::mark_test(&mut payload, a.new_state != AlarmState::Alarm);
+    }
+    if let Some(w) = window {
+        late::mark_window_ended(&mut payload, w);
     }
     if let Some(r) = replay {
         late::mark_replayed(&mut payload, r.first_fired.as_deref());
@@ -67,13 +73,13 @@ mod tests {
     fn each_circumstance_adds_its_mark() {
         let n = parse_notification(Some("ALARM"), ALARM);
         let found: Enrichment = Targets::NotApplicable.into();
-        let plain = message(&n, &found, &Plan::Open, None, None);
+        let plain = message(&n, &found, &Plan::Open, None, None, None);
         assert!(!text(&plain).contains("Delivered late"), "{}", text(&plain));
 
         let first = Replayed {
             first_fired: Some("2026-11-20 03:15:42 UTC".into()),
         };
-        let replayed = message(&n, &found, &Plan::Standalone, Some(&first), None);
+        let replayed = message(&n, &found, &Plan::Standalone, Some(&first), None, None);
         assert!(
             text(&replayed).starts_with(
                 ":hourglass: Delivered late — first fired at 2026-11-20 03:15:42 UTC."
@@ -82,11 +88,21 @@ mod tests {
             text(&replayed)
         );
 
+        let muted = message(&n, &found, &Plan::Open, None, Some("deploy-42"), None);
+        assert!(
+            text(&muted).starts_with(
+                ":mute: Muted during maintenance window `deploy-42`; still in ALARM when it \
+                 ended. "
+            ),
+            "{}",
+            text(&muted)
+        );
+
         let newer = Superseded {
             alarm: false,
             at_ms: 1_795_144_632_118,
         };
-        let superseded = message(&n, &found, &Plan::Late(newer), None, None);
+        let superseded = message(&n, &found, &Plan::Late(newer), None, None, None);
         assert!(
             text(&superseded).starts_with(
                 ":hourglass: Delivered late — fired at 2026-11-20 03:15:42 UTC; it has recovered"
@@ -107,7 +123,7 @@ mod tests {
                 "NewStateValue": new, "StateChangeTime": "2026-11-20T03:15:42.118+0000",
                 "NewStateReason": reason});
             let n = parse_notification(Some(new), &m.to_string());
-            let p = message(&n, &found, &Plan::Open, None, None);
+            let p = message(&n, &found, &Plan::Open, None, None, None);
             assert_slack_limits(&p);
             p
         };

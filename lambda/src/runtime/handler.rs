@@ -7,6 +7,10 @@
 //! asynchronously (twice by default) and then send it to the DLQ / on-failure destination;
 //! records already delivered are posted again on retry. SNS delivers one record per
 //! invocation in practice, so this only duplicates anything for hand-made multi-record events.
+//!
+//! The end of a maintenance window ([`window_end`]) comes without records: its alarms still
+//! in ALARM that changed state during the window are looked up in CloudWatch and each goes
+//! through the same stages as an SNS record, as the notification CloudWatch would have sent.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -29,9 +33,12 @@ use crate::event::decide::{self, Decision};
 use crate::event::incident::{self, Plan};
 use crate::event::kind::{self, LbKind};
 use crate::event::parse::{self, AlarmState, Notification};
+use crate::event::synthesized;
 use crate::render::message::{self, Replayed};
 use crate::runtime::config::{self, BotToken, Mode, SecretSource, Settings, Webhook};
 use crate::runtime::replay;
+use crate::runtime::window_end::{self, Verdict, WindowEnded};
+use crate::runtime::window_lookup;
 use crate::slack::app;
 use crate::slack::web_api::WebApi;
 use crate::slack::webhook;
@@ -259,6 +266,16 @@ impl Notifier {
         })
     }
 
+    /// A window's CloudWatch calls (the alarms to announce): each at most a third of what is
+    /// left, and no more than 5 s or the enrichment timeout, whichever is longer.
+    fn lookup_budget(&self, deadline: Instant) -> Duration {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.settings
+            .enrich_timeout
+            .max(Duration::from_secs(5))
+            .min(left / 3)
+    }
+
     /// Never let enrichment eat the time delivery needs: at most a third of what is left.
     fn enrich_budget(&self, deadline: Instant) -> Duration {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -423,13 +440,23 @@ impl Notifier {
             diagnostic(ERR_CONFIG, e)
         })?;
 
+        // `elb-watch replay` re-sends an alert Lambda could not deliver: it is marked as late.
+        let replay = replay::parse(&payload);
+
+        if let Some(marker) = window_end::parse(&payload) {
+            let marker = marker.map_err(|e| {
+                tracing::error!(error = %e, "invalid event");
+                diagnostic(ERR_EVENT, e)
+            })?;
+            return self
+                .window_ended(&marker, &target, replay.as_ref(), deadline)
+                .await;
+        }
+
         let event = parse::parse_event(&payload).map_err(|e| {
             tracing::error!(error = %e, "invalid event");
             diagnostic(ERR_EVENT, e)
         })?;
-
-        // `elb-watch replay` re-sends an alert Lambda could not deliver: it is marked as late.
-        let replay = replay::parse(&payload);
         let total = event.records.len();
         let (mut delivered, mut skipped) = (0usize, 0usize);
         let mut failures = Vec::new();
@@ -441,6 +468,7 @@ impl Notifier {
                     record.subject.as_deref(),
                     record.message.as_deref().unwrap_or(""),
                 ),
+                window: None,
             };
             match self
                 .process(&record, &target, replay.as_ref(), deadline)
@@ -461,6 +489,144 @@ impl Notifier {
                     "{} of {} record(s) not delivered to Slack: {}",
                     failures.len(),
                     total,
+                    failures.join("; ")
+                ),
+            ))
+        }
+    }
+
+    /// The end of maintenance window `marker`: its alarms (named, and each rule's targets) that
+    /// are still in ALARM and changed state during the window, each through [`Self::process`]
+    /// as the notification CloudWatch would have sent. A failed CloudWatch call is an error
+    /// (Lambda retries the invocation, then the on-failure destination keeps it), as is an
+    /// alarm not delivered.
+    async fn window_ended(
+        &self,
+        marker: &WindowEnded,
+        target: &Target<'_>,
+        replay: Option<&replay::Replay>,
+        deadline: Instant,
+    ) -> Result<Value, Diagnostic> {
+        let window = marker.window.as_str();
+        let lookup_failed = |call: &str, what: &str, e: String| {
+            tracing::error!(
+                window,
+                call,
+                target = what,
+                error = %e,
+                "window end: CloudWatch call failed; its alarms are not announced"
+            );
+            diagnostic(
+                ERR_DELIVERY,
+                format!("window {window}: {call} {what} failed: {e}"),
+            )
+        };
+        let Some(region) = self.sdk().await.region().map(|r| r.as_ref().to_owned()) else {
+            let e = "no AWS region (AWS_REGION) for the window's CloudWatch calls".to_owned();
+            tracing::error!(window, error = %e, "configuration error");
+            return Err(diagnostic(ERR_CONFIG, e));
+        };
+        let client = self.cloudwatch_client(&region).await;
+
+        let mut targets = Vec::with_capacity(marker.rules.len());
+        for rule in &marker.rules {
+            match window_lookup::rule_targets(&client, rule, self.lookup_budget(deadline))
+                .await
+                .map_err(|e| lookup_failed("GetAlarmMuteRule", rule, e))?
+            {
+                Some(names) => targets.push(names),
+                None => tracing::warn!(
+                    window = %marker.window,
+                    rule = %rule,
+                    "mute rule gone (ended by unmute or down): nothing to announce from it"
+                ),
+            }
+        }
+        let names = window_end::alarm_names(marker, targets.iter().map(Vec::as_slice));
+        let in_alarm = if names.is_empty() {
+            Vec::new()
+        } else {
+            window_lookup::in_alarm(&client, &names, self.lookup_budget(deadline))
+                .await
+                .map_err(|e| {
+                    lookup_failed("DescribeAlarms", &format!("({} alarms)", names.len()), e)
+                })?
+        };
+
+        let now = chrono::DateTime::<chrono::Utc>::from(SystemTime::now());
+        let mut announce = Vec::new();
+        for alarm in &in_alarm {
+            let facts = synthesized::facts(alarm);
+            match window_end::verdict(&facts, now, marker.muted_for_s) {
+                Verdict::Announce => announce.push(alarm),
+                Verdict::Skip(why) => tracing::debug!(
+                    window,
+                    alarm = %facts.name,
+                    state_change_time = %facts
+                        .changed_at
+                        .map(synthesized::notification_time)
+                        .unwrap_or_default(),
+                    reason = why,
+                    "window end: not announced"
+                ),
+            }
+        }
+        let checked = names.len();
+        if announce.is_empty() {
+            tracing::info!(
+                window,
+                rules = marker.rules.len(),
+                checked,
+                in_alarm = in_alarm.len(),
+                announced = 0,
+                muted_for_s = marker.muted_for_s,
+                "window end: no alarm of the window is still in ALARM from a change during \
+                 it; nothing to post"
+            );
+            return Ok(json!({"window": window, "checked": checked, "announced": 0,
+                             "delivered": 0, "skipped": 0}));
+        }
+
+        let (mut delivered, mut skipped) = (0usize, 0usize);
+        let mut failures = Vec::new();
+        for (index, alarm) in announce.iter().enumerate() {
+            let message = synthesized::notification(alarm).to_string();
+            let record = Record {
+                index,
+                message_id: "",
+                notification: parse::parse_notification(Some("ALARM"), &message),
+                window: Some(window),
+            };
+            match self.process(&record, target, replay, deadline).await {
+                Processed::Delivered => delivered += 1,
+                Processed::Skipped => skipped += 1,
+                Processed::Failed(why) => failures.push(why),
+            }
+        }
+        let announced = announce.len();
+        tracing::info!(
+            window,
+            rules = marker.rules.len(),
+            checked,
+            in_alarm = in_alarm.len(),
+            announced,
+            delivered,
+            skipped,
+            failed = failures.len(),
+            muted_for_s = marker.muted_for_s,
+            "window end: alarms still in ALARM announced"
+        );
+        if failures.is_empty() {
+            Ok(
+                json!({"window": window, "checked": checked, "announced": announced,
+                      "delivered": delivered, "skipped": skipped}),
+            )
+        } else {
+            Err(diagnostic(
+                ERR_DELIVERY,
+                format!(
+                    "window {window}: {} of {announced} alarm(s) not delivered to Slack: {}",
+                    failures.len(),
                     failures.join("; ")
                 ),
             ))
@@ -510,6 +676,7 @@ impl Notifier {
             &found,
             &plan,
             replayed.as_ref(),
+            record.window,
             self.settings.channel.as_deref(),
         );
 
@@ -560,11 +727,13 @@ impl Notifier {
     }
 }
 
-/// One SNS record of the invocation, parsed.
+/// One SNS record of the invocation, parsed; or an alarm announced at a window's end.
 struct Record<'a> {
     index: usize,
     message_id: &'a str,
     notification: Notification,
+    /// The maintenance window whose end announces it (not an SNS record).
+    window: Option<&'a str>,
 }
 
 /// What became of a record.
@@ -614,6 +783,7 @@ impl Record<'_> {
             state_change_time = a.state_change_time.as_deref().unwrap_or(""),
             test = a.is_test(),
             test_id = a.test_id().unwrap_or(""),
+            window = self.window.unwrap_or(""),
             outcome = "skipped",
             reason = why,
             "not posted to Slack"
@@ -642,6 +812,7 @@ impl Record<'_> {
                     state,
                     test,
                     test_id,
+                    window = self.window.unwrap_or(""),
                     outcome = "delivered",
                     replayed,
                     attempts = ok.attempts,
@@ -663,6 +834,7 @@ impl Record<'_> {
                     state,
                     test,
                     test_id,
+                    window = self.window.unwrap_or(""),
                     outcome = "failed",
                     attempts = e.attempts,
                     slack_error = e.slack_error.as_deref().unwrap_or(""),
@@ -682,6 +854,7 @@ impl Record<'_> {
                     state,
                     test,
                     test_id,
+                    window = self.window.unwrap_or(""),
                     outcome = "failed",
                     attempts = e.attempts,
                     status = e.last_status,
