@@ -60,6 +60,11 @@ pub(crate) fn after_create(shared: &Arc<Shared>, call: &Call, headers: &HeaderMa
 /// message." Only while the alarm's actions are enabled ([`run_actions`]). `prior` is the state
 /// before the call (rule 11's read, `history::before`). Off unless `set_state_actions` is set:
 /// the suite's other tests deliver the events of the states they set themselves.
+///
+/// Rule 23 — the same page: "Metric alarms returns to their actual state quickly, often within
+/// seconds." With [`StrictConfig::next_evaluation`](super::StrictConfig::next_evaluation) set,
+/// the alarm is evaluated again that long after the change, and a change back runs its actions
+/// like any other (the test alarm: no data, `notBreaching`, back to OK).
 pub(crate) async fn after_set_state(
     shared: &Arc<Shared>,
     call: &Call,
@@ -67,7 +72,7 @@ pub(crate) async fn after_set_state(
     prior: Option<String>,
     ok: bool,
 ) {
-    if !shared.config.set_state_actions || !ok {
+    if !ok {
         return;
     }
     let (Some(old), Some(name), Some(state)) =
@@ -79,6 +84,17 @@ pub(crate) async fn after_set_state(
         return;
     }
     let headers = headers_for(headers, "monitoring");
+    if let Some(delay) = shared.config.next_evaluation {
+        let (shared, headers, name) = (Arc::clone(shared), headers.clone(), name.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            shared.lock().count("next-evaluation", "ran");
+            evaluate_as(&shared, &headers, &name, true).await;
+        });
+    }
+    if !shared.config.set_state_actions {
+        return;
+    }
     let Some(alarm) = alarm(shared, &headers, &name).await else {
         return;
     };
@@ -380,10 +396,26 @@ fn region_name(code: &str) -> String {
 /// Evaluate `name` once: set its state in moto, keep the change in the history, run its
 /// actions if they are enabled.
 async fn evaluate(shared: &Arc<Shared>, headers: &HeaderMap, name: &str) {
+    evaluate_as(shared, headers, name, false).await;
+}
+
+/// [`evaluate`]; `unmodelled_is_missing`: a metric this layer does not model (not an ELB's
+/// healthy count) is taken as missing data, which the alarm's `TreatMissingData` decides — what
+/// CloudWatch's next evaluation after SetAlarmState finds for the env's test alarm (a metric
+/// nobody publishes, [`StrictConfig::next_evaluation`](super::StrictConfig::next_evaluation)).
+async fn evaluate_as(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    name: &str,
+    unmodelled_is_missing: bool,
+) {
     let Some(alarm) = alarm(shared, headers, name).await else {
         return;
     };
-    let zones = zone_counts(shared, headers, &alarm).await;
+    let mut zones = zone_counts(shared, headers, &alarm).await;
+    if zones.is_none() && unmodelled_is_missing && healthy_hosts::watched(&alarm).is_none() {
+        zones = Some(ZoneCounts::new());
+    }
     let Some(breach) = breaching(&alarm, zones.as_ref()) else {
         shared.lock().count("alarm-evaluation", "not-evaluated");
         return;
@@ -448,6 +480,20 @@ async fn run_actions(
     if alarm["ActionsEnabled"] == false {
         shared.lock().count("alarm-actions", "disabled");
         return Vec::new();
+    }
+    // Rule 21: an ACTIVE mute rule targeting the alarm mutes its actions. The alarm's state
+    // has still changed (muted alarms keep evaluating); only the actions are skipped.
+    {
+        let name = alarm["AlarmName"].as_str().unwrap_or_default();
+        let region = alarm["AlarmArn"]
+            .as_str()
+            .and_then(|a| a.split(':').nth(3))
+            .unwrap_or_default();
+        let mut inner = shared.lock();
+        if super::mute_rules::is_muted(&inner, region, name, at_ms) {
+            inner.count("alarm-actions", "muted");
+            return Vec::new();
+        }
     }
     let list = match state {
         "ALARM" => "AlarmActions",

@@ -18,6 +18,11 @@
 //!             receives to its Lambda subscribers                         evaluation.rs, sns_delivery.rs
 //!          8. answer GetMetricData's ELB HealthyHostCount from moto's
 //!             target health (moto publishes no ELB metrics)             metric_data.rs
+//!          9. run a one-time Scheduler schedule at its at() time: its Lambda
+//!             target invoked asynchronously, then deleted (DELETE)       schedules.rs
+//!         10. answer the alarm mute rule operations (and a rule's tags) once
+//!             moto has authorised them (moto has none); an ACTIVE rule
+//!             mutes its alarms' actions (step 7)                        mute_rules.rs
 //! ```
 //!
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
@@ -33,10 +38,12 @@ pub mod key_tags;
 pub mod lambda;
 pub mod lambda_async;
 pub mod metric_data;
+pub mod mute_rules;
 pub mod paging;
 pub mod propagation;
 pub mod protocol;
 pub mod routed_by;
+pub mod schedules;
 pub mod sns_delivery;
 pub mod sqs;
 pub mod stale_tag;
@@ -112,6 +119,10 @@ pub struct StrictConfig {
     /// rule 17; needs `alarm_history`, whose read gives the state before). Default off: the
     /// suite's other tests deliver the events of the states they set themselves.
     pub set_state_actions: bool,
+    /// After a SetAlarmState that changed an alarm's state, CloudWatch's next evaluation this
+    /// long after sets it back to its actual state (evaluation.rs, rule 23). AWS: "often within
+    /// seconds" (SetAlarmState). Default `None` (off).
+    pub next_evaluation: Option<Duration>,
     /// A new KMS key is refused to its tag-authorised caller for this long (key_tags.rs, rule
     /// 18). AWS: up to five minutes. Default zero (off): only tag-authorised callers lag.
     pub key_tag_lag: Duration,
@@ -121,6 +132,16 @@ pub struct StrictConfig {
     /// GetMetricData answers ELB `HealthyHostCount` from moto's target health (metric_data.rs,
     /// rule 20; moto publishes no ELB metrics). Default on.
     pub metric_data: bool,
+    /// PutAlarmMuteRule / GetAlarmMuteRule / ListAlarmMuteRules / DeleteAlarmMuteRule and a
+    /// rule's tags are answered by the layer, and an ACTIVE rule mutes its alarms' actions
+    /// (mute_rules.rs, rule 21; moto has no mute rules). Default on.
+    pub mute_rules: bool,
+    /// One-time EventBridge Scheduler schedules (`at(…)`, read as UTC) run at their time:
+    /// the Lambda target invoked asynchronously with `Target.Input` through rule 9's runner
+    /// if the execution role trusts `scheduler.amazonaws.com`, then deleted when
+    /// `ActionAfterCompletion` is `DELETE` (schedules.rs, rule 22; moto stores schedules and
+    /// runs none). Recurring schedules are stored, not run. Default on.
+    pub scheduler_runs: bool,
 }
 
 impl Default for StrictConfig {
@@ -144,9 +165,12 @@ impl Default for StrictConfig {
             first_evaluation: None,
             sns_delivery: true,
             set_state_actions: false,
+            next_evaluation: None,
             key_tag_lag: Duration::ZERO,
             routed_by: true,
             metric_data: true,
+            mute_rules: true,
+            scheduler_runs: true,
         }
     }
 }
@@ -173,9 +197,12 @@ impl StrictConfig {
             first_evaluation: None,
             sns_delivery: false,
             set_state_actions: false,
+            next_evaluation: None,
             key_tag_lag: Duration::ZERO,
             routed_by: false,
             metric_data: false,
+            mute_rules: false,
+            scheduler_runs: false,
         }
     }
 
@@ -229,6 +256,10 @@ pub(crate) struct Inner {
     pub(crate) history: history::Record,
     /// KMS keys within their tag-authorisation lag (key_tags.rs).
     pub(crate) key_tags: key_tags::Keys,
+    /// Alarm mute rules (mute_rules.rs).
+    pub(crate) mute_rules: mute_rules::Rules,
+    /// EventBridge Scheduler schedules written through the layer (schedules.rs).
+    pub(crate) schedules: schedules::Schedules,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -484,6 +515,9 @@ async fn handle(
     if let Some(resp) = history::answer(&shared, &call, &method, &uri, &headers, &body).await {
         return resp;
     }
+    if let Some(resp) = mute_rules::answer(&shared, &call, &method, &uri, &headers, &body).await {
+        return resp;
+    }
     if let Some(resp) = before(&shared, &call) {
         return resp;
     }
@@ -507,6 +541,7 @@ async fn handle(
     alarms::after(&shared, &call, &headers, prior, up.ok()).await;
     evaluation::after_create(&shared, &call, &headers, created && up.ok());
     sns_delivery::after_publish(&shared, &call, &headers, up.ok()).await;
+    schedules::after_write(&shared, &call, &headers, up.ok());
     alarm_tags::after(&shared, &headers, doomed, up.ok()).await;
     sqs::after_delete(&shared, deleting, up.ok());
     up.into_response()

@@ -11,6 +11,9 @@
 //! <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html>,
 //! <https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>,
 //! <https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogGroups.html>,
+//! <https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html>
+//! ("This operation can return empty results while there are more log events available through
+//! the token"),
 //! <https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html>).
 //!
 //! moto ignores the limit in several handlers (DescribeAlarms, ListFunctions, …) and answers
@@ -112,6 +115,8 @@ pub fn spec(service: &str, op: &str) -> Option<Spec> {
         ("logs", "DescribeLogGroups") => {
             Some(s("logGroups", "nextToken", "nextToken", "limit", None))
         }
+        // moto answers `events`, `nextToken` (null on the last page), `searchedLogStreams`.
+        ("logs", "FilterLogEvents") => Some(s("events", "nextToken", "nextToken", "limit", None)),
         ("tagging", "GetResources") => Some(s(
             "ResourceTagMappingList",
             "PaginationToken",
@@ -489,6 +494,23 @@ mod tests {
             last.contains("<MetricAlarms><member><AlarmName>c</AlarmName></member></MetricAlarms>")
         );
         assert!(!last.contains("NextToken"));
+    }
+
+    #[test]
+    fn filter_log_events_pages_keep_the_other_members() {
+        let body = br#"{"events":[{"eventId":"1","message":"a"},{"eventId":"2","message":"b"},{"eventId":"3","message":"c"}],"nextToken":null,"searchedLogStreams":[{"logStreamName":"s","searchedCompletely":true}]}"#;
+        let spec = spec("logs", "FilterLogEvents").unwrap();
+        let (doc, token) = parse_json(body, &spec).unwrap();
+        assert_eq!((doc.len(), token), (3, None));
+        let (page, rest) = doc.split(2);
+        let first: Value =
+            serde_json::from_slice(&page.render(&spec, Some("strict-page-1"))).unwrap();
+        assert_eq!(first["events"].as_array().unwrap().len(), 2);
+        assert_eq!(first["nextToken"], "strict-page-1");
+        assert_eq!(first["searchedLogStreams"][0]["logStreamName"], "s");
+        let last: Value = serde_json::from_slice(&rest.render(&spec, None)).unwrap();
+        assert_eq!(last["events"][0]["message"], "c");
+        assert!(last.get("nextToken").is_none());
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //!   carry `x-amzn-query-error: Code;Sender`, from which the SDK takes the query error code.
 //!   <https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html>,
 //!   <https://smithy.io/2.0/aws/protocols/aws-query-protocol.html#aws-protocols-awsquerycompatible-trait>
-//! - REST-JSON (Lambda): operation from method + path; errors are the HTTP status,
-//!   `x-amzn-errortype: Code` and `{"Type": "User", "message": …}`.
+//! - REST-JSON (Lambda, EventBridge Scheduler): operation from method + path; errors are the
+//!   HTTP status, `x-amzn-errortype: Code` and `{"Type": "User", "message": …}`.
 //!   <https://smithy.io/2.0/aws/protocols/aws-restjson1-protocol.html>
 
 use axum::body::Bytes;
@@ -154,6 +154,21 @@ pub fn parse(method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> C
         }
         return call;
     }
+    if service == "scheduler"
+        || path.starts_with("/schedules")
+        || path.starts_with("/schedule-groups")
+    {
+        call.service = "scheduler".into();
+        call.protocol = Protocol::RestJson;
+        call.params = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+        call.json = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let (op, resource) = scheduler_operation(method, path);
+        call.operation = op;
+        call.resource = resource;
+        return call;
+    }
     if service == "lambda" || path.starts_with("/2015-03-31/") || path.starts_with("/2017-03-31/") {
         call.service = "lambda".into();
         call.protocol = Protocol::RestJson;
@@ -238,6 +253,32 @@ fn lambda_operation(method: &Method, path: &str) -> (String, Option<String>) {
         }
         _ => (format!("{m} {path}"), None),
     }
+}
+
+/// EventBridge Scheduler REST operations (schedules and groups), from method and path; the
+/// resource is the schedule's or group's name
+/// (<https://docs.aws.amazon.com/scheduler/latest/APIReference/API_Operations.html>).
+fn scheduler_operation(method: &Method, path: &str) -> (String, Option<String>) {
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode)
+        .collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = method.as_str();
+    let (o, resource) = match (m, segs.as_slice()) {
+        ("GET", ["schedules"] | ["schedules", ""]) => ("ListSchedules", None),
+        ("POST", ["schedules", name]) => ("CreateSchedule", Some(*name)),
+        ("PUT", ["schedules", name]) => ("UpdateSchedule", Some(*name)),
+        ("GET", ["schedules", name]) => ("GetSchedule", Some(*name)),
+        ("DELETE", ["schedules", name]) => ("DeleteSchedule", Some(*name)),
+        ("GET", ["schedule-groups"] | ["schedule-groups", ""]) => ("ListScheduleGroups", None),
+        ("POST", ["schedule-groups", name]) => ("CreateScheduleGroup", Some(*name)),
+        ("GET", ["schedule-groups", name]) => ("GetScheduleGroup", Some(*name)),
+        ("DELETE", ["schedule-groups", name]) => ("DeleteScheduleGroup", Some(*name)),
+        _ => return (format!("{m} {path}"), None),
+    };
+    (o.to_string(), resource.map(str::to_string))
 }
 
 /// The service's own error response for `call`. `code` is the query error code for query and
@@ -387,5 +428,44 @@ mod tests {
         );
         assert_eq!(l.operation, "ListFunctions");
         assert_eq!(l.param("MaxItems"), Some("50"));
+    }
+
+    #[test]
+    fn parses_scheduler_calls() {
+        let auth = AUTH.replace("SVC", "scheduler");
+        let c = parse(
+            &Method::POST,
+            &"/schedules/elb-watch-prod-mute-1".parse().unwrap(),
+            &headers(&[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ]),
+            &Bytes::from(
+                r#"{"GroupName":"elb-watch-prod","ScheduleExpression":"at(2026-12-03T18:05:00)"}"#,
+            ),
+        );
+        assert_eq!(
+            (c.service.as_str(), c.operation.as_str()),
+            ("scheduler", "CreateSchedule")
+        );
+        assert_eq!(c.protocol, Protocol::RestJson);
+        assert_eq!(c.resource.as_deref(), Some("elb-watch-prod-mute-1"));
+        assert_eq!(c.json_str("GroupName"), Some("elb-watch-prod"));
+        let d = parse(
+            &Method::DELETE,
+            &"/schedules/a%20b?groupName=elb-watch-prod".parse().unwrap(),
+            &headers(&[("authorization", &auth)]),
+            &Bytes::new(),
+        );
+        assert_eq!(d.operation, "DeleteSchedule");
+        assert_eq!(d.resource.as_deref(), Some("a b"));
+        assert_eq!(d.param("groupName"), Some("elb-watch-prod"));
+        let u = parse(
+            &Method::PUT,
+            &"/schedules/x".parse().unwrap(),
+            &headers(&[("authorization", &auth)]),
+            &Bytes::from("{}"),
+        );
+        assert_eq!(u.operation, "UpdateSchedule");
     }
 }

@@ -25,8 +25,13 @@
 //!   <https://docs.aws.amazon.com/sns/latest/api/API_TagResource.html>,
 //!   <https://docs.aws.amazon.com/general/latest/gr/sns.html>
 //! - CloudWatch Logs: CreateLogGroup 5, DeleteLogGroup 10, DescribeLogGroups 10,
-//!   PutRetentionPolicy 5, TagResource/TagLogGroup 5 TPS.
-//!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html>
+//!   PutRetentionPolicy 5, TagResource/TagLogGroup 5 TPS; FilterLogEvents 5 TPS per account
+//!   and Region, a hard limit that cannot be raised (what `elb-watch test` polls once a second,
+//!   every page of it counting; the figure as the knowledge-center page states it, the quotas
+//!   page itself not re-read this session); throttled as JSON `ThrottlingException`, one of
+//!   the SDK's throttling codes, so its retry backs off and tries again.
+//!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html>,
+//!   <https://repost.aws/knowledge-center/cloudwatch-logs-throttling>
 //! - IAM: no per-action TPS is published; IAM documents that it throttles control-plane calls
 //!   per account. Modelled as one shared bucket of 20 rps for mutating calls and 100 rps for
 //!   reads (an assumption, named as such).
@@ -129,6 +134,7 @@ pub fn quota(service: &str, op: &str) -> Option<(String, f64, f64)> {
         },
         "logs" => match op {
             "CreateLogGroup" | "PutRetentionPolicy" | "TagResource" | "TagLogGroup" => per_op(5.0),
+            "FilterLogEvents" => per_op(5.0),
             "DeleteLogGroup" | "DescribeLogGroups" => per_op(10.0),
             _ => None,
         },
@@ -203,5 +209,11 @@ mod tests {
         assert_eq!((a.1, a.2), (40.0, 10.0));
         assert_eq!(quota("monitoring", "PutMetricAlarm").unwrap().1, 3.0);
         assert_eq!(quota("monitoring", "EnableAlarmActions").unwrap().1, 3.0);
+    }
+
+    #[test]
+    fn filter_log_events_has_its_own_bucket_of_five() {
+        let q = quota("logs", "FilterLogEvents").unwrap();
+        assert_eq!((q.0.as_str(), q.1, q.2), ("logs:FilterLogEvents", 5.0, 5.0));
     }
 }
