@@ -62,12 +62,15 @@ async fn a_test_alert_is_posted_as_a_test_and_its_delivery_is_in_the_log_group()
     let events = logs
         .filter_log_events()
         .log_group_name("/aws/lambda/elb-watch-logs-notifier")
+        .into_paginator()
         .send()
+        .try_collect()
         .await
         .unwrap();
+    // Every page: the strict layer answers FilterLogEvents in small pages, as AWS may.
     let lines: Vec<Value> = events
-        .events()
         .iter()
+        .flat_map(|p| p.events())
         .filter_map(|e| serde_json::from_str(e.message()?).ok())
         .collect();
     let delivered = lines
@@ -77,7 +80,7 @@ async fn a_test_alert_is_posted_as_a_test_and_its_delivery_is_in_the_log_group()
     assert_eq!(delivered["fields"]["test_id"], "t-0001");
     assert_eq!(delivered["fields"]["alarm"], alarm.as_str());
     assert!(
-        events.events().iter().all(|e| e
+        events.iter().flat_map(|p| p.events()).all(|e| e
             .log_stream_name()
             .is_some_and(|s| s.contains("/[$LATEST]"))),
         "one stream per execution environment, named as Lambda names it"

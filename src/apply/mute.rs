@@ -66,7 +66,11 @@ pub async fn delete_rule(clients: &Clients, name: &str) -> Result<()> {
         .send()
         .await
     {
-        Err(e) if crate::aws::errors::code(&e) == Some("ResourceNotFound") => Ok(()),
+        Err(e)
+            if crate::aws::errors::code(&e).is_some_and(|c| c.starts_with("ResourceNotFound")) =>
+        {
+            Ok(())
+        }
         other => other.map(drop).aws("CloudWatch DeleteAlarmMuteRule"),
     }
 }

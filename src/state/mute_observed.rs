@@ -101,7 +101,13 @@ async fn read_rule(clients: &Clients, names: &Names, name: String) -> Result<Opt
         .send()
         .await;
     let got = match got {
-        Err(e) if crate::aws::errors::code(&e) == Some("ResourceNotFound") => return Ok(None),
+        // The API reference names the error `ResourceNotFound`; the SDK's model
+        // `ResourceNotFoundException`.
+        Err(e)
+            if crate::aws::errors::code(&e).is_some_and(|c| c.starts_with("ResourceNotFound")) =>
+        {
+            return Ok(None);
+        }
         other => other.aws("CloudWatch GetAlarmMuteRule")?,
     };
     let arn = got.alarm_mute_rule_arn().unwrap_or_default().to_string();

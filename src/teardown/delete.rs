@@ -232,7 +232,11 @@ async fn delete_mute_rules(clients: &Clients, rules: &[String]) -> Result<Vec<De
             .alarm_mute_rule_name(name)
             .send()
             .await;
-        let gone = deleted(r, &["ResourceNotFound"], "CloudWatch DeleteAlarmMuteRule")?;
+        let gone = deleted(
+            r,
+            &["ResourceNotFound", "ResourceNotFoundException"],
+            "CloudWatch DeleteAlarmMuteRule",
+        )?;
         done.push(Deleted::new("mute-rule", name, gone));
     }
     Ok(done)
