@@ -80,16 +80,30 @@ pub fn decrypt_only_policy(key_arn: &str, function: &str) -> Value {
 /// cloudwatch:DescribeAlarmHistory permission has a narrower scope",
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html>);
 /// elb-watch's alarms are metric alarms.
-pub fn runtime_policy(
-    partition: &str,
-    region: &str,
-    account_id: &str,
-    log_group: &str,
-    alarm_pattern: &str,
-    mute_rule_pattern: &str,
-    queue_arn: &str,
-    slack_threads: bool,
-) -> Value {
+/// Where the notifier's role may act: its account and region, and the names of what it touches.
+#[derive(Clone, Copy)]
+pub struct RuntimeScope<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account_id: &'a str,
+    pub log_group: &'a str,
+    /// The env's load-balancer alarms, e.g. `elb-watch/prod/*/HealthyHostCount`.
+    pub alarm_pattern: &'a str,
+    /// The env's mute rules, e.g. `elb-watch-prod-mute-*`.
+    pub mute_rule_pattern: &'a str,
+    pub queue_arn: &'a str,
+}
+
+pub fn runtime_policy(scope: &RuntimeScope, slack_threads: bool) -> Value {
+    let RuntimeScope {
+        partition,
+        region,
+        account_id,
+        log_group,
+        alarm_pattern,
+        mute_rule_pattern,
+        queue_arn,
+    } = *scope;
     let group = format!("arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}");
     let alarms = format!("arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_pattern}");
     let mute_rules = format!(
@@ -371,13 +385,15 @@ mod tests {
         let queue = "arn:aws:sqs:eu-west-1:1:elb-watch-prod-undelivered";
         let alarms = crate::naming::Names::new("prod").load_balancer_alarms_pattern();
         let doc = runtime_policy(
-            "aws",
-            "eu-west-1",
-            "1",
-            "/aws/lambda/f",
-            &alarms,
-            "elb-watch-prod-mute-*",
-            queue,
+            &RuntimeScope {
+                partition: "aws",
+                region: "eu-west-1",
+                account_id: "1",
+                log_group: "/aws/lambda/f",
+                alarm_pattern: &alarms,
+                mute_rule_pattern: "elb-watch-prod-mute-*",
+                queue_arn: queue,
+            },
             false,
         );
         assert_eq!(
@@ -421,13 +437,15 @@ mod tests {
         let queue = "arn:aws:sqs:eu-west-1:1:q";
         let alarms = crate::naming::Names::new("prod").load_balancer_alarms_pattern();
         let doc = runtime_policy(
-            "aws",
-            "eu-west-1",
-            "1",
-            "/aws/lambda/f",
-            &alarms,
-            "elb-watch-prod-mute-*",
-            queue,
+            &RuntimeScope {
+                partition: "aws",
+                region: "eu-west-1",
+                account_id: "1",
+                log_group: "/aws/lambda/f",
+                alarm_pattern: &alarms,
+                mute_rule_pattern: "elb-watch-prod-mute-*",
+                queue_arn: queue,
+            },
             true,
         );
         let own = "arn:aws:cloudwatch:eu-west-1:1:alarm:elb-watch/prod/*/HealthyHostCount";
@@ -463,13 +481,15 @@ mod tests {
     #[test]
     fn the_notifier_role_reaches_its_own_envs_alarms_and_no_other_envs() {
         let doc = runtime_policy(
-            "aws",
-            "eu-west-1",
-            "1",
-            "/aws/lambda/f",
-            &crate::naming::Names::new("prod").load_balancer_alarms_pattern(),
-            "elb-watch-prod-mute-*",
-            "arn:aws:sqs:eu-west-1:1:q",
+            &RuntimeScope {
+                partition: "aws",
+                region: "eu-west-1",
+                account_id: "1",
+                log_group: "/aws/lambda/f",
+                alarm_pattern: &crate::naming::Names::new("prod").load_balancer_alarms_pattern(),
+                mute_rule_pattern: "elb-watch-prod-mute-*",
+                queue_arn: "arn:aws:sqs:eu-west-1:1:q",
+            },
             true,
         );
         let reach = doc["Statement"][4]["Resource"]
@@ -604,13 +624,15 @@ mod tests {
         let key = format!("arn:aws:kms:{region}:{acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
         let group = format!("arn:aws:logs:{region}:{acct}:log-group:{}", n.log_group());
         let runtime = runtime_policy(
-            "aws",
-            region,
-            acct,
-            &n.log_group(),
-            &n.load_balancer_alarms_pattern(),
-            &format!("{}*", n.mute_rule_prefix()),
-            &queue,
+            &RuntimeScope {
+                partition: "aws",
+                region,
+                account_id: acct,
+                log_group: &n.log_group(),
+                alarm_pattern: &n.load_balancer_alarms_pattern(),
+                mute_rule_pattern: &format!("{}*", n.mute_rule_prefix()),
+                queue_arn: &queue,
+            },
             true,
         );
         let decrypt = decrypt_only_policy(&key, &n.function());

@@ -1,6 +1,6 @@
 //! The README's demo flow, non-interactively, so CI keeps it working: both Slack messages arrive
-//! with the ALB, the target group, the unhealthy target and its reason; then, in Slack app mode,
-//! the incident is one thread.
+//! with the ALB, the target group, the unhealthy target and its reason; `elb-watch test` posts a
+//! TEST message and its TEST recovery; then, in Slack app mode, the incident is one thread.
 
 use elb_watch_testkit::demo::{self, Binaries};
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ async fn the_demo_shows_alarm_and_recovery_in_slack() {
     let report = demo::run(&bins).await.unwrap();
     assert_eq!(
         report.slack_messages.len(),
-        2,
+        4,
         "{:#?}",
         report.slack_messages
     );
@@ -40,7 +40,24 @@ async fn the_demo_shows_alarm_and_recovery_in_slack() {
     }
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report.saved_to).unwrap()).unwrap();
-    assert_eq!(saved.as_array().unwrap().len(), 2);
+    // `elb-watch test`: the test alert and its recovery, both marked.
+    let text = |i: usize| {
+        report.slack_messages[i]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        text(2).starts_with(":test_tube: TEST — no action needed."),
+        "{}",
+        text(2)
+    );
+    assert!(
+        text(3).starts_with(":test_tube: TEST recovery"),
+        "{}",
+        text(3)
+    );
+    assert_eq!(saved.as_array().unwrap().len(), 4);
 
     // App mode: the incident is one message in the channel, updated to say it was resolved,
     // with the second ALARM and the recovery in its thread.

@@ -97,6 +97,30 @@ async fn a_window_from_now_silences_the_alarms_and_unmute_announces_what_is_stil
         "{j:#}"
     );
 
+    // Again, as a table: the same window is updated in place (still one rule).
+    let table = run(elb_watch(&emu).args([
+        "--env",
+        env,
+        "--no-progress",
+        "mute",
+        "--for",
+        "2h",
+        "--reason",
+        "deploy 42",
+        "--name",
+        "deploy-42",
+    ]));
+    assert_eq!(table.code, 0, "{}\n{}", table.stdout, table.stderr);
+    println!("$ elb-watch mute …\n{}", table.stdout);
+    for needle in [
+        "window deploy-42 of env",
+        "2 alarm(s) muted from",
+        "active",
+        "at the window's end",
+    ] {
+        assert!(table.stdout.contains(needle), "{needle}: {}", table.stdout);
+    }
+
     // What CloudWatch holds: one rule, the two target-group alarms, never the alerting path's.
     let rules = emu.strict().unwrap().mute_rules();
     assert_eq!(rules.len(), 1, "{rules:?}");
@@ -124,6 +148,7 @@ async fn a_window_from_now_silences_the_alarms_and_unmute_announces_what_is_stil
     );
     assert_eq!(sj["mute"]["muted_now"].as_array().unwrap().len(), 2);
     let table = run(elb_watch(&emu).args(["--env", env, "--no-progress", "status"]));
+    println!("$ elb-watch status\n{}", table.stdout);
     assert!(table.stdout.contains("muted now (2)"), "{}", table.stdout);
 
     // An alarm going to ALARM in the window: its actions do not run, nobody is paged.
@@ -137,13 +162,20 @@ async fn a_window_from_now_silences_the_alarms_and_unmute_announces_what_is_stil
     );
 
     // unmute: the rule and its schedule go, and the alarm still in ALARM is announced.
-    let u = cli(&emu, env, &["unmute", "deploy-42"]);
+    let u = run(elb_watch(&emu).args(["--env", env, "--no-progress", "unmute", "deploy-42"]));
     assert_eq!(u.code, 0, "{}\n{}", u.stdout, u.stderr);
-    assert_eq!(u.json()["announced_windows"][0], "deploy-42");
+    println!("$ elb-watch unmute deploy-42\n{}", u.stdout);
+    assert!(
+        u.stdout
+            .contains("the notifier announces what is still in ALARM from deploy-42"),
+        "{}",
+        u.stdout
+    );
     assert!(emu.strict().unwrap().mute_rules().is_empty());
     let posted = wait_for_posts(&sink, 1, Duration::from_secs(30)).await;
     assert_eq!(posted.len(), 1, "{posted:#?}");
     let text = posted[0]["text"].as_str().unwrap();
+    println!("Slack: {text}");
     assert!(text.contains("deploy-42") && text.contains(&web), "{text}");
     let s = cli(&emu, env, &["status"]);
     assert!(s.json()["mute"]["rules"].as_array().unwrap().is_empty());
@@ -242,6 +274,49 @@ async fn once_and_recurring_windows_wait_for_their_time_and_down_removes_them() 
         .collect();
     assert_eq!(states, ["SCHEDULED", "SCHEDULED"], "{sj:#}");
     assert!(sj["mute"]["muted_now"].as_array().unwrap().is_empty());
+
+    // A window whose end schedule went (deleted by hand) would stay silent at its end: drift,
+    // exit 1, until the same `mute` again puts it back.
+    let cron_window = c["window"].as_str().unwrap().to_string();
+    scheduler
+        .delete_schedule()
+        .group_name(&group)
+        .name(format!("{cron_window}-end"))
+        .send()
+        .await
+        .unwrap();
+    let s = cli(&emu, env, &["status"]);
+    assert_eq!(s.code, 1, "{}\n{}", s.stdout, s.stderr);
+    assert_eq!(
+        s.json()["mute"]["windows_without_end"][0],
+        cron_window.as_str()
+    );
+    assert!(
+        s.json()["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("no window-end schedule")
+    );
+    let again = cli(
+        &emu,
+        env,
+        &[
+            "mute",
+            "--cron",
+            "cron(0 2 ? * SUN *)",
+            "--for",
+            "1h",
+            "--timezone",
+            "Europe/Paris",
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.json()["window"],
+        cron_window.as_str(),
+        "the same window, by its digest"
+    );
+    assert_eq!(cli(&emu, env, &["status"]).code, 0);
 
     // A bad form is refused before anything is made.
     let bad = cli(

@@ -324,6 +324,15 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
             "sqs:SendMessage",
             "arn:aws:sqs:us-east-1:123456789012:elb-watch-lp-undelivered",
         ),
+        // A maintenance window's end: this env's alarms still in ALARM, and its mute rules.
+        (
+            "cloudwatch:DescribeAlarms",
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elb-watch/lp/*/HealthyHostCount",
+        ),
+        (
+            "cloudwatch:GetAlarmMuteRule",
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:elb-watch-lp-mute-*",
+        ),
     ]
     .into_iter()
     .map(|(a, r)| (a.to_string(), r.to_string()))

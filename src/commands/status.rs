@@ -74,7 +74,18 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
         tagged_keys(clients, &names),
         async { Ok(mute_observed::env_rules(clients, &names).await) }
     )?;
-    let mute = mute_status(&names, mute_rules);
+    let open = match &mute_rules {
+        Ok(rules) => mute_observed::open_windows(rules),
+        Err(_) => Vec::new(),
+    };
+    let mut windows_without_end = Vec::new();
+    for window in open {
+        if !mute_observed::end_schedule_exists(clients, &names, &window).await? {
+            windows_without_end.push(window);
+        }
+    }
+    let mut mute = mute_status(&names, mute_rules);
+    mute.windows_without_end = windows_without_end;
     let recorded = observed.topic.as_ref().and_then(|t| {
         let emails: Vec<String> = t
             .subscriptions
@@ -163,6 +174,20 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
         .filter(|r| !r.missing_tags.is_empty())
         .map(|r| r.name.as_str())
         .collect();
+    if !mute.windows_without_end.is_empty() {
+        let what = format!(
+            "maintenance window(s) {} have no window-end schedule, so what is still in ALARM \
+             when they end would not be announced (run the same `elb-watch mute` again, or \
+             `elb-watch --env {env} unmute NAME`)",
+            mute.windows_without_end.join(", ")
+        );
+        verdict = if in_sync {
+            format!("env {env} is in place, but {what}")
+        } else {
+            format!("{verdict}; and {what}")
+        };
+        in_sync = false;
+    }
     if !drifted.is_empty() {
         let what = format!(
             "mute rule(s) {} lack the env's tags (run the same `elb-watch mute` again, or \
@@ -219,7 +244,7 @@ fn mute_status(names: &Names, rules: Result<Vec<MuteRuleObs>>) -> MuteStatus {
             MuteStatus {
                 rules: rules.iter().map(|r| rule_line(r, names)).collect(),
                 muted_now,
-                error: None,
+                ..MuteStatus::default()
             }
         }
         Err(e) => MuteStatus {

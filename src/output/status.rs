@@ -212,6 +212,12 @@ fn mute_lines(m: &crate::report::MuteStatus) -> String {
             names.join(", ")
         ));
     }
+    for w in &m.windows_without_end {
+        out.push_str(&format!(
+            "\nwindow {w}: no window-end schedule (drift): what is still in ALARM when it ends \
+             would not be announced"
+        ));
+    }
     if let Some(e) = &m.error {
         out.push_str(&format!("\nmute rules not read: {e}"));
     }

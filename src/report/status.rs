@@ -81,6 +81,9 @@ pub struct MuteStatus {
     pub rules: Vec<crate::report::MuteRuleLine>,
     /// Alarms an ACTIVE rule mutes now: their actions do not run.
     pub muted_now: Vec<String>,
+    /// Windows not yet over whose window-end schedule is missing: their alarms would stay
+    /// silent after them (drift).
+    pub windows_without_end: Vec<String>,
     /// Why the rules could not be read (e.g. an operator policy without
     /// `cloudwatch:ListAlarmMuteRules`); status goes on without them.
     pub error: Option<String>,

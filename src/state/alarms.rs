@@ -326,7 +326,7 @@ pub fn test_alarm(names: &Names) -> AlarmSpec {
     AlarmSpec {
         name: names.test_alarm(),
         description: format!(
-            "elb-watch {env}: a test alert sent by `elb-watch --env {env} test` to prove that              CloudWatch, SNS, the notifier and Slack work together; no action needed"
+            "elb-watch {env}: a test alert sent by `elb-watch --env {env} test` to prove that CloudWatch, SNS, the notifier and Slack work together; no action needed"
         ),
         watched: Watched::Test,
         metric: MetricSpec::new(

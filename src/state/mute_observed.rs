@@ -148,3 +148,32 @@ async fn read_rule(clients: &Clients, names: &Names, name: String) -> Result<Opt
             .collect(),
     }))
 }
+
+/// Whether window `window` still has its window-end schedule (a one-time schedule deletes itself
+/// once it ran: only a window not yet EXPIRED needs one).
+pub async fn end_schedule_exists(clients: &Clients, names: &Names, window: &str) -> Result<bool> {
+    match clients
+        .scheduler
+        .get_schedule()
+        .group_name(names.schedule_group())
+        .name(names.window_end_schedule(window))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if crate::aws::errors::code(&e) == Some("ResourceNotFoundException") => Ok(false),
+        Err(e) => Err(e).aws("Scheduler GetSchedule"),
+    }
+}
+
+/// The windows of `rules` not yet over (a rule SCHEDULED or ACTIVE), by name.
+pub fn open_windows(rules: &[MuteRuleObs]) -> Vec<String> {
+    let mut out: Vec<String> = rules
+        .iter()
+        .filter(|r| r.status != "EXPIRED")
+        .filter_map(|r| r.window.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

@@ -21,6 +21,8 @@ pub const ENV: &str = "demo";
 pub const ALB: &str = "web-alb";
 pub const TARGET_GROUP: &str = "web-tg";
 pub const CHANNEL: &str = "#demo-alerts";
+/// How long after `elb-watch test` the test alarm's next evaluation puts it back to OK.
+const TEST_RECOVERY_AFTER: Duration = Duration::from_secs(3);
 
 /// The reasons CloudWatch gives for the demo's state changes.
 const ALARM_REASON: &str = "Threshold Crossed: 2 out of the last 3 datapoints [0.0, 0.0] were \
@@ -146,21 +148,27 @@ async fn deliver(
 }
 
 pub async fn run(bins: &Binaries) -> Result<Report> {
-    say("1/9  Starting the local AWS emulator (moto, in server mode on 127.0.0.1)");
-    let emu = Emulator::start()?;
+    say("1/10 Starting the local AWS emulator (moto, in server mode on 127.0.0.1)");
+    // SetAlarmState runs the alarm's actions and CloudWatch's next evaluation undoes it, as on
+    // AWS (strict rules 17, 23): what `elb-watch test` relies on.
+    let emu = Emulator::start_with(crate::strict::StrictConfig {
+        set_state_actions: true,
+        next_evaluation: Some(TEST_RECOVERY_AFTER),
+        ..crate::strict::StrictConfig::from_env()
+    })?;
     println!("    emulator at {}", emu.endpoint_url());
 
-    say("2/9  Creating the seed's topology: ALB web-alb → target group web-tg → one EC2 instance");
+    say("2/10 Creating the seed's topology: ALB web-alb → target group web-tg → one EC2 instance");
     let made = topology::create(&emu, &topology::seed_spec())?;
     let instance = made.instances.first().context("no instance made")?.clone();
     println!("    instance {instance} is registered in web-tg");
 
-    say("3/9  Starting a local Slack-compatible incoming-webhook sink (prints what it receives)");
+    say("3/10 Starting a local Slack-compatible incoming-webhook sink (prints what it receives)");
     let sink = SlackSink::start(Behaviour::AlwaysOk).await?;
     sink.print_messages();
     let hook = sink.url();
 
-    say("4/9  elb-watch up: KMS key, decrypt-only policy, role, topic, alarm, notifier, wiring");
+    say("4/10 elb-watch up: KMS key, decrypt-only policy, role, topic, alarm, notifier, wiring");
     let allow = [
         ("ELB_WATCH_SLACK_URL", hook.as_str()),
         // The sink is plain http on 127.0.0.1; real runs accept only https Slack URLs.
@@ -177,7 +185,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
     ensure!(code == 0, "elb-watch status exited {code} right after up");
 
-    say("5/9  Stopping the instance: its target turns unhealthy");
+    say("5/10 Stopping the instance: its target turns unhealthy");
     topology::set_instance_running(&emu, &instance, false)?;
     let alarm = format!("elb-watch/{ENV}/{ALB}/{TARGET_GROUP}/HealthyHostCount");
     explain(
@@ -198,7 +206,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
     ensure!(code != 2, "elb-watch status failed");
 
-    say("6/9  Starting the instance again: healthy → OK → a \"recovered\" message");
+    say("6/10 Starting the instance again: healthy → OK → a \"recovered\" message");
     topology::set_instance_running(&emu, &instance, true)?;
     deliver(&emu, &api, &alarm, "OK", OK_REASON).await?;
     ensure!(
@@ -206,14 +214,46 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
         "no Slack message for OK"
     );
 
-    say("7/9  Slack app mode: one thread per incident (a bot token instead of the webhook)");
+    say("7/10 elb-watch test: a test alert through the real path, and its recovery");
+    explain(
+        "`test` sets the env's test alarm to ALARM (SetAlarmState, marked as a test); CloudWatch\n\
+         runs its action (SNS → the notifier: here the strict layer stands in for both, and runs\n\
+         the real notifier binary), and `test` waits for the notifier's delivery line in its log\n\
+         group. CloudWatch's next evaluation puts the alarm back to OK, posted as the recovery.",
+    );
+    drop(_notifier);
+    let runner = crate::strict::lambda_async::FunctionRunner {
+        bootstrap: bins.bootstrap.clone(),
+        endpoint: emu.endpoint_url(),
+        extra_env: vec![],
+        retry_wait: Duration::from_millis(200),
+        timeout: Duration::from_secs(20),
+    };
+    emu.strict()
+        .context("the demo needs the strict layer")?
+        .run_functions_with(runner);
+    let before = sink.received().len();
+    let code = elb_watch(&bins.elb_watch, &emu, &[], &["test", "--timeout", "60"]).await?;
+    ensure!(code == 0, "elb-watch test exited {code}");
+    ensure!(
+        sink.wait_for_messages(before + 2, TEST_RECOVERY_AFTER * 4)
+            .await,
+        "no TEST recovery in Slack"
+    );
+    // Let the sink print it before the next step's lines.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    println!(
+        "    the test alarm is back to OK ({} s later here; CloudWatch: often within seconds)",
+        TEST_RECOVERY_AFTER.as_secs()
+    );
+
+    say("8/10 Slack app mode: one thread per incident (a bot token instead of the webhook)");
     explain(
         "`up` again with the app's bot token (here from ELB_WATCH_SLACK_TOKEN; --slack-token-file\n\
          reads a file or stdin) and the channel's ID: the notifier is switched to Slack's Web\n\
          API, its token KMS-encrypted like the webhook URL was. Slack is a local stand-in of its\n\
          Web API (chat.postMessage, chat.update, auth.test, conversations.info).",
     );
-    drop(_notifier);
     let slack = SlackApi::start(Workspace::default()).await?;
     let api_url = slack.base_url();
     let app_env = [
@@ -255,7 +295,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     );
     print_thread(&thread);
 
-    say("8/9  elb-watch down: removes everything of env demo");
+    say("9/10 elb-watch down: removes everything of env demo");
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["down", "--yes"]).await?;
     ensure!(code == 0, "elb-watch down exited {code}");
 
@@ -264,7 +304,7 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     std::fs::create_dir_all(saved_to.parent().expect("has a parent"))?;
     std::fs::write(&saved_to, serde_json::to_string_pretty(&slack_messages)?)?;
     say(&format!(
-        "9/9  Done: {} Slack messages (raw JSON in {}). Every process the demo started is stopped.",
+        "10/10 Done: {} Slack messages (raw JSON in {}). Every process the demo started is stopped.",
         slack_messages.len(),
         saved_to.display()
     ));
