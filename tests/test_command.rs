@@ -208,3 +208,48 @@ async fn a_target_groups_alarm_not_ok_is_refused_and_left_alone() {
         "nothing was set, nothing posted"
     );
 }
+
+/// `--target-group`: that group's own alarm, while OK, goes to ALARM as a test and back at
+/// CloudWatch's next evaluation (its target is healthy); both messages are marked — the
+/// recovery because the alarm's history shows a test began the outage.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_groups_own_test_and_its_recovery_are_both_marked() {
+    let (emu, sink) = env_up_with(
+        Behaviour::AlwaysOk,
+        true,
+        Some(std::time::Duration::from_secs(3)),
+    )
+    .await;
+    let alarm = common::tg_alarm(ENV, "web-alb", "web-tg");
+    // Its first evaluation (a healthy target): OK, as on AWS a minute after `up`.
+    topology::set_alarm_states(
+        &emu,
+        std::slice::from_ref(&alarm),
+        "OK",
+        "Threshold Crossed",
+    )
+    .unwrap();
+    let r = test(&emu, &["--target-group", "web-tg", "--timeout", "30"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["alarm"], alarm.as_str());
+    assert!(
+        sink.wait_for_messages(2, std::time::Duration::from_secs(30))
+            .await,
+        "no recovery: {:#?}",
+        sink.received()
+    );
+    let posted = sink.received();
+    let text = |i: usize| posted[i]["text"].as_str().unwrap().to_string();
+    assert!(
+        text(0).starts_with(":test_tube: TEST — no action needed."),
+        "{}",
+        text(0)
+    );
+    assert!(text(0).contains(&alarm), "{}", text(0));
+    assert!(
+        text(1).starts_with(":test_tube: TEST recovery"),
+        "{}",
+        text(1)
+    );
+    assert!(text(1).contains(&alarm), "{}", text(1));
+}

@@ -380,6 +380,7 @@ fn arbitrary_strings_in_every_alarm_field() {
             assert!(matches!(n, Notification::Alarm(_)), "{alarm}");
             let until = chrono::DateTime::from_timestamp(1_795_143_660, 0).unwrap();
             let outage = Outage::Known(Span {
+                began_with_test: false,
                 since: until - chrono::TimeDelta::seconds(down_s),
                 until,
             });

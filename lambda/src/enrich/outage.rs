@@ -44,6 +44,8 @@ pub struct Transition {
     pub at: DateTime<Utc>,
     pub old: AlarmState,
     pub new: AlarmState,
+    /// The new state's reason: `elb-watch test <ID>: …` when a test set it.
+    pub new_reason: Option<String>,
 }
 
 /// How a history item reads.
@@ -72,9 +74,17 @@ pub fn read(entry: &HistoryEntry) -> Reading {
         .data
         .as_deref()
         .and_then(|d| serde_json::from_str::<Value>(d).ok())
-        .and_then(|doc| Some((state(&doc, "oldState")?, state(&doc, "newState")?)));
+        .and_then(|doc| {
+            let reason = doc["newState"]["stateReason"].as_str().map(str::to_owned);
+            Some((state(&doc, "oldState")?, state(&doc, "newState")?, reason))
+        });
     match (entry.timestamp, parsed) {
-        (Some(at), Some((old, new))) => Reading::Transition(Transition { at, old, new }),
+        (Some(at), Some((old, new, new_reason))) => Reading::Transition(Transition {
+            at,
+            old,
+            new,
+            new_reason,
+        }),
         (at, _) => Reading::Unreadable(at),
     }
 }
@@ -84,6 +94,9 @@ pub fn read(entry: &HistoryEntry) -> Reading {
 pub struct Span {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
+    /// The ALARM it ends was set by `elb-watch test --target-group` (its reason says so): the
+    /// recovery is the test's, not a real one.
+    pub began_with_test: bool,
 }
 
 impl Span {
@@ -158,6 +171,10 @@ pub fn outage(entries: &[HistoryEntry], ok_at: DateTime<Utc>) -> Result<Span, No
     Ok(Span {
         since: start.at,
         until: ok_at,
+        began_with_test: start
+            .new_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(crate::event::parse::TEST_REASON)),
     })
 }
 
@@ -237,6 +254,25 @@ mod tests {
                 .to_string(),
             ),
         }
+    }
+
+    #[test]
+    fn an_outage_a_test_began_says_so() {
+        let ok_at = t(3, 5, 12);
+        let mut by_test = update(t(3, 4, 0), "OK", "ALARM");
+        by_test.data = Some(
+            serde_json::json!({
+                "version": "1.0",
+                "oldState": {"stateValue": "OK", "stateReason": "r"},
+                "newState": {"stateValue": "ALARM",
+                             "stateReason": "elb-watch test 1a2b-3c: a test alert; no action needed"}
+            })
+            .to_string(),
+        );
+        let span = outage(&[by_test], ok_at).unwrap();
+        assert!(span.began_with_test);
+        let real = outage(&[update(t(3, 4, 0), "OK", "ALARM")], ok_at).unwrap();
+        assert!(!real.began_with_test);
     }
 
     #[test]
@@ -361,6 +397,7 @@ mod tests {
     #[test]
     fn summary_names_the_day_when_the_outage_began_earlier() {
         let span = Span {
+            began_with_test: false,
             since: Utc.with_ymd_and_hms(2026, 11, 19, 23, 58, 30).unwrap(),
             until: t(0, 10, 0),
         };
@@ -369,11 +406,13 @@ mod tests {
             "down for 11 min 30 s, since 2026-11-19 23:58 UTC"
         );
         let sub_minute = Span {
+            began_with_test: false,
             since: t(3, 1, 0),
             until: t(3, 1, 42),
         };
         assert_eq!(summary(&sub_minute), "down for 42 s, since 03:01 UTC");
         let hours = Span {
+            began_with_test: false,
             since: t(1, 0, 0),
             until: t(3, 30, 0),
         };

@@ -1089,6 +1089,7 @@ mod tests {
         // The fixture's OK: StateChangeTime 2026-11-20T03:22:40.561+0000.
         let until = parse_time("2026-11-20T03:22:40.561+0000").unwrap();
         let span = crate::enrich::outage::Span {
+            began_with_test: false,
             since: until - chrono::TimeDelta::seconds(252),
             until,
         };

@@ -4,6 +4,7 @@
 //! muted during a maintenance window, replayed from the undelivered-alerts queue, or older than
 //! the incident state it would have changed. Pure.
 
+use crate::enrich::outage::Outage;
 use serde_json::Value;
 
 use crate::enrich::targets::Enrichment;
@@ -34,8 +35,11 @@ pub fn message(
     {
         blocks::mark_found_at_setup(&mut payload);
     }
+    // A test's recovery: the env's test alarm back to OK, or a target group's own alarm back
+    // from the ALARM `elb-watch test --target-group` set (its history says so).
+    let ends_a_test = matches!(&found.outage, Outage::Known(span) if span.began_with_test);
     if let Notification::Alarm(a) = notification
-        && a.is_test()
+        && (a.is_test() || ends_a_test)
     {
         blocks::mark_test(&mut payload, a.new_state != AlarmState::Alarm);
     }
@@ -110,6 +114,37 @@ mod tests {
             "{}",
             text(&superseded)
         );
+    }
+
+    /// A target group's own alarm back to OK after `elb-watch test --target-group` set it to
+    /// ALARM: its history says a test began the outage, so the recovery is the test's.
+    #[test]
+    fn a_target_groups_recovery_from_a_test_is_the_tests() {
+        let m = serde_json::json!({"AlarmName": "elb-watch/prod/web-alb/web-tg/HealthyHostCount",
+            "OldStateValue": "ALARM", "NewStateValue": "OK",
+            "StateChangeTime": "2026-11-20T03:15:42.118+0000",
+            "NewStateReason": "Threshold Crossed: 1 datapoint [1.0] was not less than the threshold (1.0)."});
+        let n = parse_notification(Some("OK"), &m.to_string());
+        let span = |began_with_test| crate::enrich::outage::Span {
+            since: chrono::DateTime::from_timestamp(1_795_144_500, 0).unwrap(),
+            until: chrono::DateTime::from_timestamp(1_795_144_542, 0).unwrap(),
+            began_with_test,
+        };
+        let after = |began| {
+            let found = Enrichment {
+                outage: Outage::Known(span(began)),
+                ..Targets::NotApplicable.into()
+            };
+            message(&n, &found, &Plan::Open, None, None, None)
+        };
+        let tested = after(true);
+        assert!(
+            text(&tested).starts_with(":test_tube: TEST recovery — no action needed."),
+            "{}",
+            text(&tested)
+        );
+        let real = after(false);
+        assert!(!text(&real).contains("TEST"), "{}", text(&real));
     }
 
     /// A test says so before anything else, in the fallback text and the first block: set by
