@@ -265,23 +265,7 @@ mod tests {
     }
 
     fn call(input: Value) -> Call {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-amz-target",
-            "GraniteServiceVersion20100801.DescribeAlarmHistory"
-                .parse()
-                .unwrap(),
-        );
-        headers.insert(
-            "content-type",
-            "application/x-amz-json-1.0".parse().unwrap(),
-        );
-        protocol::parse(
-            &Method::POST,
-            &"/".parse().unwrap(),
-            &headers,
-            &Bytes::from(input.to_string()),
-        )
+        protocol::cloudwatch_json_call("DescribeAlarmHistory", input)
     }
 
     fn change(alarm: &str, old: &str, new: &str, at_s: i64) -> StateChange {

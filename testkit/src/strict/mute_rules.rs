@@ -366,40 +366,13 @@ pub fn parse_expression(expression: &str) -> Result<Schedule, String> {
     }))
 }
 
-/// `yyyy-MM-ddThh:mm` as epoch milliseconds (UTC), checked field by field.
+/// `yyyy-MM-ddThh:mm` as epoch milliseconds (UTC), checked field by field (Scheduler's
+/// `at()` reader, with the seconds CloudWatch's form has not).
 fn parse_at(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 16
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || !(digits(0..4) && digits(5..7) && digits(8..10) && digits(11..13) && digits(14..16))
-    {
+    if s.len() != 16 {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-    let (y, mo, d, h, mi) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&mo) || d < 1 || d > month_days[mo as usize - 1] || h > 23 || mi > 59 {
-        return None;
-    }
-    epoch_ms(&format!("{s}:00Z"))
+    super::schedules::at_epoch_ms(&format!("{s}:00"))
 }
 
 /// An ISO 8601 duration `P[nW][nD][T[nH][nM][nS]]` as milliseconds (years and months have no
@@ -922,23 +895,7 @@ mod tests {
     }
 
     fn call(operation: &str, input: Value) -> Call {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-amz-target",
-            format!("GraniteServiceVersion20100801.{operation}")
-                .parse()
-                .unwrap(),
-        );
-        headers.insert(
-            "content-type",
-            "application/x-amz-json-1.0".parse().unwrap(),
-        );
-        protocol::parse(
-            &Method::POST,
-            &"/".parse().unwrap(),
-            &headers,
-            &Bytes::from(input.to_string()),
-        )
+        protocol::cloudwatch_json_call(operation, input)
     }
 
     fn put_input(name: &str, expression: &str, duration: &str, alarms: &[&str]) -> Value {

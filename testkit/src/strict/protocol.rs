@@ -355,6 +355,28 @@ pub fn xml_text(doc: &str, name: &str) -> Option<String> {
     Some(xml_unescape(&doc[start..end]))
 }
 
+/// A CloudWatch call over JSON 1.0 (as the CBOR bridge hands it to the layer), for unit tests.
+#[cfg(test)]
+pub(crate) fn cloudwatch_json_call(operation: &str, input: serde_json::Value) -> Call {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-amz-target",
+        format!("GraniteServiceVersion20100801.{operation}")
+            .parse()
+            .unwrap(),
+    );
+    headers.insert(
+        "content-type",
+        "application/x-amz-json-1.0".parse().unwrap(),
+    );
+    parse(
+        &Method::POST,
+        &"/".parse().unwrap(),
+        &headers,
+        &Bytes::from(input.to_string()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
