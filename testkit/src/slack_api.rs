@@ -1,5 +1,7 @@
 //! A local stand-in for the Slack Web API on 127.0.0.1 (a free port): `auth.test`,
-//! `conversations.info`, `chat.postMessage` and `chat.update`, with Slack's documented request
+//! `conversations.info`, `chat.postMessage`, `chat.update` and a file upload
+//! (`files.getUploadURLExternal`, the bytes POSTed to its `upload_url` — `/upload/v1/<id>` on
+//! the stand-in —, `files.completeUploadExternal`: [`files`]), with Slack's documented request
 //! shapes, response shapes and errors, and scriptable faults.
 //!
 //! Methods are served at `POST /api/<method>` like `https://slack.com/api/<method>`
@@ -29,10 +31,12 @@
 //! and the method's own errors (see [`workspace`]).
 
 mod faults;
+mod files;
 mod request;
 mod workspace;
 
 pub use faults::{Fault, Plan, Scope};
+pub use files::{ALT_TXT_MAX, File, Share};
 pub use request::{Malformed, Parsed};
 pub use workspace::{
     Answer, Channel, Content, DEFAULT_TOKEN, METHODS, Message, TEXT_MAX, Thread, Token, Workspace,
@@ -71,6 +75,18 @@ struct Inner {
     workspace: Workspace,
     plan: Plan,
     calls: Vec<Call>,
+    uploads: Vec<UploadPost>,
+}
+
+/// A POST to an upload URL (not a Web API method: no token, raw bytes).
+#[derive(Clone, Debug)]
+pub struct UploadPost {
+    pub at: Instant,
+    pub file_id: String,
+    pub content_type: Option<String>,
+    pub bytes: usize,
+    /// The HTTP status answered.
+    pub status: u16,
 }
 
 struct Shared {
@@ -92,13 +108,22 @@ impl SlackApi {
                 workspace,
                 plan: Plan::default(),
                 calls: Vec::new(),
+                uploads: Vec::new(),
             }),
             changed: Notify::new(),
         });
         let app = Router::new()
             .route("/api/{method}", any(handle))
+            .route("/upload/v1/{file_id}", axum::routing::post(upload))
             .with_state(Arc::clone(&shared));
         let server = crate::server::LocalServer::start(app).await?;
+        let root = format!("http://{}/upload/v1/", server.addr());
+        shared
+            .inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .workspace
+            .upload_root = root;
         Ok(Self { shared, server })
     }
 
@@ -235,6 +260,25 @@ impl SlackApi {
         self.lock().workspace.thread(channel, ts)
     }
 
+    /// Every file uploaded (from its ticket on), in order.
+    pub fn files(&self) -> Vec<File> {
+        self.lock().workspace.files.clone()
+    }
+
+    /// The files shared in the thread of `thread_ts` in `channel` (ID or name).
+    pub fn files_in_thread(&self, channel: &str, thread_ts: &str) -> Vec<File> {
+        let inner = self.lock();
+        let Some(id) = inner.workspace.channel(channel).map(|c| c.id.clone()) else {
+            return Vec::new();
+        };
+        inner.workspace.files_in_thread(&id, thread_ts)
+    }
+
+    /// Every POST to an upload URL, in arrival order.
+    pub fn upload_posts(&self) -> Vec<UploadPost> {
+        self.lock().uploads.clone()
+    }
+
     /// Every call with its answer, in arrival order.
     pub fn calls(&self) -> Vec<Call> {
         self.lock().calls.clone()
@@ -264,6 +308,33 @@ impl SlackApi {
             }
         }
     }
+}
+
+/// The bytes of a file, POSTed to its upload URL.
+async fn upload(
+    State(shared): State<Arc<Shared>>,
+    Path(file_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (status, text) = {
+        let mut inner = shared.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (status, text) = inner.workspace.receive_upload(&file_id, &body);
+        inner.uploads.push(UploadPost {
+            at: Instant::now(),
+            file_id,
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            bytes: body.len(),
+            status,
+        });
+        (status, text)
+    };
+    shared.changed.notify_waiters();
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, text).into_response()
 }
 
 async fn handle(

@@ -554,3 +554,100 @@ async fn malformed_requests_and_unknown_methods() {
     assert!(api.wait_for_calls(2, Duration::from_secs(1)).await);
     assert!(!api.wait_for_calls(3, Duration::from_millis(50)).await);
 }
+
+#[tokio::test]
+async fn a_file_upload_in_three_steps_lands_in_the_thread() {
+    let api = start().await;
+    let parent = ok(
+        &api,
+        "chat.postMessage",
+        json!({"channel": "C0ALERTS", "text": "ALARM"}),
+    )
+    .await;
+    let ts = parent["ts"].as_str().unwrap().to_owned();
+    let png = [
+        &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[0u8; 24],
+    ]
+    .concat();
+    let ticket = ok(
+        &api,
+        "files.getUploadURLExternal",
+        json!({"filename": "graph.png", "length": png.len(), "alt_txt": "a graph"}),
+    )
+    .await;
+    let url = ticket["upload_url"].as_str().unwrap();
+    let id = ticket["file_id"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("http://{}/upload/v1/", api.addr())),
+        "{url}"
+    );
+    // Form-encoded works too: the length as a string, the token as an argument.
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("token", DEFAULT_TOKEN),
+            ("filename", "x.png"),
+            ("length", "3"),
+        ])
+        .finish();
+    let form = client()
+        .post(api.method_url("files.getUploadURLExternal"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply(form).await.body["ok"], true);
+
+    let sent = client().post(url).body(png.clone()).send().await.unwrap();
+    assert_eq!(sent.status(), 200);
+    assert_eq!(sent.text().await.unwrap(), format!("OK - {}", png.len()));
+    let wrong = client().post(url).body("short").send().await.unwrap();
+    assert_eq!(wrong.status(), 400);
+
+    let done = ok(
+        &api,
+        "files.completeUploadExternal",
+        json!({"files": [{"id": id, "title": "graph"}], "channel_id": "C0ALERTS", "thread_ts": ts}),
+    )
+    .await;
+    assert_eq!(done["files"][0]["id"], id);
+    assert_eq!(done["files"][0]["mimetype"], "image/png");
+    let files = api.files_in_thread("#alerts", &ts);
+    assert_eq!(files.len(), 1);
+    assert!(files[0].is_png());
+    assert_eq!(
+        files[0].completion.as_ref().unwrap()["thread_ts"],
+        ts.as_str()
+    );
+    assert_eq!(api.upload_posts().len(), 2);
+    // The messages of the thread are untouched: the file is not a reply message.
+    assert!(api.thread("C0ALERTS", &ts).unwrap().replies.is_empty());
+
+    // Without files:write: missing_scope naming it; and a scripted refusal.
+    api.add_token(Token::bot("xoxb-chat-only", "chat").with_scopes(&["chat:write"]));
+    let (code, body) = err(
+        &api,
+        "files.getUploadURLExternal",
+        Some("xoxb-chat-only"),
+        json!({"filename": "g.png", "length": 1}),
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), body["needed"].as_str()),
+        ("missing_scope", Some("files:write"))
+    );
+    api.queue(
+        Scope::method("files.completeUploadExternal"),
+        1,
+        Fault::error("not_in_channel"),
+    );
+    let (code, _) = err(
+        &api,
+        "files.completeUploadExternal",
+        Some(DEFAULT_TOKEN),
+        json!({"files": [{"id": id}]}),
+    )
+    .await;
+    assert_eq!(code, "not_in_channel");
+}

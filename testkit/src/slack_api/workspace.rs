@@ -1,5 +1,6 @@
 //! The workspace the Slack Web API stand-in serves: tokens, channels and every message posted
-//! (parents, thread replies, and each message's edit history), and the four methods over it.
+//! (parents, thread replies, and each message's edit history), and the methods over it (the
+//! two of a file upload are [`files`](super::files)'s).
 //!
 //! Response and error shapes follow Slack's method pages:
 //! - `auth.test`: <https://docs.slack.dev/reference/methods/auth.test>
@@ -48,7 +49,7 @@ pub struct Token {
 
 impl Token {
     /// A bot token with what elb-watch's app needs: `chat:write`, `channels:read`,
-    /// `groups:read`.
+    /// `groups:read`, and `files:write` for the alarm's graph.
     pub fn bot(token: &str, bot_name: &str) -> Self {
         let n = bot_name
             .to_ascii_uppercase()
@@ -58,7 +59,7 @@ impl Token {
             user_id: format!("U0{n}"),
             user: bot_name.to_owned(),
             bot_id: Some(format!("B0{n}")),
-            scopes: ["chat:write", "channels:read", "groups:read"]
+            scopes: ["chat:write", "channels:read", "groups:read", "files:write"]
                 .map(String::from)
                 .to_vec(),
             revoked: false,
@@ -248,11 +249,13 @@ impl Answer {
 }
 
 /// The methods the stand-in serves.
-pub const METHODS: [&str; 4] = [
+pub const METHODS: [&str; 6] = [
     "auth.test",
     "conversations.info",
     "chat.postMessage",
     "chat.update",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
 ];
 
 /// Tokens, channels and messages.
@@ -273,6 +276,11 @@ pub struct Workspace {
     /// timeframe").
     pub edit_window: Option<std::time::Duration>,
     posted: u64,
+    /// Files uploaded (files.rs), from their ticket on.
+    pub files: Vec<super::files::File>,
+    pub(super) uploaded: u64,
+    /// Where upload URLs point: `<upload_root><file_id>` (the stand-in's own address).
+    pub upload_root: String,
 }
 
 /// Longest message `text` Slack takes: chat.postMessage "truncates text containing more than
@@ -306,6 +314,9 @@ impl Workspace {
             messages: Vec::new(),
             edit_window: None,
             posted: 0,
+            files: Vec::new(),
+            uploaded: 0,
+            upload_root: "http://127.0.0.1/upload/v1/".into(),
         }
     }
 
@@ -394,6 +405,11 @@ impl Workspace {
             "conversations.info" => self.conversations_info(&tok, args),
             "chat.postMessage" => self.post_message(&tok, args),
             "chat.update" => self.update(&tok, args),
+            "files.getUploadURLExternal" => {
+                let root = self.upload_root.clone();
+                self.get_upload_url(&tok, args, &root)
+            }
+            "files.completeUploadExternal" => self.complete_upload(&tok, args),
             _ => Answer::error("unknown_method"),
         }
     }

@@ -500,7 +500,10 @@ async fn run_actions(
         "OK" => "OKActions",
         _ => "InsufficientDataActions",
     };
-    let message = notification(alarm, old, state, why, at_ms).to_string();
+    // Rule 24: the alarm's tags, when its ActionConfiguration propagates them.
+    let mut message = notification(alarm, old, state, why, at_ms);
+    super::action_configuration::add_tags(shared, headers, alarm, &mut message).await;
+    let message = message.to_string();
     let name = alarm["AlarmName"].as_str().unwrap_or_default();
     let region = alarm["AlarmArn"]
         .as_str()
@@ -515,6 +518,7 @@ async fn run_actions(
         let Some(topic) = topic.as_str().filter(|t| t.contains(":sns:")) else {
             continue;
         };
+        super::action_configuration::record_sent(shared, topic, &subject, &message);
         let headers = headers_for(headers, "sns");
         outcomes.extend(sns_delivery::deliver(shared, &headers, topic, &subject, &message).await);
     }

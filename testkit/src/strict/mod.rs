@@ -23,11 +23,17 @@
 //!         10. answer the alarm mute rule operations (and a rule's tags) once
 //!             moto has authorised them (moto has none); an ACTIVE rule
 //!             mutes its alarms' actions (step 7)                        mute_rules.rs
+//!         11. keep each alarm's ActionConfiguration (refused if invalid,
+//!             before step 4), add it to DescribeAlarms, and put the alarm's
+//!             tags into its notifications (step 7)                      action_configuration.rs
+//!         12. answer GetMetricWidgetImage with a small PNG once moto has
+//!             authorised it, the MetricWidget validated (moto has none)  metric_image.rs
 //! ```
 //!
 //! Requests are never modified on their way to moto (moto can verify SigV4 signatures when its
 //! IAM enforcement is on); only answers are. Calls to `/moto-api/…` pass straight through.
 
+pub mod action_configuration;
 pub mod alarm_tags;
 pub mod alarms;
 pub mod denied;
@@ -38,6 +44,7 @@ pub mod key_tags;
 pub mod lambda;
 pub mod lambda_async;
 pub mod metric_data;
+pub mod metric_image;
 pub mod mute_rules;
 pub mod paging;
 pub mod propagation;
@@ -142,6 +149,21 @@ pub struct StrictConfig {
     /// `ActionAfterCompletion` is `DELETE` (schedules.rs, rule 22; moto stores schedules and
     /// runs none). Recurring schedules are stored, not run. Default on.
     pub scheduler_runs: bool,
+    /// GetMetricWidgetImage is answered by the layer with a small real PNG once moto has
+    /// authorised the call, the `MetricWidget` validated (metric_image.rs, rule 25; moto has no
+    /// such operation). Default on.
+    pub metric_image: bool,
+    /// For tests: how long the layer waits before answering GetMetricWidgetImage. AWS: well
+    /// under a second for a one-metric graph of an hour. Default zero.
+    pub metric_image_delay: Duration,
+    /// For tests: the error code GetMetricWidgetImage answers instead of the image
+    /// (`AccessDenied` as HTTP 403, `Throttling` or any other as 400). Default `None`.
+    pub metric_image_refusal: Option<String>,
+    /// PutMetricAlarm's `ActionConfiguration` validated, kept per alarm, dropped with it and
+    /// returned by DescribeAlarms; with `AlarmTagsPropagation` enabled the alarm's tags go into
+    /// the SNS notifications its actions send (action_configuration.rs, rule 24; moto ignores
+    /// the parameter). Default on.
+    pub action_configuration: bool,
 }
 
 impl Default for StrictConfig {
@@ -171,6 +193,10 @@ impl Default for StrictConfig {
             metric_data: true,
             mute_rules: true,
             scheduler_runs: true,
+            metric_image: true,
+            metric_image_delay: Duration::ZERO,
+            metric_image_refusal: None,
+            action_configuration: true,
         }
     }
 }
@@ -203,6 +229,10 @@ impl StrictConfig {
             metric_data: false,
             mute_rules: false,
             scheduler_runs: false,
+            metric_image: false,
+            metric_image_delay: Duration::ZERO,
+            metric_image_refusal: None,
+            action_configuration: false,
         }
     }
 
@@ -260,6 +290,8 @@ pub(crate) struct Inner {
     pub(crate) mute_rules: mute_rules::Rules,
     /// EventBridge Scheduler schedules written through the layer (schedules.rs).
     pub(crate) schedules: schedules::Schedules,
+    /// Alarms' ActionConfiguration and the notifications sent (action_configuration.rs).
+    pub(crate) action_configuration: action_configuration::Store,
     /// rule:operation → how many times the rule acted.
     pub(crate) stats: BTreeMap<String, usize>,
 }
@@ -518,6 +550,9 @@ async fn handle(
     if let Some(resp) = mute_rules::answer(&shared, &call, &method, &uri, &headers, &body).await {
         return resp;
     }
+    if let Some(resp) = metric_image::answer(&shared, &call, &method, &uri, &headers, &body).await {
+        return resp;
+    }
     if let Some(resp) = before(&shared, &call) {
         return resp;
     }
@@ -608,6 +643,9 @@ fn before(shared: &Shared, call: &Call) -> Option<Response> {
     if let Some(resp) = key_tags::check(&mut inner, c, call) {
         return Some(resp);
     }
+    if let Some(resp) = action_configuration::check(&mut inner, c, call) {
+        return Some(resp);
+    }
     None
 }
 
@@ -624,6 +662,8 @@ fn after(shared: &Shared, call: &Call, mut up: Upstream) -> Upstream {
         lambda::record(&mut inner, c, call, &up);
         up = lambda::rewrite(&mut inner, c, call, up);
         up = tagging::rewrite(&mut inner, c, call, up);
+        action_configuration::record(&mut inner, c, call);
+        up = action_configuration::rewrite(&mut inner, c, call, up);
         up = paging::rewrite(&mut inner, c, call, up);
     }
     up

@@ -98,6 +98,8 @@ pub fn quota(service: &str, op: &str) -> Option<(String, f64, f64)> {
             | "DisableAlarmActions" => per_op(3.0),
             "TagResource" | "UntagResource" | "ListTagsForResource" => per_op(10.0),
             "GetMetricData" => per_op(50.0),
+            // "There is a limit of 20 transactions per second for this API" (API_GetMetricWidgetImage).
+            "GetMetricWidgetImage" => per_op(20.0),
             _ => None,
         },
         "kms" => match op {
