@@ -284,25 +284,35 @@ fn targets() -> impl Strategy<Value = Targets> {
         text(),
         prop::option::of(text()),
         prop::option::of(text()),
+        prop::option::of(text()),
     )
-        .prop_map(|(id, port, state, reason, description)| UnhealthyTarget {
-            id,
-            port,
-            availability_zone: None,
-            state,
-            reason,
-            description,
-        });
+        .prop_map(
+            |(id, port, state, reason, description, zone)| UnhealthyTarget {
+                id,
+                port,
+                availability_zone: zone,
+                state,
+                reason,
+                description,
+            },
+        );
     prop_oneof![
         Just(Targets::NotApplicable),
         Just(Targets::Unavailable),
-        (text(), any::<u16>(), prop::collection::vec(target, 0..25)).prop_map(
-            |(arn, registered, unhealthy)| Targets::Report(TargetReport {
-                target_group_arn: arn,
-                registered: registered as usize,
-                unhealthy,
-            })
-        ),
+        (
+            text(),
+            any::<u16>(),
+            prop::collection::vec(target, 0..25),
+            prop::collection::btree_map(text(), any::<u16>(), 0..8),
+        )
+            .prop_map(|(arn, registered, unhealthy, zones)| {
+                Targets::Report(TargetReport {
+                    target_group_arn: arn,
+                    registered: registered as usize,
+                    unhealthy,
+                    registered_by_zone: zones.into_iter().map(|(z, n)| (z, n as usize)).collect(),
+                })
+            }),
     ]
 }
 

@@ -13,8 +13,10 @@
 //!    duplicate), [`event::synthesized`] (the message CloudWatch would have sent, for an alarm
 //!    muted during a maintenance window). Pure.
 //! 2. [`enrich`] — what AWS can add: [`enrich::targets`] (DescribeTargetHealth;
-//!    DescribeInstanceHealth for Classic), [`enrich::history`] (DescribeAlarmHistory) and
-//!    [`enrich::outage`] (how long a recovered alarm was in ALARM, pure).
+//!    DescribeInstanceHealth for Classic), [`enrich::history`] (DescribeAlarmHistory),
+//!    [`enrich::outage`] (how long a recovered alarm was in ALARM, pure), [`enrich::graph`]
+//!    (the alarm's `MetricWidget`, pure) and [`enrich::metric_image`] (its PNG:
+//!    GetMetricWidgetImage, app mode).
 //! 3. [`render`] — the Slack message: [`render::message`] (the alert and its marks),
 //!    [`render::blocks`] (Block Kit), [`render::late`] (replayed, superseded, or muted by a
 //!    maintenance window),
@@ -24,8 +26,9 @@
 //!    runs on), [`slack::webhook`] (the incoming
 //!    webhook), [`slack::web_api`] (Web API calls) and [`slack::answer`]
 //!    (what a Web API answer means, pure); app mode's threads: [`slack::thread_store`] (the
-//!    incident's state, a tag on the alarm) and [`slack::app`] (carries out the plan, with its
-//!    fallbacks when Slack refuses the thread).
+//!    incident's state, a tag on the alarm), [`slack::app`] (carries out the plan, with its
+//!    fallbacks when Slack refuses the thread) and [`slack::uploads`] (the alarm's graph into
+//!    the thread: Slack's three-step file upload).
 //! 5. [`runtime`] — the Lambda function: [`runtime::handler`] (one invocation, the stages
 //!    above in order), [`runtime::config`] (env + KMS), [`runtime::logging`],
 //!    [`runtime::replay`] (events re-sent by `elb-watch replay`), [`runtime::window_end`] and

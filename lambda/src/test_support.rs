@@ -38,8 +38,11 @@ pub fn all_texts(payload: &Value) -> Vec<String> {
         for f in b["fields"].as_array().into_iter().flatten() {
             out.push(f["text"].as_str().unwrap().to_owned());
         }
+        // Context elements' texts (an actions block's buttons hold plain_text objects).
         for e in b["elements"].as_array().into_iter().flatten() {
-            out.push(e["text"].as_str().unwrap().to_owned());
+            if let Some(t) = e["text"].as_str() {
+                out.push(t.to_owned());
+            }
         }
     }
     out
@@ -74,6 +77,20 @@ pub fn assert_slack_limits(payload: &Value) {
                 assert!(!elements.is_empty() && elements.len() <= 10);
                 for e in elements {
                     assert!(count(e["text"].as_str().unwrap()) <= 3000);
+                }
+            }
+            "actions" => {
+                // https://docs.slack.dev/reference/block-kit/blocks/actions-block: up to 25
+                // elements; a button's text 75 characters, its url 3000, its action_id 255.
+                let elements = b["elements"].as_array().unwrap();
+                assert!(!elements.is_empty() && elements.len() <= 25, "{b}");
+                for e in elements {
+                    assert_eq!(e["type"], "button", "{b}");
+                    assert_eq!(e["text"]["type"], "plain_text");
+                    assert!(count(e["text"]["text"].as_str().unwrap()) <= 75, "{b}");
+                    let url = e["url"].as_str().unwrap();
+                    assert!(url.starts_with("https://") && count(url) <= 3000, "{b}");
+                    assert!(count(e["action_id"].as_str().unwrap()) <= 255, "{b}");
                 }
             }
             other => panic!("unexpected block type {other}"),

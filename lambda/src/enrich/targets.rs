@@ -3,6 +3,7 @@
 //! message says *which* targets are failing and why; and [`Enrichment`], what every enrichment
 //! found (the outage of a recovery: outage.rs, history.rs).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancing as elb;
@@ -17,6 +18,7 @@ use crate::enrich::outage::Outage;
 pub struct UnhealthyTarget {
     pub id: String,
     pub port: Option<i32>,
+    /// Its zone, when DescribeTargetHealth names one ([`zone_of`]).
     pub availability_zone: Option<String>,
     /// `unhealthy`, `draining`, `unused`, `initial`, `unavailable`, ...
     pub state: String,
@@ -33,6 +35,20 @@ pub struct TargetReport {
     pub registered: usize,
     /// Every target whose state is not `healthy`, in the order ELBv2 returned them.
     pub unhealthy: Vec<UnhealthyTarget>,
+    /// Registered targets per Availability Zone, of those whose zone is known ([`zone_of`]).
+    pub registered_by_zone: BTreeMap<String, usize>,
+}
+
+/// A target's Availability Zone as DescribeTargetHealth gives it: `TargetDescription`'s
+/// `AvailabilityZone`, which ELBv2 has for `ip` targets (detected from the subnet for an IP in
+/// the target group's VPC, or as registered) but not for `instance` or `alb` targets ("This
+/// parameter is not supported if the target type of the target group is instance or alb",
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetDescription.html>);
+/// `all` (an IP outside the VPC, a Lambda function) is no zone. An instance's zone would take
+/// `ec2:DescribeInstances`, a call and a permission more on the alert's path: not made — such
+/// targets are listed under "zone unknown" ([`crate::render::blocks::targets_text`]).
+pub fn zone_of(availability_zone: Option<&str>) -> Option<&str> {
+    availability_zone.filter(|z| !z.is_empty() && !z.eq_ignore_ascii_case("all"))
 }
 
 /// What the renderer knows about target health.
@@ -96,8 +112,7 @@ pub fn report_from(
                     .map(str::to_owned)
                     .unwrap_or_else(|| "?".to_owned()),
                 port: target.and_then(|t| t.port()),
-                availability_zone: target
-                    .and_then(|t| t.availability_zone())
+                availability_zone: zone_of(target.and_then(|t| t.availability_zone()))
                     .map(str::to_owned),
                 state,
                 reason: health
@@ -107,10 +122,17 @@ pub fn report_from(
             })
         })
         .collect();
+    let mut registered_by_zone = BTreeMap::new();
+    for d in descriptions {
+        if let Some(zone) = zone_of(d.target().and_then(|t| t.availability_zone())) {
+            *registered_by_zone.entry(zone.to_owned()).or_insert(0) += 1;
+        }
+    }
     TargetReport {
         target_group_arn: target_group_arn.to_owned(),
         registered: descriptions.len(),
         unhealthy,
+        registered_by_zone,
     }
 }
 
@@ -141,10 +163,12 @@ pub fn report_from_instances(
             description: known(s.description()),
         })
         .collect();
+    // DescribeInstanceHealth names no zone.
     TargetReport {
         target_group_arn: load_balancer.to_owned(),
         registered: states.len(),
         unhealthy,
+        registered_by_zone: BTreeMap::new(),
     }
 }
 
@@ -329,6 +353,56 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn zones_are_taken_from_the_target_description_when_there_is_one() {
+        let at = |id: &str, zone: Option<&str>, state| {
+            TargetHealthDescription::builder()
+                .target(
+                    TargetDescription::builder()
+                        .id(id)
+                        .port(80)
+                        .set_availability_zone(zone.map(str::to_owned))
+                        .build(),
+                )
+                .target_health(TargetHealth::builder().state(state).build())
+                .build()
+        };
+        let r = report_from(
+            "arn:tg",
+            &[
+                at(
+                    "10.0.1.7",
+                    Some("eu-west-1a"),
+                    TargetHealthStateEnum::Unhealthy,
+                ),
+                at(
+                    "10.0.1.8",
+                    Some("eu-west-1a"),
+                    TargetHealthStateEnum::Healthy,
+                ),
+                at(
+                    "10.0.2.7",
+                    Some("eu-west-1b"),
+                    TargetHealthStateEnum::Healthy,
+                ),
+                at("192.168.0.1", Some("all"), TargetHealthStateEnum::Unhealthy),
+                at("i-0abc", None, TargetHealthStateEnum::Unhealthy),
+            ],
+        );
+        assert_eq!(
+            r.registered_by_zone,
+            BTreeMap::from([("eu-west-1a".to_owned(), 2), ("eu-west-1b".to_owned(), 1)])
+        );
+        let zones: Vec<_> = r
+            .unhealthy
+            .iter()
+            .map(|t| t.availability_zone.as_deref())
+            .collect();
+        assert_eq!(zones, [Some("eu-west-1a"), None, None], "`all` is no zone");
+        assert_eq!(zone_of(Some("ALL")), None);
+        assert_eq!(zone_of(Some("")), None);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! Parsing is deliberately lenient: a field of the wrong type is treated as absent rather than
 //! failing the whole message, because a malformed alert is still better than no alert.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -121,7 +123,19 @@ pub struct Alarm {
     /// alarm it found in ALARM on completing the alerting path ([`FOUND_AT_SETUP`]); CloudWatch's
     /// own notifications have no such field.
     pub announcement: Option<String>,
+    /// The alarm's tags as CloudWatch put them in the notification (`AlarmTags`, when the
+    /// alarm's `ActionConfiguration.AlarmTagsPropagation` is enabled); empty when it has none.
+    pub tags: BTreeMap<String, String>,
+    /// `AlarmTagsStatus`: whether CloudWatch could read the tags it put in (`SUCCESS`); `None`
+    /// when the notification says nothing of tags (propagation off, an older notification).
+    pub tags_status: Option<String>,
 }
+
+/// [`Alarm::tags_status`] when the tags were read and any key filter applied
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-tags-in-notifications.html>:
+/// "`SUCCESS` – The tags were retrieved and any key filter was applied. The list can be
+/// empty").
+pub const TAGS_SUCCESS: &str = "SUCCESS";
 
 /// [`Alarm::announcement`] of an alarm found in ALARM when `up` completed its path.
 pub const FOUND_AT_SETUP: &str = "found-in-alarm-at-setup";
@@ -152,6 +166,13 @@ impl Alarm {
     /// and changes state only when `elb-watch test` sets it.
     fn is_test_alarm(&self) -> bool {
         is_test_alarm_name(&self.name)
+    }
+
+    /// The alarm's tags from the notification itself, when CloudWatch says it read them
+    /// ([`TAGS_SUCCESS`]): then they are all there is (with any key filter applied), and no
+    /// ListTagsForResource is needed for them. `None` without propagation or on another status.
+    pub fn payload_tags(&self) -> Option<&BTreeMap<String, String>> {
+        (self.tags_status.as_deref() == Some(TAGS_SUCCESS)).then_some(&self.tags)
     }
 
     /// Whether `elb-watch up` announced this alarm as found in ALARM at set-up.
@@ -334,6 +355,33 @@ fn dimensions(v: Option<&Value>) -> Vec<Dimension> {
         .unwrap_or_default()
 }
 
+/// `AlarmTags` of a notification: CloudWatch's `Tag` list, `[{"Key": …, "Value": …}]`, or an
+/// object of key → value (EventBridge's `alarmTags` shape), either casing of the field and of the
+/// keys; entries of another shape are left out.
+fn tags(v: &Value) -> BTreeMap<String, String> {
+    let field = v.get("AlarmTags").or_else(|| v.get("alarmTags"));
+    let mut out = BTreeMap::new();
+    match field {
+        Some(Value::Array(list)) => {
+            for t in list {
+                let part = |a: &str, b: &str| t.get(a).or_else(|| t.get(b)).and_then(Value::as_str);
+                if let (Some(k), Some(val)) = (part("Key", "key"), part("Value", "value")) {
+                    out.insert(k.to_owned(), val.to_owned());
+                }
+            }
+        }
+        Some(Value::Object(map)) => {
+            for (k, val) in map {
+                if let Some(val) = val.as_str() {
+                    out.insert(k.clone(), val.to_owned());
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// Parses a CloudWatch alarm message; `None` if `v` is not one.
 pub fn parse_alarm(v: &Value) -> Option<Alarm> {
     let name = str_field(v, "AlarmName")?;
@@ -414,6 +462,8 @@ pub fn parse_alarm(v: &Value) -> Option<Alarm> {
             .and_then(Value::as_f64),
         dimensions: dims,
         announcement: str_field(v, "ElbWatchAnnouncement"),
+        tags: tags(v),
+        tags_status: str_field(v, "AlarmTagsStatus").or_else(|| str_field(v, "alarmTagsStatus")),
     })
 }
 
@@ -569,6 +619,62 @@ mod tests {
         assert!(a.dimensions.is_empty());
         assert_eq!(a.region(), None);
         assert_eq!(a.target_group_arn(), None);
+    }
+
+    /// The tags CloudWatch puts in an SNS notification when the alarm's
+    /// `ActionConfiguration.AlarmTagsPropagation` is enabled
+    /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-tags-in-notifications.html>,
+    /// "Alarm tags in action payloads": for Amazon SNS the status field is `AlarmTagsStatus`,
+    /// `SUCCESS` when "the tags were retrieved and any key filter was applied"): fixture
+    /// `sns-alarm-with-tags.json`.
+    #[test]
+    fn tags_in_the_notification_are_read_with_their_status() {
+        let a = alarm_of("sns-alarm-with-tags.json");
+        assert_eq!(a.tags_status.as_deref(), Some(TAGS_SUCCESS));
+        let tags = a.payload_tags().expect("SUCCESS: the tags are complete");
+        assert_eq!(
+            tags.get("elb-watch:runbook").map(String::as_str),
+            Some("https://wiki.example.com/runbooks/web-tg")
+        );
+        assert_eq!(
+            tags.get("elb-watch:slack-thread").map(String::as_str),
+            Some("C0ALERTS/1700000000.000100/1795144482118")
+        );
+        assert!(!tags.keys().any(|k| k.starts_with("aws:")));
+
+        // No propagation: no tags, and nothing to trust.
+        let plain = alarm_of("sns-alarm-healthyhostcount-alarm.json");
+        assert!(plain.tags.is_empty() && plain.tags_status.is_none());
+        assert_eq!(plain.payload_tags(), None);
+
+        let with = |extra: serde_json::Value| {
+            let mut m = serde_json::json!({"AlarmName": "a", "NewStateValue": "ALARM"});
+            m.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            match parse_notification(None, &m.to_string()) {
+                Notification::Alarm(a) => *a,
+                other => panic!("{other:?}"),
+            }
+        };
+        // Any status but SUCCESS: the tags may be missing, so they are not the whole truth.
+        let failed = with(serde_json::json!({"AlarmTags": [], "AlarmTagsStatus": "FAILED"}));
+        assert_eq!(failed.payload_tags(), None);
+        // SUCCESS with an empty list: the alarm has no (matching) tags; that is an answer.
+        let none = with(serde_json::json!({"AlarmTags": [], "AlarmTagsStatus": "SUCCESS"}));
+        assert_eq!(none.payload_tags().map(BTreeMap::len), Some(0));
+        // An object of key → value (EventBridge's shape) reads the same; junk entries are left out.
+        let object = with(serde_json::json!({"alarmTags": {"team": "web", "n": 5},
+            "alarmTagsStatus": "SUCCESS"}));
+        assert_eq!(
+            object.payload_tags().unwrap().iter().collect::<Vec<_>>(),
+            [(&"team".to_owned(), &"web".to_owned())]
+        );
+        let junk = with(
+            serde_json::json!({"AlarmTags": [{"Key": "k"}, 3, {"key": "a", "value": "b"}],
+            "AlarmTagsStatus": "SUCCESS"}),
+        );
+        assert_eq!(junk.tags.len(), 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use crate::enrich::outage::{self, Outage};
-use crate::enrich::targets::{Enrichment, TargetReport, Targets};
+use crate::enrich::targets::{Enrichment, TargetReport, Targets, UnhealthyTarget, zone_of};
 use crate::event::kind::{self, LbKind};
 use crate::event::parse::{Alarm, AlarmState, Notification, parse_time};
 use crate::render::escaping::{escape, escape_truncate, truncate};
@@ -371,7 +371,12 @@ fn render_alarm(alarm: &Alarm, found: &Enrichment) -> (&'static str, String, Vec
     (st.color, truncate(&fallback, FALLBACK_MAX), blocks)
 }
 
-/// The "Unhealthy targets" section, escaped and capped at [`MAX_LISTED_TARGETS`].
+/// The "Unhealthy targets" section, escaped and capped at [`MAX_LISTED_TARGETS`]. When
+/// DescribeTargetHealth named the zone of any of them, the targets are grouped by Availability
+/// Zone, each zone led by its count and reasons, so that a zone-wide failure reads as one
+/// (`*eu-west-1a*: 3 of 3 unhealthy (Target.Timeout) — the whole zone`); targets without a zone
+/// (instance targets: [`zone_of`]) come last, under "zone unknown". Otherwise the list is as it
+/// always was.
 pub fn targets_text(report: &TargetReport) -> String {
     if report.unhealthy.is_empty() {
         return format!(
@@ -384,20 +389,20 @@ pub fn targets_text(report: &TargetReport) -> String {
         report.unhealthy.len(),
         report.registered
     );
-    for t in report.unhealthy.iter().take(MAX_LISTED_TARGETS) {
-        s.push_str("\n• `");
-        s.push_str(&escape_truncate(&t.id, 120));
-        if let Some(port) = t.port {
-            s.push_str(&format!(":{port}"));
+    let zones = by_zone(report);
+    if zones.iter().all(|(zone, _)| zone.is_none()) {
+        for t in report.unhealthy.iter().take(MAX_LISTED_TARGETS) {
+            s.push_str(&target_line(t));
         }
-        s.push_str("` ");
-        s.push_str(&escape_truncate(&t.state, 40));
-        if let Some(reason) = &t.reason {
-            s.push_str(&format!(" ({})", escape_truncate(reason, 80)));
-        }
-        if let Some(desc) = &t.description {
-            s.push_str(" — ");
-            s.push_str(&escape_truncate(desc, 200));
+    } else {
+        let mut listed = 0;
+        for (zone, targets) in &zones {
+            s.push('\n');
+            s.push_str(&zone_line(*zone, targets, report));
+            for t in targets.iter().take(MAX_LISTED_TARGETS - listed) {
+                s.push_str(&target_line(t));
+                listed += 1;
+            }
         }
     }
     let more = report.unhealthy.len().saturating_sub(MAX_LISTED_TARGETS);
@@ -405,6 +410,158 @@ pub fn targets_text(report: &TargetReport) -> String {
         s.push_str(&format!("\n…and {more} more"));
     }
     truncate(&s, SECTION_MAX)
+}
+
+/// The unhealthy targets by zone: the zones with the most first (then by name), the targets
+/// without a zone last; each group in the order ELBv2 returned its targets.
+fn by_zone(report: &TargetReport) -> Vec<(Option<&str>, Vec<&UnhealthyTarget>)> {
+    let mut groups: Vec<(Option<&str>, Vec<&UnhealthyTarget>)> = Vec::new();
+    for t in &report.unhealthy {
+        let zone = zone_of(t.availability_zone.as_deref());
+        match groups.iter_mut().find(|(z, _)| *z == zone) {
+            Some((_, list)) => list.push(t),
+            None => groups.push((zone, vec![t])),
+        }
+    }
+    groups.sort_by(|(za, a), (zb, b)| {
+        za.is_none()
+            .cmp(&zb.is_none())
+            .then(b.len().cmp(&a.len()))
+            .then(za.cmp(zb))
+    });
+    groups
+}
+
+/// `*eu-west-1a*: 3 of 3 unhealthy (Target.Timeout) — the whole zone`; `*zone unknown*: 2
+/// unhealthy (…)`. "of N" when the zone's registered count is known; up to three reasons.
+fn zone_line(zone: Option<&str>, targets: &[&UnhealthyTarget], report: &TargetReport) -> String {
+    let n = targets.len();
+    let name = zone.map_or_else(|| "zone unknown".to_owned(), |z| escape_truncate(z, 40));
+    let of = zone
+        .and_then(|z| report.registered_by_zone.get(z))
+        .filter(|registered| **registered >= n);
+    let mut line = match of {
+        Some(registered) => format!("*{name}*: {n} of {registered} unhealthy"),
+        None => format!("*{name}*: {n} unhealthy"),
+    };
+    let mut reasons: Vec<&str> = Vec::new();
+    for r in targets.iter().filter_map(|t| t.reason.as_deref()) {
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
+    if !reasons.is_empty() {
+        let shown: Vec<String> = reasons
+            .iter()
+            .take(3)
+            .map(|r| escape_truncate(r, 60))
+            .collect();
+        let etc = if reasons.len() > 3 { ", …" } else { "" };
+        line.push_str(&format!(" ({}{etc})", shown.join(", ")));
+    }
+    if of == Some(&n) {
+        line.push_str(" — the whole zone");
+    }
+    line
+}
+
+/// `\n• `id:port` state (reason) — description`, escaped and each part capped.
+fn target_line(t: &UnhealthyTarget) -> String {
+    let mut s = String::from("\n• `");
+    s.push_str(&escape_truncate(&t.id, 120));
+    if let Some(port) = t.port {
+        s.push_str(&format!(":{port}"));
+    }
+    s.push_str("` ");
+    s.push_str(&escape_truncate(&t.state, 40));
+    if let Some(reason) = &t.reason {
+        s.push_str(&format!(" ({})", escape_truncate(reason, 80)));
+    }
+    if let Some(desc) = &t.description {
+        s.push_str(" — ");
+        s.push_str(&escape_truncate(desc, 200));
+    }
+    s
+}
+
+/// The `action_id` of the runbook button (Slack requires one per interactive element, unique
+/// in its block).
+pub const RUNBOOK_ACTION_ID: &str = "elb-watch-runbook";
+/// A button's text: at most 75 characters
+/// (<https://docs.slack.dev/reference/block-kit/block-elements/button-element>).
+pub const BUTTON_TEXT_MAX: usize = 75;
+
+/// Puts `mentions` — each checked by [`crate::runtime::config::mention`] to be Slack's syntax
+/// for `@here`, `@channel`, a user group or a user, and therefore *not* escaped — at the start
+/// of the notification text (`text`, the attachment's `fallback`) and of the attachment's first
+/// section, where Slack notifies them (mentions in `text` and in mrkdwn blocks notify:
+/// <https://docs.slack.dev/messaging/formatting-message-text>, "Special mentions", "Mentioning
+/// groups"). The alert's own text keeps its escaping: only these tokens are raw. A first section
+/// of fields only gets a section of the mentions before it. Limits kept: the rest of each text
+/// is cut to make room.
+pub fn add_mentions(payload: &mut Value, mentions: &[String]) {
+    if mentions.is_empty() {
+        return;
+    }
+    let lead = mentions.join(" ");
+    let room = |max: usize| max.saturating_sub(lead.chars().count() + 1);
+    let led = |old: &str, max: usize| format!("{lead} {}", truncate(old, room(max)));
+    if let Some(text) = payload.get("text").and_then(Value::as_str) {
+        payload["text"] = json!(led(text, FALLBACK_MAX));
+    }
+    let Some(att) = payload
+        .get_mut("attachments")
+        .and_then(|a| a.get_mut(0))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(fb) = att.get("fallback").and_then(Value::as_str) {
+        let fb = led(fb, FALLBACK_MAX);
+        att.insert("fallback".into(), json!(fb));
+    }
+    let Some(blocks) = att.get_mut("blocks").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let first = blocks.iter().position(|b| b["type"] == "section");
+    match first {
+        Some(i) if blocks[i]["text"]["text"].is_string() => {
+            let old = blocks[i]["text"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            blocks[i]["text"]["text"] = json!(led(&old, SECTION_MAX));
+        }
+        Some(i) => blocks.insert(i, section(lead)),
+        None => blocks.insert(blocks.len().min(1), section(lead)),
+    }
+    blocks.truncate(MAX_BLOCKS);
+}
+
+/// Adds the "Runbook" button (a Block Kit `actions` block with a link `button`) before the
+/// footer of the attachment. `url` must come from [`crate::runtime::config::runbook_url`]
+/// (https, at most 3000 characters: a button's `url` limit); a JSON string, it cannot break out
+/// of the payload. Nothing is added when the blocks are already at Slack's limit.
+pub fn add_runbook(payload: &mut Value, url: &str) {
+    let Some(blocks) = payload
+        .get_mut("attachments")
+        .and_then(|a| a.get_mut(0))
+        .and_then(|a| a.get_mut("blocks"))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    if blocks.len() >= MAX_BLOCKS {
+        return;
+    }
+    let button = json!({
+        "type": "button",
+        "text": {"type": "plain_text", "text": ":book: Runbook", "emoji": true},
+        "url": url,
+        "action_id": RUNBOOK_ACTION_ID,
+    });
+    let at = blocks.len().saturating_sub(1);
+    blocks.insert(at, json!({"type": "actions", "elements": [button]}));
 }
 
 fn render_other(subject: Option<&str>, text: &str) -> (&'static str, String, Vec<Value>) {
@@ -1047,6 +1204,7 @@ mod tests {
             target_group_arn: "arn".into(),
             registered: 40,
             unhealthy: (0..25).map(target).collect(),
+            ..TargetReport::default()
         };
         let text = targets_text(&report);
         assert!(text.starts_with("*Unhealthy targets* (25 of 40 registered)"));
@@ -1058,6 +1216,7 @@ mod tests {
             target_group_arn: "arn".into(),
             registered: 2,
             unhealthy: vec![],
+            ..TargetReport::default()
         };
         assert_eq!(
             targets_text(&healthy),
@@ -1071,6 +1230,7 @@ mod tests {
             target_group_arn: "a".into(),
             registered: 10,
             unhealthy: vec![big; 10],
+            ..TargetReport::default()
         };
         assert!(targets_text(&report).chars().count() <= SECTION_MAX);
     }
@@ -1132,5 +1292,120 @@ mod tests {
             .filter(|t| t.contains("Target health unavailable"))
             .collect();
         assert_eq!(notes.len(), 1);
+    }
+
+    fn zoned(id: &str, zone: Option<&str>, reason: &str) -> UnhealthyTarget {
+        UnhealthyTarget {
+            id: id.into(),
+            port: Some(80),
+            availability_zone: zone.map(str::to_owned),
+            state: "unhealthy".into(),
+            reason: Some(reason.into()),
+            description: None,
+        }
+    }
+
+    /// A zone-wide failure reads as one line; a zone's count is "of" its registered targets
+    /// when ELBv2 named their zones; targets without a zone come last.
+    #[test]
+    fn unhealthy_targets_are_grouped_by_zone_when_their_zones_are_known() {
+        let report = TargetReport {
+            target_group_arn: "arn".into(),
+            registered: 7,
+            unhealthy: vec![
+                zoned("10.0.2.9", Some("eu-west-1b"), "Target.FailedHealthChecks"),
+                zoned("10.0.1.7", Some("eu-west-1a"), "Target.Timeout"),
+                zoned("10.0.1.8", Some("eu-west-1a"), "Target.Timeout"),
+                zoned("i-0abc", None, "Target.FailedHealthChecks"),
+                zoned("10.0.1.9", Some("eu-west-1a"), "Target.Timeout"),
+            ],
+            registered_by_zone: [("eu-west-1a", 3), ("eu-west-1b", 3)]
+                .map(|(z, n)| (z.to_owned(), n))
+                .into(),
+        };
+        assert_eq!(
+            targets_text(&report),
+            "*Unhealthy targets* (5 of 7 registered)\n\
+             *eu-west-1a*: 3 of 3 unhealthy (Target.Timeout) — the whole zone\n\
+             • `10.0.1.7:80` unhealthy (Target.Timeout)\n\
+             • `10.0.1.8:80` unhealthy (Target.Timeout)\n\
+             • `10.0.1.9:80` unhealthy (Target.Timeout)\n\
+             *eu-west-1b*: 1 of 3 unhealthy (Target.FailedHealthChecks)\n\
+             • `10.0.2.9:80` unhealthy (Target.FailedHealthChecks)\n\
+             *zone unknown*: 1 unhealthy (Target.FailedHealthChecks)\n\
+             • `i-0abc:80` unhealthy (Target.FailedHealthChecks)"
+        );
+        // No zone known (instance targets, Classic): the list as it always was.
+        let flat = TargetReport {
+            unhealthy: report
+                .unhealthy
+                .iter()
+                .cloned()
+                .map(|t| UnhealthyTarget {
+                    availability_zone: None,
+                    ..t
+                })
+                .collect(),
+            ..report.clone()
+        };
+        let text = targets_text(&flat);
+        assert!(!text.contains("zone"), "{text}");
+        assert_eq!(text.matches("\n• ").count(), 5);
+
+        // Many zones and targets: the list cap holds across zones, every zone is summed up,
+        // hostile zone names are escaped, and the section fits.
+        let many = TargetReport {
+            target_group_arn: "arn".into(),
+            registered: 60,
+            unhealthy: (0..40)
+                .map(|i| {
+                    let mut t = zoned(
+                        &format!("10.0.{i}.1"),
+                        Some(&format!("z<!here>{}", i % 4)),
+                        "R",
+                    );
+                    t.description = Some("<x>".repeat(300));
+                    t
+                })
+                .collect(),
+            ..TargetReport::default()
+        };
+        let text = targets_text(&many);
+        assert!(text.chars().count() <= SECTION_MAX);
+        assert!(
+            !text.contains("<!here>") && text.contains("z&lt;!here&gt;0"),
+            "{text}"
+        );
+        assert!(text.matches("\n• ").count() <= MAX_LISTED_TARGETS);
+        let p = render_fixture(
+            "sns-alarm-healthyhostcount-alarm.json",
+            &Targets::Report(many),
+            None,
+        );
+        assert_slack_limits(&p);
+        assert_no_injection(&p);
+    }
+
+    #[test]
+    fn mentions_and_the_runbook_keep_slacks_limits() {
+        let mentions: Vec<String> = (0..10).map(|i| format!("<!subteam^S{i:019}>")).collect();
+        let desc = "d<&>".repeat(2000);
+        let mut p = hostile_alarm(&desc, &"n".repeat(255));
+        add_mentions(&mut p, &mentions);
+        add_runbook(&mut p, &format!("https://w.example/{}", "a".repeat(2980)));
+        assert_slack_limits(&p);
+        let lead = mentions.join(" ");
+        assert!(p["text"].as_str().unwrap().starts_with(&lead));
+        let first = &blocks(&p)[1]["text"]["text"];
+        assert!(first.as_str().unwrap().starts_with(&lead), "{first}");
+        assert_eq!(first.as_str().unwrap().chars().count(), SECTION_MAX);
+        // No blocks: nothing to lead, nothing breaks; at the block limit no button is added.
+        let mut bare = json!({"text": "t", "attachments": [{"fallback": "t", "blocks": []}]});
+        add_mentions(&mut bare, &mentions);
+        assert_eq!(bare["attachments"][0]["blocks"][0]["text"]["text"], lead);
+        let mut full = json!({"text": "t", "attachments": [{"blocks": vec![context("c".into()); MAX_BLOCKS]}]});
+        add_runbook(&mut full, "https://w.example/");
+        assert_eq!(blocks(&full).len(), MAX_BLOCKS);
+        assert!(blocks(&full).iter().all(|b| b["type"] == "context"));
     }
 }

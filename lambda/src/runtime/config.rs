@@ -17,6 +17,8 @@
 //! | `ELB_WATCH_MAX_ATTEMPTS` | attempts per message, within the invocation deadline (default 8) |
 //! | `ELB_WATCH_ENRICH` | `0`/`false`/`off` disables enrichment: DescribeTargetHealth (ALARM) and DescribeAlarmHistory (the outage a recovery ends) |
 //! | `ELB_WATCH_ENRICH_TIMEOUT_MS` | bound on each enrichment call (default 2000; at most a third of the time left) |
+//! | `ELB_WATCH_MENTIONS` | who an ALARM notifies (`up --mention`): space-separated Slack mentions in Slack's syntax, `<!here>`, `<!channel>`, `<!subteam^S0123ABC>` (a user group), `<@U0123ABC>` / `<@W0123ABC>` (a user); an invalid token is ignored with a warning ([`mentions_from`]) |
+//! | `ELB_WATCH_RUNBOOK_URL` | the env's runbook (`up --runbook`), for alarms without an `elb-watch:runbook` tag: an https URL of at most 3000 characters (a Block Kit button's `url`); anything else is ignored with a warning ([`runbook_url`]) |
 //!
 //! **Mode.** When a token source is set (`kmsEncryptedSlackToken` or `SLACK_BOT_TOKEN`) the
 //! notifier runs in Slack app mode (Web API, one thread per incident: [`crate::slack::app`]) and the
@@ -48,6 +50,17 @@ pub const ENV_ENRICH_TIMEOUT_MS: &str = "ELB_WATCH_ENRICH_TIMEOUT_MS";
 pub const ENV_KMS_TOKEN: &str = "kmsEncryptedSlackToken";
 pub const ENV_PLAIN_TOKEN: &str = "SLACK_BOT_TOKEN";
 pub const ENV_API_URL: &str = "SLACK_API_URL";
+pub const ENV_MENTIONS: &str = "ELB_WATCH_MENTIONS";
+pub const ENV_RUNBOOK_URL: &str = "ELB_WATCH_RUNBOOK_URL";
+/// The alarm tag naming its runbook (`up` copies it from the target group's or the load
+/// balancer's own tag of that key).
+pub const RUNBOOK_TAG: &str = "elb-watch:runbook";
+/// Longest runbook URL: a Block Kit button's `url` ("Maximum length for this field is 3000
+/// characters", <https://docs.slack.dev/reference/block-kit/block-elements/button-element>).
+pub const RUNBOOK_URL_MAX: usize = 3000;
+/// At most this many mentions are kept (the rest are ignored with a warning): the mentions lead
+/// the text and the first section, whose room is the alert's.
+pub const MAX_MENTIONS: usize = 10;
 /// Slack's Web API root (<https://docs.slack.dev/apis/web-api>: methods are
 /// `https://slack.com/api/METHOD`).
 pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
@@ -209,6 +222,87 @@ pub struct Settings {
     pub enrich: bool,
     pub enrich_timeout: Duration,
     pub function_name: Option<String>,
+    /// `ELB_WATCH_MENTIONS`, each checked by [`mention`]: added to ALARM messages only.
+    pub mentions: Vec<String>,
+    /// `ELB_WATCH_RUNBOOK_URL`, checked by [`runbook_url`]: the runbook of alarms without an
+    /// `elb-watch:runbook` tag.
+    pub runbook_url: Option<String>,
+}
+
+/// A Slack mention in Slack's syntax (<https://docs.slack.dev/messaging/formatting-message-text>,
+/// "Special mentions" and "Mentioning groups"): `<!here>`, `<!channel>`, `<!subteam^S…>` (a
+/// user group) or `<@U…>` / `<@W…>` (a user), an ID being 2 to 20 uppercase letters and digits.
+/// `@here` and `@channel` (what people type) are written as Slack wants them. Anything else —
+/// `<!everyone>`, a link, a channel — is refused: these tokens go into the message unescaped.
+pub fn mention(token: &str) -> Option<String> {
+    let id = |rest: &str, first: &[char]| {
+        (2..=20).contains(&rest.len())
+            && rest.starts_with(first)
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
+    match token {
+        "<!here>" | "@here" => return Some("<!here>".to_owned()),
+        "<!channel>" | "@channel" => return Some("<!channel>".to_owned()),
+        _ => {}
+    }
+    let inner = token.strip_prefix('<')?.strip_suffix('>')?;
+    let ok = match (inner.strip_prefix("!subteam^"), inner.strip_prefix('@')) {
+        (Some(group), _) => id(group, &['S']),
+        (_, Some(user)) => id(user, &['U', 'W']),
+        _ => false,
+    };
+    ok.then(|| token.to_owned())
+}
+
+/// `ELB_WATCH_MENTIONS`' value: the valid mentions in order, duplicates dropped, at most
+/// [`MAX_MENTIONS`]; a warning for each token left out (shortened: it is the operator's text).
+pub fn mentions_from(value: &str, warnings: &mut Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for token in value.split_whitespace() {
+        match mention(token) {
+            Some(m) if out.contains(&m) => {}
+            Some(_) if out.len() == MAX_MENTIONS => warnings.push(format!(
+                "{ENV_MENTIONS}: more than {MAX_MENTIONS} mentions; ignoring {:?}",
+                shown(token)
+            )),
+            Some(m) => out.push(m),
+            None => warnings.push(format!(
+                "{ENV_MENTIONS}: {:?} is not a Slack mention (<!here>, <!channel>, \
+                 <!subteam^S0123ABC>, <@U0123ABC>); ignoring it",
+                shown(token)
+            )),
+        }
+    }
+    out
+}
+
+fn shown(token: &str) -> String {
+    token.chars().take(40).collect()
+}
+
+/// A runbook URL, from `ELB_WATCH_RUNBOOK_URL` or an alarm's `elb-watch:runbook` tag: https
+/// with a host, at most [`RUNBOOK_URL_MAX`] characters, and no character that could break out
+/// of a Block Kit string or Slack markup (it only ever goes into a button's `url`). The error
+/// says why, fit for a log line.
+pub fn runbook_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let url = Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if url.scheme() != "https" {
+        return Err(format!("not https (scheme {:?})", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("no host".to_owned());
+    }
+    let text = url.as_str().to_owned();
+    if text.chars().count() > RUNBOOK_URL_MAX {
+        return Err(format!(
+            "{} characters, more than a Slack button's {RUNBOOK_URL_MAX}",
+            text.chars().count()
+        ));
+    }
+    Ok(text)
 }
 
 /// Reads settings through `var` (the process environment in production, a map in tests).
@@ -261,6 +355,16 @@ pub fn settings_from(var: impl Fn(&str) -> Option<String>) -> (Settings, Vec<Str
         enrich,
         enrich_timeout,
         function_name: var(ENV_FUNCTION_NAME).filter(|n| !n.is_empty()),
+        mentions: var(ENV_MENTIONS)
+            .map(|v| mentions_from(&v, &mut warnings))
+            .unwrap_or_default(),
+        runbook_url: non_empty(&var, ENV_RUNBOOK_URL).and_then(|v| match runbook_url(&v) {
+            Ok(url) => Some(url),
+            Err(why) => {
+                warnings.push(format!("{ENV_RUNBOOK_URL}: {why}; no default runbook"));
+                None
+            }
+        }),
     };
     (settings, warnings)
 }
@@ -506,6 +610,69 @@ mod tests {
         assert!(api_root(Some("ftp://slack.com/api")).is_err());
         assert!(api_root(Some("not a url")).is_err());
         assert!(api_root(Some("https://slack.com/api?x=1")).is_err());
+    }
+
+    #[test]
+    fn mentions_are_checked_one_by_one_and_bad_ones_ignored_with_a_warning() {
+        let (s, warnings) = settings_from(env(&[(
+            ENV_MENTIONS,
+            " <!here>  <!subteam^S0123ABC> <@U0123ABC> @channel <!everyone> <@u01> \
+             <https://evil|x> <!subteam^S1>> <@W0ABC> <!here>",
+        )]));
+        assert_eq!(
+            s.mentions,
+            [
+                "<!here>",
+                "<!subteam^S0123ABC>",
+                "<@U0123ABC>",
+                "<!channel>",
+                "<@W0ABC>"
+            ]
+        );
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
+        assert!(warnings.iter().all(|w| w.starts_with(ENV_MENTIONS)));
+        for bad in [
+            "<!here",
+            "<!subteam^s0123>",
+            "<!subteam^U0123>",
+            "<@S0123>",
+            "<@U>",
+            "<#C0123>",
+            "<@U0123|name>",
+            "here",
+        ] {
+            assert_eq!(mention(bad), None, "{bad}");
+        }
+        let many = (0..12).map(|i| format!("<@U00{i:02}>")).collect::<Vec<_>>();
+        let mut w = Vec::new();
+        assert_eq!(mentions_from(&many.join(" "), &mut w).len(), MAX_MENTIONS);
+        assert_eq!(w.len(), 2);
+        assert!(settings_from(env(&[])).0.mentions.is_empty());
+    }
+
+    #[test]
+    fn the_default_runbook_is_an_https_url_or_nothing() {
+        let (s, warnings) =
+            settings_from(env(&[(ENV_RUNBOOK_URL, " https://wiki.example.com/rb ")]));
+        assert_eq!(
+            s.runbook_url.as_deref(),
+            Some("https://wiki.example.com/rb")
+        );
+        assert!(warnings.is_empty());
+        for bad in [
+            "http://wiki.example.com/rb",
+            "javascript:alert(1)",
+            "wiki.example.com/rb",
+            "https://",
+        ] {
+            let (s, warnings) = settings_from(env(&[(ENV_RUNBOOK_URL, bad)]));
+            assert_eq!(s.runbook_url, None, "{bad}");
+            assert_eq!(warnings.len(), 1, "{bad}: {warnings:?}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(3000));
+        assert!(runbook_url(&long).is_err());
+        let fits = format!("https://example.com/{}", "a".repeat(3000 - 20));
+        assert_eq!(runbook_url(&fits).unwrap().chars().count(), 3000);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! in ALARM that changed state during the window are looked up in CloudWatch and each goes
 //! through the same stages as an SNS record, as the notification CloudWatch would have sent.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +29,7 @@ use tokio::time::Instant;
 use crate::enrich::history;
 use crate::enrich::outage::{self, Outage};
 use crate::enrich::targets::{self, Enrichment, Targets};
+use crate::enrich::{graph, metric_image};
 use crate::event::decide::{self, Decision};
 use crate::event::incident::{self, Plan};
 use crate::event::kind::{self, LbKind};
@@ -40,6 +41,8 @@ use crate::runtime::replay;
 use crate::runtime::window_end::{self, Verdict, WindowEnded};
 use crate::runtime::window_lookup;
 use crate::slack::app;
+use crate::slack::thread_store;
+use crate::slack::uploads;
 use crate::slack::web_api::WebApi;
 use crate::slack::webhook;
 
@@ -72,6 +75,13 @@ pub struct Notifier {
     sdk: OnceCell<SdkConfig>,
     elbv2: Mutex<HashMap<String, elbv2::Client>>,
     cloudwatch: Mutex<HashMap<String, cloudwatch::Client>>,
+    /// App mode: the graphs of this invocation's alerts, posted once every alert's text is
+    /// out (a window's end announces many alarms: no text waits for another's graph).
+    graphs: Mutex<Vec<GraphJob>>,
+    /// App mode: when this environment last handled each alarm's incident (alarm ARN → epoch
+    /// ms, after its tag writes): a notification older than that may lack them
+    /// ([`thread_store::snapshot_state`]).
+    handled: Mutex<HashMap<String, i64>>,
 }
 
 /// Where messages go.
@@ -80,12 +90,39 @@ enum Target<'a> {
     App { api: &'a WebApi, channel: &'a str },
 }
 
+/// An alert's graph to post in its thread (app mode), once the invocation's texts are out.
+struct GraphJob {
+    alarm: parse::Alarm,
+    /// The SNS `Message` (its `Trigger` is the graph's metric).
+    raw: String,
+    outage: Outage,
+    channel: String,
+    /// The thread's parent.
+    thread_ts: String,
+}
+
 /// A delivered message, for the log.
 struct Sent {
     attempts: u32,
     status: Option<u16>,
     plan: &'static str,
     thread_ts: Option<String>,
+    /// App mode: the channel and the `ts` of the thread's parent the message is in (or is).
+    thread: Option<(String, String)>,
+}
+
+/// The wall clock, epoch milliseconds.
+fn now_ms() -> i64 {
+    chrono::DateTime::<chrono::Utc>::from(SystemTime::now()).timestamp_millis()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Milliseconds since `started`, to 0.01 ms (for the graph's log lines).
+fn ms_since(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1e5).round() / 100.0
 }
 
 /// The client of `region` from `clients`, made on first use (alarms name their region).
@@ -137,6 +174,8 @@ impl Notifier {
             sdk,
             elbv2: Mutex::new(HashMap::new()),
             cloudwatch: Mutex::new(HashMap::new()),
+            graphs: Mutex::new(Vec::new()),
+            handled: Mutex::new(HashMap::new()),
         }
     }
 
@@ -305,6 +344,35 @@ impl Notifier {
         })
     }
 
+    /// App mode: the incident's stored state, and the alarm's tags (for its runbook): from the
+    /// notification's own tags when that snapshot can stand for the alarm's tag now
+    /// ([`thread_store::snapshot_state`]: no ListTagsForResource), else read from the alarm.
+    async fn incident_state(
+        &self,
+        store: &app::TagStore,
+        notification: &Notification,
+    ) -> (Option<incident::Stored>, Option<BTreeMap<String, String>>) {
+        let Notification::Alarm(alarm) = notification else {
+            return (None, None);
+        };
+        let now_ms = now_ms();
+        let last = lock(&self.handled).get(&store.alarm_arn).copied();
+        match thread_store::snapshot_state(alarm, now_ms, last) {
+            Ok(stored) => {
+                tracing::debug!(
+                    alarm = %alarm.name,
+                    "incident state from the tags in the notification (no ListTagsForResource)"
+                );
+                (stored, alarm.payload_tags().cloned())
+            }
+            Err(why) => {
+                tracing::debug!(alarm = %alarm.name, reason = why, "reading the alarm's tags");
+                let (stored, tags) = app::read_state(store, &alarm.name).await;
+                (stored, tags.or_else(|| alarm.payload_tags().cloned()))
+            }
+        }
+    }
+
     /// DescribeTargetHealth for ALARM notifications of target-group alarms.
     async fn targets_for(&self, notification: &Notification, deadline: Instant) -> Targets {
         let Notification::Alarm(alarm) = notification else {
@@ -435,6 +503,7 @@ impl Notifier {
             .saturating_sub(DEADLINE_MARGIN);
         let deadline = Instant::now() + left;
 
+        lock(&self.graphs).clear();
         let target = self.target().await.map_err(|e| {
             tracing::error!(error = %e, "configuration error");
             diagnostic(ERR_CONFIG, e)
@@ -464,6 +533,7 @@ impl Notifier {
             let record = Record {
                 index,
                 message_id: record.message_id.as_deref().unwrap_or(""),
+                raw: record.message.as_deref().unwrap_or(""),
                 notification: parse::parse_notification(
                     record.subject.as_deref(),
                     record.message.as_deref().unwrap_or(""),
@@ -480,6 +550,7 @@ impl Notifier {
             }
         }
 
+        self.post_graphs(&target, deadline).await;
         if failures.is_empty() {
             Ok(json!({"records": total, "delivered": delivered, "skipped": skipped}))
         } else {
@@ -594,6 +665,7 @@ impl Notifier {
             let record = Record {
                 index,
                 message_id: "",
+                raw: &message,
                 notification: parse::parse_notification(Some("ALARM"), &message),
                 window: Some(window),
             };
@@ -603,6 +675,7 @@ impl Notifier {
                 Processed::Failed(why) => failures.push(why),
             }
         }
+        self.post_graphs(target, deadline).await;
         let announced = announce.len();
         tracing::info!(
             window,
@@ -647,16 +720,20 @@ impl Notifier {
             record.skipped(why);
             return Processed::Skipped;
         }
-        let (plan, tags) = match target {
-            Target::Webhook(_) => (Plan::Standalone, None),
+        // The alarm's tags: from the notification (webhook mode, or app mode's snapshot), or
+        // read with the thread tag (app mode).
+        let payload_tags =
+            || message::alarm_of(notification).and_then(|a| a.payload_tags().cloned());
+        let (plan, tags, alarm_tags) = match target {
+            Target::Webhook(_) => (Plan::Standalone, None, payload_tags()),
             Target::App { channel, .. } => {
                 let tags = self.tag_store(notification, deadline).await;
-                let stored = match &tags {
-                    Some(store) => app::stored_state(store, record.alarm_name()).await,
-                    None => None,
+                let (stored, alarm_tags) = match &tags {
+                    Some(store) => self.incident_state(store, notification).await,
+                    None => (None, payload_tags()),
                 };
                 match incident::plan(notification, stored.as_ref(), channel, replay.is_some()) {
-                    Ok(plan) => (plan, tags),
+                    Ok(plan) => (plan, tags, alarm_tags),
                     Err(why) => {
                         record.skipped(why);
                         return Processed::Skipped;
@@ -671,7 +748,7 @@ impl Notifier {
         let replayed = replay.map(|r| Replayed {
             first_fired: replay::first_fired(notification, r),
         });
-        let payload = message::message(
+        let mut payload = message::message(
             notification,
             &found,
             &plan,
@@ -679,6 +756,20 @@ impl Notifier {
             record.window,
             self.settings.channel.as_deref(),
         );
+        let (runbook, bad_tag) =
+            message::runbook(alarm_tags.as_ref(), self.settings.runbook_url.as_deref());
+        if let Some(why) = bad_tag.filter(|_| message::shows_runbook(notification)) {
+            tracing::warn!(
+                alarm = record.alarm_name(),
+                problem = %why,
+                "ignoring the alarm's runbook tag (an https URL of at most 3000 characters)"
+            );
+        }
+        let extras = message::Extras {
+            mentions: &self.settings.mentions,
+            runbook: runbook.as_deref(),
+        };
+        message::add_extras(&mut payload, notification, &plan, replay.is_some(), &extras);
 
         let started = Instant::now();
         let sent = match target {
@@ -692,6 +783,7 @@ impl Notifier {
                         status: Some(ok.status),
                         plan: "webhook",
                         thread_ts: None,
+                        thread: None,
                     })
             }
             Target::App { api, channel } => {
@@ -719,11 +811,109 @@ impl Notifier {
                     attempts: ok.attempts,
                     status: None,
                     plan: ok.plan,
+                    thread: Some((ok.channel, ok.thread_ts.clone().unwrap_or(ok.ts))),
                     thread_ts: ok.thread_ts,
                 })
             }
         };
-        record.outcome(sent, replay.is_some(), started)
+        if let Some(store) = &tags {
+            let now_ms = now_ms();
+            lock(&self.handled).insert(store.alarm_arn.clone(), now_ms);
+        }
+        let thread = sent.as_ref().ok().and_then(|s| s.thread.clone());
+        let processed = record.outcome(sent, replay.is_some(), started);
+        // The text is out; its graph follows in its thread once every text of the invocation
+        // is (app mode, best effort: [`Self::post_graphs`]).
+        if let (Target::App { .. }, Some((channel, thread_ts)), Notification::Alarm(alarm)) =
+            (target, thread, notification)
+            && self.settings.enrich
+            && graph::wanted(alarm)
+        {
+            lock(&self.graphs).push(GraphJob {
+                alarm: (**alarm).clone(),
+                raw: record.raw.to_owned(),
+                outage: found.outage.clone(),
+                channel,
+                thread_ts,
+            });
+        }
+        processed
+    }
+
+    /// App mode: the graphs queued by this invocation's alerts, in order, after their texts.
+    async fn post_graphs(&self, target: &Target<'_>, deadline: Instant) {
+        let jobs = std::mem::take(&mut *lock(&self.graphs));
+        if let Target::App { api, .. } = target {
+            for job in &jobs {
+                self.post_graph(job, api, deadline).await;
+            }
+        }
+    }
+
+    /// App mode, after the alert is posted: the alarm's graph (GetMetricWidgetImage, at most
+    /// [`metric_image::IMAGE_TIMEOUT`]) uploaded into the incident's thread. Best effort: a
+    /// refused, throttled or slow image call, or a refused upload (`missing_scope` for
+    /// `files:write`, …), leaves the alert without its graph, with a warning saying why.
+    async fn post_graph(&self, job: &GraphJob, api: &WebApi, deadline: Instant) {
+        let (alarm, channel, thread_ts) =
+            (&job.alarm, job.channel.as_str(), job.thread_ts.as_str());
+        let (Some(region), Ok(message)) = (alarm.region(), serde_json::from_str::<Value>(&job.raw))
+        else {
+            return;
+        };
+        let now = chrono::DateTime::<chrono::Utc>::from(SystemTime::now());
+        let window = graph::window(alarm, &job.outage, now);
+        let Some(widget) = graph::widget(&message, &window) else {
+            tracing::debug!(alarm = %alarm.name, "no metric in the alarm's message: no graph");
+            return;
+        };
+        let started = Instant::now();
+        let left = deadline.saturating_duration_since(started);
+        let budget = metric_image::IMAGE_TIMEOUT.min(left / 3);
+        let client = self.cloudwatch_client(region).await;
+        let png = match metric_image::png(&client, &widget, budget).await {
+            Ok(png) => png,
+            Err(e) => {
+                tracing::warn!(
+                    alarm = %alarm.name,
+                    error = %e,
+                    image_ms = ms_since(started),
+                    "GetMetricWidgetImage failed; the alert stays without its graph"
+                );
+                return;
+            }
+        };
+        let image_ms = ms_since(started);
+        let alt = graph::alt_text(alarm, &window);
+        let filename = graph::filename(alarm);
+        let file = uploads::Upload {
+            filename: &filename,
+            title: &alarm.name,
+            alt_txt: &alt,
+            bytes: &png,
+        };
+        let into = uploads::Destination { channel, thread_ts };
+        let upload_deadline = deadline.min(Instant::now() + uploads::BUDGET);
+        match uploads::share(api, &file, &into, &self.settings.retry, upload_deadline).await {
+            Ok(shared) => tracing::info!(
+                alarm = %alarm.name,
+                file_id = %shared.file_id,
+                bytes = png.len(),
+                image_ms,
+                upload_ms = ms_since(started) - image_ms,
+                attempts = shared.attempts,
+                thread_ts,
+                "alarm graph posted in the thread"
+            ),
+            Err(e) => tracing::warn!(
+                alarm = %alarm.name,
+                slack_error = e.slack_error.as_deref().unwrap_or(""),
+                fix = e.fix.as_deref().unwrap_or(""),
+                error = %e.message,
+                image_ms,
+                "Slack refused the alarm graph's upload; the alert stays without its graph"
+            ),
+        }
     }
 }
 
@@ -731,6 +921,8 @@ impl Notifier {
 struct Record<'a> {
     index: usize,
     message_id: &'a str,
+    /// The SNS `Message` as sent (the alarm's metric definition for its graph).
+    raw: &'a str,
     notification: Notification,
     /// The maintenance window whose end announces it (not an SNS record).
     window: Option<&'a str>,

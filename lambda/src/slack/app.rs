@@ -15,6 +15,7 @@
 //! names no message and shows it nowhere (slackapi/python-slack-sdk#840), whereas `chat.update`
 //! of a missing message fails (`message_not_found`). So the update proves the thread exists.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudwatch as cloudwatch;
@@ -116,21 +117,38 @@ pub fn update_args(payload: &Value, thread: &Thread) -> Value {
 /// The incident state stored on the alarm; `None` (with a warning) when the tag cannot be
 /// read or makes no sense.
 pub async fn stored_state(store: &TagStore, name: &str) -> Option<Stored> {
-    match thread_store::read(&store.client, &store.alarm_arn, store.timeout).await {
-        Ok(None) => None,
-        Ok(Some(value)) => match thread_store::parse(&value) {
-            Ok(stored) => Some(stored),
-            Err(why) => {
-                tracing::warn!(alarm = name, problem = %why, "ignoring the alarm's thread tag");
-                None
-            }
-        },
+    read_state(store, name).await.0
+}
+
+/// The incident state stored on the alarm (as [`stored_state`]) and every tag of the alarm,
+/// from one ListTagsForResource (`None` when it failed, with a warning).
+pub async fn read_state(
+    store: &TagStore,
+    name: &str,
+) -> (Option<Stored>, Option<BTreeMap<String, String>>) {
+    match thread_store::read_tags(&store.client, &store.alarm_arn, store.timeout).await {
+        Ok(tags) => (
+            tags.get(thread_store::TAG_KEY)
+                .and_then(|value| stored_from(value, name)),
+            Some(tags),
+        ),
         Err(e) => {
             tracing::warn!(
                 alarm = name,
                 error = %e,
                 "could not read the alarm's Slack thread tag; posting without a thread"
             );
+            (None, None)
+        }
+    }
+}
+
+/// A thread tag's value as an incident state; `None` (with a warning) when it makes no sense.
+pub fn stored_from(value: &str, name: &str) -> Option<Stored> {
+    match thread_store::parse(value) {
+        Ok(stored) => Some(stored),
+        Err(why) => {
+            tracing::warn!(alarm = name, problem = %why, "ignoring the alarm's thread tag");
             None
         }
     }

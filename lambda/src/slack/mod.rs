@@ -5,5 +5,6 @@ pub mod answer;
 pub mod app;
 pub mod http;
 pub mod thread_store;
+pub mod uploads;
 pub mod web_api;
 pub mod webhook;

@@ -1,4 +1,5 @@
-//! Calls to the Slack Web API (`chat.postMessage`, `chat.update`), with the same retries and
+//! Calls to the Slack Web API (`chat.postMessage`, `chat.update`, the file upload's
+//! [`uploads`](crate::slack::uploads)), with the same retries and
 //! deadline as the webhook ([`http::with_retries`]); what an answer means is decided by
 //! [`answer::classify`].
 //!
@@ -47,10 +48,30 @@ impl WebApi {
         policy: &RetryPolicy,
         deadline: Instant,
     ) -> Result<Posted, DeliveryError> {
+        let ((channel, ts), attempts) = self
+            .call_as(method, args, policy, deadline, step_of)
+            .await?;
+        Ok(Posted {
+            channel,
+            ts,
+            attempts,
+        })
+    }
+
+    /// [`Self::call`] for any answer: `step` reads each one (method, status, `Retry-After`,
+    /// body); the value and the attempts it took.
+    pub async fn call_as<T>(
+        &self,
+        method: &str,
+        args: &Value,
+        policy: &RetryPolicy,
+        deadline: Instant,
+        step: fn(&str, u16, Option<&str>, &str) -> Step<T>,
+    ) -> Result<(T, u32), DeliveryError> {
         let url = config::method_url(&self.root, method);
         let body = serde_json::to_vec(args).expect("a serde_json::Value always serialises");
         let bearer = self.token.bearer();
-        let (posted, attempts, _) = http::with_retries(method, policy, deadline, |timeout| {
+        let (value, attempts, _) = http::with_retries(method, policy, deadline, |timeout| {
             let request = self
                 .http
                 .post(url.clone())
@@ -66,7 +87,7 @@ impl WebApi {
                     Ok(answer) => answer,
                     Err(step) => return (None, step.widen()),
                 };
-                let step = step_of(
+                let step = step(
                     method,
                     answer.status,
                     answer.retry_after.as_deref(),
@@ -76,12 +97,13 @@ impl WebApi {
             }
         })
         .await?;
-        let (channel, ts) = posted;
-        Ok(Posted {
-            channel,
-            ts,
-            attempts,
-        })
+        Ok((value, attempts))
+    }
+
+    /// The HTTP client, for a request outside the Web API (a file's bytes to its upload URL,
+    /// which carries no token).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 }
 
