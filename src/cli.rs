@@ -226,6 +226,17 @@ pub struct UpArgs {
     )]
     pub slack_api_url: String,
 
+    /// Notify on ALARM (repeatable): @here, @channel, a user group <!subteam^S0123ABC> or a
+    /// user <@U0123ABC>. Only ALARM messages mention: never a recovery, a test or
+    /// INSUFFICIENT_DATA
+    #[arg(long = "mention", value_name = "WHO", value_parser = crate::state::mentions::parse_mention)]
+    pub mentions: Vec<String>,
+
+    /// The env's runbook: an https URL, shown as a "Runbook" button on ALARM messages (an
+    /// alarm tagged `elb-watch:runbook=URL` shows its own instead)
+    #[arg(long, value_name = "URL", value_parser = crate::state::mentions::parse_runbook)]
+    pub runbook: Option<String>,
+
     /// Alarm when fewer than N targets are healthy in the target group as a whole (Classic: the
     /// load balancer; NLB, GWLB and Classic zones summed). Default 1: alarm when none is
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -145,10 +145,18 @@ pub fn runtime_policy(scope: &RuntimeScope, slack_threads: bool) -> Value {
             }
         ]
     });
+    let statements = doc["Statement"].as_array_mut().expect("built above");
     if slack_threads {
-        let statements = doc["Statement"].as_array_mut().expect("built above");
         statements.extend(thread_statements(&alarms));
     }
+    // The alarm's graph (issue 24): GetMetricWidgetImage takes no resource type
+    // (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html>).
+    statements.push(json!({
+        "Sid": "DrawAlarmGraph",
+        "Effect": "Allow",
+        "Action": "cloudwatch:GetMetricWidgetImage",
+        "Resource": "*"
+    }));
     doc
 }
 
@@ -402,6 +410,7 @@ mod tests {
                 "cloudwatch:DescribeAlarmHistory",
                 "cloudwatch:DescribeAlarms",
                 "cloudwatch:GetAlarmMuteRule",
+                "cloudwatch:GetMetricWidgetImage",
                 "elasticloadbalancing:DescribeInstanceHealth",
                 "elasticloadbalancing:DescribeTargetHealth",
                 "logs:CreateLogStream",
@@ -463,7 +472,7 @@ mod tests {
             write["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
             json!([THREAD_TAG])
         );
-        assert_eq!(statements.len(), 8);
+        assert_eq!(statements.len(), 9);
     }
 
     /// IAM's wildcard match on one ARN: `*` any run of characters (also across `/`).

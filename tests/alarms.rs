@@ -111,6 +111,17 @@ async fn an_empty_target_group_reaches_alarm_and_posts_while_a_new_alarm_posts_n
         .unwrap();
     let a = &got.metric_alarms()[0];
     assert_eq!(a.treat_missing_data(), Some("breaching"));
+    // Its notifications now carry the runbook and Slack-thread tags (strict rule 24 keeps the
+    // ActionConfiguration moto ignores).
+    let propagation = a
+        .action_configuration()
+        .and_then(|c| c.alarm_tags_propagation())
+        .expect("tags in notifications");
+    assert_eq!(propagation.enabled(), Some(true));
+    assert_eq!(
+        propagation.included_tag_keys(),
+        ["elb-watch:runbook", "elb-watch:slack-thread"]
+    );
     assert_eq!(
         (a.datapoints_to_alarm(), a.evaluation_periods(), a.period()),
         (Some(2), Some(3), Some(60))
@@ -261,7 +272,9 @@ async fn an_alarm_with_an_older_elb_watchs_settings_is_drift_and_up_updates_it()
         row["details"],
         json!([
             "datapoints to alarm (1 of 1 → 2 of 3)",
-            "missing-data treatment (missing → breaching)"
+            "missing-data treatment (missing → breaching)",
+            // Earlier releases put no alarm tags in the notifications.
+            "tags in notifications"
         ])
     );
 

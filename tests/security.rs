@@ -333,6 +333,8 @@ async fn the_notifier_role_can_do_exactly_what_the_notifier_needs() {
             "cloudwatch:GetAlarmMuteRule",
             "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:elb-watch-lp-mute-*",
         ),
+        // The alarm's graph: GetMetricWidgetImage has no resource type.
+        ("cloudwatch:GetMetricWidgetImage", "*"),
     ]
     .into_iter()
     .map(|(a, r)| (a.to_string(), r.to_string()))

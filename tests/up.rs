@@ -734,3 +734,89 @@ fn bad_inputs_are_refused_before_any_aws_call() {
     assert!(calls.iter().all(|c| !c.is_mutating()), "{calls:?}");
     assert!(calls.iter().all(|c| c.service != "kms"), "{calls:?}");
 }
+
+/// `--mention` and `--runbook` reach the notifier (its environment), are recorded for `status`
+/// (in sync after `up`, drift when someone changes them by hand), and bad ones are refused
+/// before anything is made.
+#[tokio::test(flavor = "multi_thread")]
+async fn mentions_and_a_runbook_reach_the_notifier_and_status_keeps_them() {
+    let emu = Emulator::start().unwrap();
+    topology::create(&emu, &spec()).unwrap();
+    let bad = up(&emu, "mnt", CANARY, &["--mention", "@everyone"]);
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
+    assert!(
+        bad.stderr.contains("is not a Slack mention"),
+        "{}",
+        bad.stderr
+    );
+    let http = up(
+        &emu,
+        "mnt",
+        CANARY,
+        &["--runbook", "http://wiki.example.com/web"],
+    );
+    assert_eq!(http.code, 2);
+    assert!(http.stderr.contains("https URL"), "{}", http.stderr);
+
+    let runbook = "https://wiki.example.com/runbooks/web?team=a&b=c";
+    let r = up(
+        &emu,
+        "mnt",
+        CANARY,
+        &[
+            "--mention",
+            "@here",
+            "--mention",
+            "<!subteam^S0123ABC>",
+            "--runbook",
+            runbook,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lambda = aws_sdk_lambda::Client::new(&sdk(&emu).await);
+    let f = lambda
+        .get_function_configuration()
+        .function_name("elb-watch-mnt-notifier")
+        .send()
+        .await
+        .unwrap();
+    let vars = f.environment().unwrap().variables().unwrap();
+    assert_eq!(vars["ELB_WATCH_MENTIONS"], "<!here> <!subteam^S0123ABC>");
+    assert_eq!(vars["ELB_WATCH_RUNBOOK_URL"], runbook);
+
+    let s = run(elb_watch(&emu).args(["--env", "mnt", "--output", "json", "status"]));
+    assert_eq!(s.code, 0, "{}", s.stdout);
+    let settings = &s.json()["settings"];
+    assert_eq!(
+        settings["mentions"],
+        serde_json::json!(["<!here>", "<!subteam^S0123ABC>"])
+    );
+    assert_eq!(settings["runbook"], runbook);
+
+    // A no-op `up` with the same options changes nothing; without them, the mentions go.
+    let again = up(
+        &emu,
+        "mnt",
+        CANARY,
+        &[
+            "--mention",
+            "@here",
+            "--mention",
+            "<!subteam^S0123ABC>",
+            "--runbook",
+            runbook,
+        ],
+    );
+    assert_eq!(again.json()["api_calls"]["mutating"], 0, "{}", again.stdout);
+    let without = up(&emu, "mnt", CANARY, &[]);
+    assert_eq!(without.code, 0);
+    let f = lambda
+        .get_function_configuration()
+        .function_name("elb-watch-mnt-notifier")
+        .send()
+        .await
+        .unwrap();
+    let vars = f.environment().unwrap().variables().unwrap();
+    assert!(!vars.contains_key("ELB_WATCH_MENTIONS"), "{vars:?}");
+    assert!(!vars.contains_key("ELB_WATCH_RUNBOOK_URL"), "{vars:?}");
+}

@@ -10,7 +10,8 @@ use crate::state::plan::{Action, Plan};
 use crate::state::zones::ZoneMath;
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricStat, Statistic, Tag,
+    ActionConfiguration, AlarmTagsPropagation, ComparisonOperator, Dimension, Metric,
+    MetricDataQuery, MetricStat, Statistic, Tag,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -199,6 +200,19 @@ pub(crate) async fn put_alarm(
             .set_dimensions(Some(dimensions(&spec.metric.dimensions)))
             .statistic(Statistic::from(spec.metric.statistic.as_str()))
             .period(spec.period_s),
+    };
+    let put = match spec.tags_in_notifications.as_slice() {
+        [] => put,
+        keys => put.action_configuration(
+            ActionConfiguration::builder()
+                .alarm_tags_propagation(
+                    AlarmTagsPropagation::builder()
+                        .enabled(true)
+                        .set_included_tag_keys(Some(keys.to_vec()))
+                        .build(),
+                )
+                .build(),
+        ),
     };
     put.evaluation_periods(spec.evaluation_periods)
         .datapoints_to_alarm(spec.datapoints_to_alarm)

@@ -61,6 +61,8 @@ fn placeholder_inputs(env: &str) -> Inputs {
         prebuilt_code: false,
         notifier_concurrency: crate::state::desired::DEFAULT_CONCURRENCY,
         slack_app: None,
+        mentions: Vec::new(),
+        runbook: None,
     }
 }
 

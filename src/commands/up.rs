@@ -177,6 +177,8 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         prebuilt_code: bundle.source != bundle::Source::Embedded,
         notifier_concurrency: args.notifier_concurrency,
         slack_app: app.then(|| args.slack_api_url.clone()),
+        mentions: args.mentions.clone(),
+        runbook: args.runbook.clone(),
     };
     let want = desired(&inputs, &identity, &found.target_groups);
     settings::check_fits(&want.settings, names.tags().len())?;

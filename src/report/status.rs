@@ -25,6 +25,10 @@ pub struct RecordedSettings {
     pub email: Option<String>,
     pub log_retention_days: i32,
     pub permissions_boundary: Option<String>,
+    /// `--mention`s, in Slack syntax.
+    pub mentions: Vec<String>,
+    /// `--runbook`.
+    pub runbook: Option<String>,
 }
 
 impl From<&Inputs> for RecordedSettings {
@@ -43,6 +47,8 @@ impl From<&Inputs> for RecordedSettings {
             email: i.email.clone(),
             log_retention_days: i.log_retention_days,
             permissions_boundary: i.permissions_boundary.clone(),
+            mentions: i.mentions.clone(),
+            runbook: i.runbook.clone(),
         }
     }
 }

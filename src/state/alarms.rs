@@ -119,6 +119,23 @@ pub struct AlarmSpec {
     pub evaluation_periods: i32,
     pub datapoints_to_alarm: i32,
     pub treat_missing_data: String,
+    /// The alarm tags CloudWatch puts in its notifications (`ActionConfiguration.
+    /// AlarmTagsPropagation.IncludedTagKeys`): empty for none. A load balancer's alarm carries
+    /// the runbook and the Slack thread there, so the notifier reads them without a call
+    /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-tags-in-notifications.html>).
+    pub tags_in_notifications: Vec<String>,
+}
+
+/// Tag naming an alarm's runbook; the notifier shows it as a button on ALARM (`up --runbook` is
+/// the env's, for alarms without it).
+pub const RUNBOOK_TAG: &str = "elb-watch:runbook";
+
+/// The tags a load balancer's alarm puts in its notifications.
+pub fn notification_tags() -> Vec<String> {
+    vec![
+        RUNBOOK_TAG.to_string(),
+        crate::policy::THREAD_TAG.to_string(),
+    ]
 }
 
 impl AlarmSpec {
@@ -224,6 +241,7 @@ pub fn target_group_alarms(
                 evaluation_periods: EVALUATION_PERIODS,
                 datapoints_to_alarm: DATAPOINTS_TO_ALARM,
                 treat_missing_data: TREAT_MISSING_DATA.to_string(),
+                tags_in_notifications: notification_tags(),
             }
         })
         .collect()
@@ -263,6 +281,7 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         evaluation_periods: ERRORS_EVALUATION_PERIODS,
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
+        tags_in_notifications: Vec::new(),
     };
     let undelivered = AlarmSpec {
         name: names.undelivered_alarm(),
@@ -286,6 +305,7 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         evaluation_periods: 1,
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
+        tags_in_notifications: Vec::new(),
     };
     let destination = AlarmSpec {
         name: names.destination_failures_alarm(),
@@ -310,6 +330,7 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         evaluation_periods: 1,
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
+        tags_in_notifications: Vec::new(),
     };
     vec![errors, undelivered, destination, test_alarm(names)]
 }
@@ -341,6 +362,7 @@ pub fn test_alarm(names: &Names) -> AlarmSpec {
         evaluation_periods: 1,
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
+        tags_in_notifications: Vec::new(),
     }
 }
 

@@ -23,6 +23,11 @@ pub const ENV_CHANNEL: &str = "slackChannel";
 pub const ENV_TOKEN: &str = "kmsEncryptedSlackToken";
 /// Slack app mode: the Web API root the notifier calls.
 pub const ENV_SLACK_API: &str = "SLACK_API_URL";
+/// Who ALARM messages notify: Slack mention tokens, space-separated (the notifier's
+/// `runtime/config.rs` reads it).
+pub const ENV_MENTIONS: &str = "ELB_WATCH_MENTIONS";
+/// The env's runbook URL (https), for alarms without an `elb-watch:runbook` tag.
+pub const ENV_RUNBOOK: &str = "ELB_WATCH_RUNBOOK_URL";
 /// Slack's Web API root (<https://docs.slack.dev/apis/web-api>).
 pub const DEFAULT_SLACK_API: &str = "https://slack.com/api/";
 
@@ -142,6 +147,10 @@ pub struct FunctionSpec {
     pub channel: Option<String>,
     /// Slack app mode's Web API root; `None` in webhook mode.
     pub slack_api: Option<String>,
+    /// `ELB_WATCH_MENTIONS`: who ALARM messages notify (Slack syntax, space-separated).
+    pub mentions: Vec<String>,
+    /// `ELB_WATCH_RUNBOOK_URL`: the env's default runbook.
+    pub runbook: Option<String>,
 }
 
 impl FunctionSpec {
@@ -162,6 +171,12 @@ impl FunctionSpec {
         }
         if let Some(api) = &self.slack_api {
             vars.insert(ENV_SLACK_API.to_string(), api.clone());
+        }
+        if !self.mentions.is_empty() {
+            vars.insert(ENV_MENTIONS.to_string(), self.mentions.join(" "));
+        }
+        if let Some(r) = &self.runbook {
+            vars.insert(ENV_RUNBOOK.to_string(), r.clone());
         }
         vars
     }
@@ -233,6 +248,11 @@ pub struct Inputs {
     /// Slack app mode (a bot token, one thread per incident): the Web API root. `None`: the
     /// webhook.
     pub slack_app: Option<String>,
+    /// `--mention`: who ALARM messages notify, in Slack syntax (`<!here>`, `<!channel>`,
+    /// `<!subteam^S0123>`, `<@U0123>`).
+    pub mentions: Vec<String>,
+    /// `--runbook`: the env's runbook (an alarm's own `elb-watch:runbook` tag wins).
+    pub runbook: Option<String>,
 }
 
 pub use super::settings::is_setting_key;
@@ -259,6 +279,8 @@ fn settings_of(inputs: &Inputs) -> Settings {
         notifier_concurrency: (inputs.notifier_concurrency != DEFAULT_CONCURRENCY)
             .then_some(inputs.notifier_concurrency),
         slack_app: inputs.slack_app.clone(),
+        mentions: inputs.mentions.clone(),
+        runbook: inputs.runbook.clone(),
     }
 }
 
@@ -316,6 +338,8 @@ pub fn inputs_from_settings(
         prebuilt_code: s.notifier_sha256.is_some(),
         notifier_concurrency: s.notifier_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
         slack_app: s.slack_app,
+        mentions: s.mentions,
+        runbook: s.runbook,
     })
 }
 
@@ -399,6 +423,8 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
             description: format!("elb-watch {}: CloudWatch alarms to Slack", inputs.env),
             channel: inputs.channel.clone(),
             slack_api: inputs.slack_app.clone(),
+            mentions: inputs.mentions.clone(),
+            runbook: inputs.runbook.clone(),
         },
         permission_sid: names.invoke_permission_sid(),
         queue: QueueSpec {
@@ -453,6 +479,8 @@ mod tests {
             prebuilt_code: false,
             notifier_concurrency: DEFAULT_CONCURRENCY,
             slack_app: None,
+            mentions: Vec::new(),
+            runbook: None,
         }
     }
 

@@ -21,6 +21,8 @@ pub fn inputs() -> Inputs {
         prebuilt_code: false,
         notifier_concurrency: DEFAULT_CONCURRENCY,
         slack_app: None,
+        mentions: Vec::new(),
+        runbook: None,
     }
 }
 

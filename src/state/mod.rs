@@ -14,6 +14,7 @@ pub mod email_filter;
 pub(crate) mod fixtures;
 pub mod health;
 pub mod healthy_counts;
+pub mod mentions;
 pub mod mute;
 pub mod mute_observed;
 pub mod observed;

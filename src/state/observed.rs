@@ -139,6 +139,9 @@ pub struct AlarmObs {
     pub state: String,
     pub state_reason: String,
     pub state_since: Option<String>,
+    /// The tag keys its notifications carry (`AlarmTagsPropagation` enabled with
+    /// `IncludedTagKeys`, sorted); empty when not enabled.
+    pub tags_in_notifications: Vec<String>,
     /// A metric-math alarm over zones as [`zones`](crate::state::zones) writes it: the zones
     /// and how they combine. The fields above then describe its per-zone metric (the
     /// dimensions without `AvailabilityZone`). `Some` with no zones: math of another shape.
@@ -843,6 +846,16 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
         state_since: a
             .state_updated_timestamp()
             .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        tags_in_notifications: a
+            .action_configuration()
+            .and_then(|c| c.alarm_tags_propagation())
+            .filter(|p| p.enabled() == Some(true))
+            .map(|p| {
+                let mut keys = p.included_tag_keys().to_vec();
+                keys.sort();
+                keys
+            })
+            .unwrap_or_default(),
         zones: None,
     };
     if !a.metrics().is_empty() {

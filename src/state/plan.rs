@@ -164,6 +164,9 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
         }
     };
     check("description", obs.description == spec.description);
+    let mut wanted = spec.tags_in_notifications.clone();
+    wanted.sort();
+    check("tags in notifications", obs.tags_in_notifications == wanted);
     check(
         "alarm actions",
         obs.actions_enabled && obs.alarm_actions == [topic_arn.to_string()],
@@ -812,8 +815,26 @@ mod tests {
             actions_enabled: true,
             alarm_actions: vec![d.topic_arn.clone()],
             ok_actions: vec![d.topic_arn.clone()],
+            tags_in_notifications: {
+                let mut keys = spec.tags_in_notifications.clone();
+                keys.sort();
+                keys
+            },
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_alarm_without_tags_in_its_notifications_must_be_updated() {
+        let d = want(&[tg("web-tg", true)]);
+        let before = AlarmObs {
+            tags_in_notifications: Vec::new(),
+            ..observed_alarm(&d, &d.alarms[0])
+        };
+        assert_eq!(
+            alarm_drift(&d.alarms[0], &before, &d.topic_arn),
+            ["tags in notifications"]
+        );
     }
 
     #[test]

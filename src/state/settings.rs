@@ -50,6 +50,10 @@ pub const KEY_CONCURRENCY: &str = "elb-watch:notifier-concurrency";
 pub const KEY_SLACK_APP: &str = "elb-watch:slack-app";
 /// `true` with `--per-zone` (absent otherwise, so earlier envs keep their tags).
 pub const KEY_PER_ZONE: &str = "elb-watch:per-zone";
+/// `--mention`s (Slack syntax, space-separated, escaped), absent when none.
+pub const KEY_MENTIONS: &str = "elb-watch:mentions";
+/// `--runbook` (escaped), absent when none.
+pub const KEY_RUNBOOK: &str = "elb-watch:runbook-default";
 /// Written by earlier versions (the address itself); read, and removed by the next `up`.
 pub const LEGACY_KEY_EMAIL: &str = "elb-watch:email";
 
@@ -61,7 +65,14 @@ pub const MAX_KEY: usize = 128;
 pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
-const MULTIPART: [&str; 4] = [KEY_ALBS, KEY_SELECT_TAGS, KEY_CHANNEL, KEY_BOUNDARY];
+const MULTIPART: [&str; 6] = [
+    KEY_ALBS,
+    KEY_SELECT_TAGS,
+    KEY_CHANNEL,
+    KEY_BOUNDARY,
+    KEY_MENTIONS,
+    KEY_RUNBOOK,
+];
 const SINGLE: [&str; 11] = [
     KEY_SLACK_APP,
     KEY_PER_ZONE,
@@ -100,6 +111,10 @@ pub struct Settings {
     pub notifier_concurrency: Option<u32>,
     /// Slack app mode's Web API root; `None` for a webhook.
     pub slack_app: Option<String>,
+    /// `--mention`s, in Slack syntax (`<!here>`, `<!subteam^S0123>`, `<@U0123>`).
+    pub mentions: Vec<String>,
+    /// `--runbook`: the env's default runbook URL.
+    pub runbook: Option<String>,
 }
 
 /// The settings read back, with what older versions recorded.
@@ -292,6 +307,16 @@ pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
     if let Some(api) = &s.slack_app {
         m.insert(KEY_SLACK_APP.to_string(), encode(api));
     }
+    if !s.mentions.is_empty() {
+        put_parts(
+            &mut m,
+            KEY_MENTIONS,
+            split_text(&encode(&s.mentions.join(" "))),
+        );
+    }
+    if let Some(r) = &s.runbook {
+        put_parts(&mut m, KEY_RUNBOOK, split_text(&encode(r)));
+    }
     let d = digest(&m);
     m.insert(KEY_DIGEST.to_string(), d);
     m
@@ -354,6 +379,10 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
                 Some(_) => Some(number(tags, KEY_CONCURRENCY)?),
             },
             slack_app: text(KEY_SLACK_APP)?,
+            mentions: text(KEY_MENTIONS)?
+                .map(|m| m.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            runbook: text(KEY_RUNBOOK)?,
         },
         legacy_email: None,
     })
@@ -392,6 +421,8 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
             notifier_sha256: None,
             notifier_concurrency: None,
             slack_app: None,
+            mentions: Vec::new(),
+            runbook: None,
         },
         legacy_email,
     })
@@ -456,6 +487,8 @@ mod tests {
             notifier_sha256: Some("n0tAr3alSha+/=".into()),
             notifier_concurrency: Some(5),
             slack_app: Some("https://slack-gov.com/api/".into()),
+            mentions: vec!["<!here>".into(), "<!subteam^S0123ABC>".into()],
+            runbook: Some("https://wiki.example.com/runbooks/web?x=1&y=2".into()),
         }
     }
 
@@ -551,6 +584,8 @@ mod tests {
                 notifier_sha256: None,
                 notifier_concurrency: None,
                 slack_app: None,
+                mentions: Vec::new(),
+                runbook: None,
                 ..settings()
             }
         );
@@ -591,6 +626,8 @@ mod tests {
             min_healthy in 1u32..1000,
             email_subscribed in any::<bool>(),
             per_zone in any::<bool>(),
+            mentions in proptest::collection::vec("<(!here|!channel|!subteam\\^S[A-Z0-9]{8,11}|@U[A-Z0-9]{8,11})>", 0..6),
+            runbook in proptest::option::of("https://[a-z.]{3,30}/[\\PC]{0,300}"),
         ) {
             let s = Settings {
                 albs,
@@ -606,6 +643,8 @@ mod tests {
                 notifier_sha256: None,
                 notifier_concurrency: None,
                 slack_app: None,
+                mentions,
+                runbook,
             };
             let tags = to_tags(&s);
             for (k, v) in &tags {

@@ -119,6 +119,15 @@ pub fn assess(
     }
     s.team = auth["team"].as_str().map(String::from);
     s.bot = auth["user"].as_str().map(String::from);
+    if let Some(scopes) = auth[SCOPES_FIELD].as_str()
+        && !scopes.split(',').any(|x| x.trim() == GRAPH_SCOPE)
+    {
+        // Not a problem: the alert is posted, only without its graph.
+        s.notes.push(format!(
+            "the app lacks {GRAPH_SCOPE}: alerts are posted without the alarm's graph in their \
+             thread (add the scope to the app and reinstall it)"
+        ));
+    }
     if channel.is_none() {
         s.problem = Some("no channel is configured: run `elb-watch up --slack-channel`".into());
         return s;
@@ -182,11 +191,29 @@ async fn call(
     if status.as_u16() == 429 {
         return Err("rate limited (HTTP 429); try again shortly".into());
     }
-    answer
+    // The token's scopes, which Slack lists on every Web API answer ("Checking scopes":
+    // <https://docs.slack.dev/authentication/tokens#scopes>, header `x-oauth-scopes`).
+    let scopes = answer
+        .headers()
+        .get("x-oauth-scopes")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut body = answer
         .json::<Value>()
         .await
-        .map_err(|_| format!("HTTP {status} without a JSON answer: check the Slack API URL"))
+        .map_err(|_| format!("HTTP {status} without a JSON answer: check the Slack API URL"))?;
+    if let (Some(scopes), Some(obj)) = (scopes, body.as_object_mut()) {
+        obj.insert(SCOPES_FIELD.into(), Value::String(scopes));
+    }
+    Ok(body)
 }
+
+/// Where [`call`] keeps the answer's `x-oauth-scopes` header in the JSON it returns.
+const SCOPES_FIELD: &str = "x-oauth-scopes";
+
+/// The scope the alarm's graph needs in the thread (`files.getUploadURLExternal`,
+/// `files.completeUploadExternal`: <https://docs.slack.dev/reference/methods/files.getUploadURLExternal>).
+pub const GRAPH_SCOPE: &str = "files:write";
 
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
@@ -272,6 +299,32 @@ mod tests {
             None,
         );
         assert!(!s.problem.unwrap().contains("xox"));
+    }
+
+    #[test]
+    fn a_token_without_files_write_is_noted_not_a_problem() {
+        let auth = |scopes: &str| {
+            Ok(json!({"ok": true, "team": "Acme", "user": "elb-watch", SCOPES_FIELD: scopes}))
+        };
+        let s = assess(
+            Some("C0ALERTS"),
+            auth("chat:write,channels:read"),
+            channel(true),
+        );
+        assert!(s.ok, "{s:?}");
+        assert!(s.notes.iter().any(|n| n.contains("files:write")), "{s:?}");
+        let with = assess(
+            Some("C0ALERTS"),
+            auth("chat:write, files:write"),
+            channel(true),
+        );
+        assert!(with.notes.is_empty(), "{with:?}");
+        // Scopes unknown (no header): nothing said.
+        assert!(
+            assess(Some("C0ALERTS"), auth_ok(), channel(true))
+                .notes
+                .is_empty()
+        );
     }
 
     #[test]
