@@ -20,7 +20,8 @@ spec.json:
 `"instance_zones": ["a", "b", …]` places each instance in the region's zone a or b (both are the
 load balancers' zones); without it every instance is in zone a. `targets` index into the instances; a `forward` of several groups becomes a weighted forward.
 A target group may say `"target_type": "lambda"` (no targets; health checks off by default, as on
-AWS), `"health_check_enabled": true|false` and `"health_check": {"interval": S, "unhealthy": N}`.
+AWS), `"health_check_enabled": true|false`, `"health_check": {"interval": S, "unhealthy": N}` and
+`"tags": {"k": "v"}`.
 A load balancer may be `"type": "network"` (TCP listeners) or `"gateway"` (listeners without
 protocol or port) and carry `"tags": {"k": "v"}`. `"classic_load_balancers": [{"name": …,
 "instances": [0], "tags": {…}, "health_check": {"interval": S, "unhealthy": N}}]` makes Classic
@@ -88,6 +89,8 @@ def create(args, spec):
             }
         if "health_check_enabled" in tg:
             params["HealthCheckEnabled"] = tg["health_check_enabled"]
+        if tg.get("tags"):
+            params["Tags"] = [{"Key": k, "Value": v} for k, v in tg["tags"].items()]
         check = tg.get("health_check", {})
         if "interval" in check:
             params["HealthCheckIntervalSeconds"] = check["interval"]

@@ -8,16 +8,20 @@ use std::path::PathBuf;
 #[command(
     name = "elb-watch",
     version,
-    about = "Give an AWS Application Load Balancer a health alarm wired to Slack, in one command",
-    long_about = "Give an AWS Application Load Balancer a health alarm wired to Slack, in one command.\n\n\
+    about = "Give every AWS load balancer (ALB, NLB, GWLB, Classic ELB) a health alarm wired to \
+Slack, in one command",
+    long_about = "Give every AWS load balancer (ALB, NLB, GWLB, Classic ELB) a health alarm wired to \
+Slack, in one command.\n\n\
 `up` creates, per environment, a CloudWatch HealthyHostCount alarm for every target group of the \
-named ALBs, an SNS topic, a notifier Lambda posting to a Slack incoming webhook (its URL encrypted \
-with a customer-managed KMS key) and the least-privilege IAM role it runs as. `status` shows what \
-exists and what drifted; `down` removes it all.\n\n\
+selected load balancers (a Classic ELB's own instances), an SNS topic, a notifier Lambda posting to \
+Slack (an incoming webhook, or a Slack app with one thread per incident; the secret encrypted with \
+a customer-managed KMS key) and the least-privilege IAM role it runs as. `status` shows what exists \
+and what drifted; `down` removes it all. An environments file (elb-watch.toml) can hold what the \
+flags say.\n\n\
 Credentials and region come from the usual AWS places (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID, \
 ~/.aws/config, SSO, instance roles).\n\n\
-Exit codes: 0 success (status: all present and in sync), 1 drift or missing pieces (status), \
-2 error.",
+Exit codes: 0 success (status: all present and in sync), 1 drift or missing pieces (status; plan \
+--detailed-exitcode: changes), 2 error.",
     after_help = "Run `elb-watch <COMMAND> --help` for the options of a command."
 )]
 pub struct Cli {
@@ -31,20 +35,36 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct GlobalOpts {
     /// AWS region to work in (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(
+        help_heading = "Global options",
+        long,
+        global = true,
+        value_name = "REGION"
+    )]
     pub region: Option<String>,
 
     /// Named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        help_heading = "Global options",
+        long,
+        global = true,
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
 
     /// Send every AWS API call to this URL instead of AWS's endpoints (e.g. a local emulator)
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    #[arg(
+        help_heading = "Global options",
+        long,
+        global = true,
+        env = "AWS_ENDPOINT_URL",
+        value_name = "URL"
+    )]
     pub endpoint_url: Option<String>,
 
     /// Environment name: names and tags every resource, so several environments can share an
     /// account and region without touching each other (lower-case letters, digits, '-'; ≤ 20)
-    #[arg(
+    #[arg(help_heading = "Global options", 
         long = "env",
         global = true,
         env = "ELB_WATCH_ENV",
@@ -55,7 +75,7 @@ pub struct GlobalOpts {
     pub env: String,
 
     /// Output format of the result on stdout; progress and errors go to stderr
-    #[arg(
+    #[arg(help_heading = "Global options", 
         long,
         global = true,
         env = "ELB_WATCH_OUTPUT",
@@ -65,12 +85,23 @@ pub struct GlobalOpts {
     pub output: OutputFormat,
 
     /// Plain progress lines instead of animated spinners (automatic when stderr is not a terminal)
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Global options", long, global = true)]
     pub no_progress: bool,
 
     /// Log AWS SDK activity to stderr (never includes the webhook URL)
-    #[arg(long, short, global = true)]
+    #[arg(help_heading = "Global options", long, short, global = true)]
     pub verbose: bool,
+
+    /// The environments file (default: ./elb-watch.toml when it exists): `[env.NAME]` tables
+    /// holding what `up` takes; flags given win over it. `elb-watch schema` describes it
+    #[arg(
+        help_heading = "Global options",
+        long,
+        global = true,
+        env = "ELB_WATCH_FILE",
+        value_name = "PATH"
+    )]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,14 +110,23 @@ pub enum OutputFormat {
     Table,
     /// One JSON document, for scripts and CI
     Json,
+    /// A Markdown summary (`plan`, `up`, `status`), fit to post as a pull-request comment
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create or update the alarm → SNS → Lambda → Slack chain for one or more ALBs
+    /// Create or update the alarm → SNS → Lambda → Slack chain for the selected load balancers
+    /// (any kind)
+    #[command(after_help = "Examples:\n  \
+        elb-watch --env prod up --lb web-alb --lb api-nlb --slack-url-file hook.txt --email oncall@example.com\n  \
+        elb-watch --env prod up --tag team=web --slack-token-file token.txt --slack-channel C0123ABCD\n  \
+        elb-watch --env prod up            # everything from ./elb-watch.toml's [env.prod]")]
     Up(Box<UpArgs>),
     /// Show what exists, what drifted, alarm states and target health (exit 1 on drift)
     Status(StatusArgs),
+    /// Show what `up` would change, and change nothing (the same as `up --dry-run`)
+    Plan(Box<PlanArgs>),
     /// Remove everything elb-watch created for the environment
     Down(DownArgs),
     /// Send a test alert through the real path (alarm → SNS → notifier → Slack) and wait for
@@ -105,6 +145,31 @@ pub enum Command {
     /// Print the IAM policy the identity running elb-watch needs (JSON, to stdout), or with
     /// --boundary the notifier roles' permissions boundary
     Policy(PolicyArgs),
+    /// Print the JSON Schema of elb-watch.toml (for editors and CI linting)
+    Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout, e.g.
+    /// `elb-watch completions bash > /etc/bash_completion.d/elb-watch`
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, e.g. `elb-watch man > elb-watch.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub up: UpArgs,
+
+    /// Exit 0 when nothing would change, 1 when something would (2 stays an error), as
+    /// `terraform plan -detailed-exitcode` lets a CI job tell the three apart
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,32 +231,34 @@ pub struct PolicyArgs {
     pub boundary: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 #[command(group(
+    // Not required: the environments file may hold the selection (`up` says when nothing is
+    // selected at all).
     clap::ArgGroup::new("selection")
-        .required(true)
         .multiple(true)
         .args(["lbs", "all", "tags"])
 ))]
 pub struct UpArgs {
     /// Load balancer to watch, of any kind: Application, Network, Gateway or Classic (repeat
     /// for several; --alb is the same option)
-    #[arg(long = "lb", visible_alias = "alb", value_name = "NAME", value_parser = parse_alb_name)]
+    #[arg(help_heading = "Selection", long = "lb", visible_alias = "alb", value_name = "NAME", value_parser = parse_alb_name)]
     pub lbs: Vec<String>,
 
     /// Watch every load balancer in the region, including those added later (each `up` and
     /// `status` looks again)
-    #[arg(long)]
+    #[arg(help_heading = "Selection", long)]
     pub all: bool,
 
     /// Watch the load balancers carrying this tag (repeatable: every key given must match, any
     /// of one key's values)
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = crate::discovery::parse_tag_filter)]
+    #[arg(help_heading = "Selection", long = "tag", value_name = "KEY=VALUE", value_parser = crate::discovery::parse_tag_filter)]
     pub tags: Vec<(String, String)>,
 
     /// Slack incoming-webhook URL (https://hooks.slack.com/services/…). Prefer the environment
     /// variable or --slack-url-file so the secret does not sit on the command line
     #[arg(
+        help_heading = "Slack",
         long,
         env = "ELB_WATCH_SLACK_URL",
         hide_env_values = true,
@@ -201,24 +268,24 @@ pub struct UpArgs {
     pub slack_url: Option<String>,
 
     /// Read the Slack webhook URL from a file, or from standard input with '-'
-    #[arg(long, value_name = "PATH|-")]
+    #[arg(help_heading = "Slack", long, value_name = "PATH|-")]
     pub slack_url_file: Option<PathBuf>,
 
     /// Slack app mode: read the app's bot token (xoxb-…) from a file, or from standard input
     /// with '-' (or set ELB_WATCH_SLACK_TOKEN). Each incident becomes one thread: the ALARM,
     /// then the recovery as a reply, the ALARM message updated to say how long it lasted.
     /// Needs --slack-channel (the channel ID); replaces the webhook
-    #[arg(long, value_name = "PATH|-", conflicts_with_all = ["slack_url", "slack_url_file"])]
+    #[arg(help_heading = "Slack", long, value_name = "PATH|-", conflicts_with_all = ["slack_url", "slack_url_file"])]
     pub slack_token_file: Option<PathBuf>,
 
-    /// Slack channel to post to. App mode: required, the channel's ID (C0123ABCD: channel
-    /// details → About, at the bottom). A Slack app's webhook ignores it (it posts where it was
-    /// made); only a legacy custom-integration webhook honours it (#ops)
-    #[arg(long, value_name = "CHANNEL")]
+    /// Slack channel. App mode: required, the channel's ID (C0123ABCD: channel details → About,
+    /// at the bottom). A Slack app's incoming webhook always posts where it was made and ignores
+    /// it (`up` warns); only a legacy custom-integration webhook honours it (#ops)
+    #[arg(help_heading = "Slack", long, value_name = "CHANNEL")]
     pub slack_channel: Option<String>,
 
     /// Slack Web API root for app mode (GovSlack: https://slack-gov.com/api/)
-    #[arg(
+    #[arg(help_heading = "Slack", 
         long,
         env = "ELB_WATCH_SLACK_API_URL",
         value_name = "URL",
@@ -229,43 +296,53 @@ pub struct UpArgs {
     /// Notify on ALARM (repeatable): @here, @channel, a user group <!subteam^S0123ABC> or a
     /// user <@U0123ABC>. Only ALARM messages mention: never a recovery, a test or
     /// INSUFFICIENT_DATA
-    #[arg(long = "mention", value_name = "WHO", value_parser = crate::state::mentions::parse_mention)]
+    #[arg(help_heading = "Slack", long = "mention", value_name = "WHO", value_parser = crate::state::mentions::parse_mention)]
     pub mentions: Vec<String>,
 
     /// The env's runbook: an https URL, shown as a "Runbook" button on ALARM messages (an
     /// alarm tagged `elb-watch:runbook=URL` shows its own instead)
-    #[arg(long, value_name = "URL", value_parser = crate::state::mentions::parse_runbook)]
+    #[arg(help_heading = "Slack", long, value_name = "URL", value_parser = crate::state::mentions::parse_runbook)]
     pub runbook: Option<String>,
 
     /// Alarm when fewer than N targets are healthy in the target group as a whole (Classic: the
     /// load balancer; NLB, GWLB and Classic zones summed). Default 1: alarm when none is
-    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(help_heading = "Alarms", long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_healthy: u32,
+
+    /// Alarm when fewer than P % of the target group's targets are healthy (healthy ÷
+    /// (healthy + unhealthy), metric math; no data still counts as an outage) instead of a count
+    #[arg(help_heading = "Alarms", long, value_name = "P", conflicts_with = "min_healthy", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub min_healthy_percent: Option<u32>,
 
     /// Alarm when any Availability Zone of the load balancer has fewer than --min-healthy
     /// healthy targets (every kind), instead of the whole target group
-    #[arg(long)]
+    #[arg(help_heading = "Alarms", long)]
     pub per_zone: bool,
 
     /// Also subscribe this e-mail address to the alarm topic (AWS sends a confirmation mail): it
     /// gets every ALARM and every recovery, including those on the notifier itself when it
     /// cannot post to Slack (a new alarm's first OK is filtered out)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(help_heading = "Alarms", long, value_name = "ADDR")]
     pub email: Option<String>,
 
     /// Days to keep the notifier's logs
-    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    #[arg(
+        help_heading = "Notifier",
+        long,
+        default_value_t = 30,
+        value_name = "DAYS"
+    )]
     pub log_retention_days: i32,
 
     /// ARN of a managed policy to set as the notifier role's permissions boundary instead of
     /// elb-watch's own (elb-watch-notifier-boundary, which `up` makes when it may); the
     /// operator policy must then be `elb-watch policy --permissions-boundary ARN`
-    #[arg(long, value_name = "ARN", value_parser = parse_policy_arn)]
+    #[arg(help_heading = "Notifier", long, value_name = "ARN", value_parser = parse_policy_arn)]
     pub permissions_boundary: Option<String>,
 
     /// Instruction set of the notifier function: x86_64 (the embedded notifier) or arm64
     /// (Graviton, cheaper per ms; needs --notifier-bootstrap, as this build makes x86_64 only)
-    #[arg(
+    #[arg(help_heading = "Notifier", 
         long,
         value_name = "ARCH",
         default_value = "x86_64",
@@ -275,13 +352,13 @@ pub struct UpArgs {
 
     /// Deploy this prebuilt notifier instead of the embedded one: a Linux `bootstrap` for
     /// --arch needing glibc <= 2.34 (or a zip holding it); checked before it is deployed
-    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = "Notifier", long, value_name = "PATH")]
     pub notifier_bootstrap: Option<PathBuf>,
 
     /// Reserved concurrency of the notifier: at most N alerts are posted at once (Slack takes
     /// about one message per second per webhook); alerts beyond wait in Lambda's queue. Not
     /// reserved, with a warning, when the account cannot spare it (AWS keeps 100 unreserved)
-    #[arg(
+    #[arg(help_heading = "Notifier", 
         long,
         default_value_t = crate::state::desired::DEFAULT_CONCURRENCY,
         value_name = "N",
@@ -290,8 +367,22 @@ pub struct UpArgs {
     pub notifier_concurrency: u32,
 
     /// Print the plan (create / update / unchanged per resource) and change nothing
-    #[arg(long)]
+    #[arg(help_heading = "Plan", long)]
     pub dry_run: bool,
+
+    /// Every environment of the environments file in turn (each in its own region and profile
+    /// when the file says so): one summary line each, the worst exit code
+    #[arg(help_heading = "Selection", long, conflicts_with_all = ["lbs", "all", "tags"])]
+    pub all_envs: bool,
+
+    /// Per-target-group thresholds from the environments file (`[[env.NAME.override]]`).
+    #[arg(skip)]
+    pub overrides: Vec<crate::envfile::Override>,
+
+    /// The Slack secret's source from the environments file, used when no flag or
+    /// environment variable gives one.
+    #[arg(skip)]
+    pub file_slack: Option<crate::envfile::FileSlack>,
 
     /// Accept an http:// or non-Slack webhook URL or Slack API root (for local test sinks only)
     #[arg(
@@ -349,7 +440,7 @@ impl UpArgs {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct StatusArgs {
     /// Also show these load balancers' target groups, whether or not the environment watches
     /// them (--alb is the same option)
@@ -361,6 +452,16 @@ pub struct StatusArgs {
     /// (HealthyHostCount, one GetMetricData call per 500 target groups)
     #[arg(long)]
     pub targets: bool,
+
+    /// Every environment of the environments file in turn: one summary line each, the worst
+    /// exit code
+    #[arg(long, conflicts_with = "lbs")]
+    pub all_envs: bool,
+
+    /// The env's table of the environments file, when there is one: its thresholds judge the
+    /// alarms.
+    #[arg(skip)]
+    pub file_env: Option<Box<crate::envfile::EnvConfig>>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod discovery;
+pub mod envfile;
 pub mod exit;
 pub mod naming;
 pub mod output;

@@ -1,9 +1,16 @@
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use elb_watch::commands::file_config::Given;
 use elb_watch::{cli::Cli, commands, exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Which flags were given (not defaulted): they win over the environments file.
+    let given = Given::from_matches(&matches);
     if cli.global.verbose {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -20,7 +27,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli, given)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -5,8 +5,9 @@ use crate::aws::limit;
 use crate::aws::retry;
 use crate::aws::{AwsResultExt, Clients};
 use crate::naming::Names;
+use crate::state::alarms::RUNBOOK_TAG;
 use crate::state::desired::{AlarmSpec, Desired};
-use crate::state::plan::{Action, Plan};
+use crate::state::plan::{Action, Plan, RUNBOOK_CHANGE};
 use crate::state::zones::ZoneMath;
 use anyhow::Result;
 use aws_sdk_cloudwatch::types::{
@@ -31,9 +32,54 @@ pub async fn ensure_alarms(
         // A moved alarm is put by its move (`alarm_moves.rs`), first with its actions off.
         .filter(|c| !plan.alarm_moves.iter().any(|m| m.to == c.name))
         .filter(|c| !done.contains(&c.name))
+        // A runbook alone is a tag, set below.
+        .filter(|c| c.reasons.iter().any(|r| r != RUNBOOK_CHANGE) || c.action == Action::Create)
         .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name));
     put_each(clients, &desired.env, specs, topic_arn, Armed::Yes).await?;
+    set_runbooks(clients, desired, plan).await?;
     delete_unwanted(clients, plan).await
+}
+
+/// The runbook tag of each existing alarm whose runbook changed: TagResource with the new URL,
+/// UntagResource when its target group has none any more. A few at a time, each waiting out
+/// throttling on its own budget.
+async fn set_runbooks(clients: &Clients, desired: &Desired, plan: &Plan) -> Result<()> {
+    let changed: Vec<&AlarmSpec> = plan
+        .alarms
+        .iter()
+        .filter(|c| c.action == Action::Update && c.reasons.iter().any(|r| r == RUNBOOK_CHANGE))
+        .filter_map(|c| desired.alarms.iter().find(|a| a.name == c.name))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    retry::each_through_throttling(changed, |spec| {
+        let arn = desired.identity.alarm_arn(&spec.name);
+        async move {
+            match &spec.runbook {
+                Some(url) => clients
+                    .cloudwatch
+                    .tag_resource()
+                    .resource_arn(&arn)
+                    .tags(Tag::builder().key(RUNBOOK_TAG).value(url).build())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .aws("CloudWatch TagResource"),
+                None => clients
+                    .cloudwatch
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .tag_keys(RUNBOOK_TAG)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .aws("CloudWatch UntagResource"),
+            }
+        }
+    })
+    .await?;
+    Ok(())
 }
 
 /// Puts every alarm of `specs`, a few at a time. PutMetricAlarm's default quota is 3 requests
@@ -166,6 +212,54 @@ fn zone_queries(spec: &AlarmSpec, math: &ZoneMath) -> Vec<MetricDataQuery> {
     queries
 }
 
+/// The `Metrics` of a percent alarm ([`MetricSpec::percent`](crate::state::alarms::MetricSpec)):
+/// `h`, the target group's `HealthyHostCount` (`Minimum`), and `u`, its `UnHealthyHostCount`
+/// (`Maximum`), by the same dimensions, returning no data; and `healthy`, the healthy share in %,
+/// `IF(h + FILL(u, 0) > 0, 100 * h / (h + FILL(u, 0)), 0)` (`IF`, `FILL`:
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html>),
+/// which the alarm compares with its threshold:
+/// - no `HealthyHostCount` at all (no targets registered, or no data) gives no value: missing
+///   data, which `breaching` counts as an outage, as for a count alarm;
+/// - targets registered but none reporting (`h + u` = 0) gives 0: breaching;
+/// - `FILL(u, 0)`: a missing unhealthy count is no unhealthy target, not itself an outage;
+/// - the `IF` keeps the expression from dividing by zero.
+pub(crate) fn share_queries(spec: &AlarmSpec) -> Vec<MetricDataQuery> {
+    use crate::state::alarms::{
+        SHARE_EXPRESSION, SHARE_HEALTHY_ID, SHARE_LABEL, SHARE_UNHEALTHY_ID, UNHEALTHY_METRIC,
+        UNHEALTHY_STATISTIC,
+    };
+    let m = &spec.metric;
+    let query = |id: &str, metric: &str, stat: &str| {
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace(&m.namespace)
+                            .metric_name(metric)
+                            .set_dimensions(Some(dimensions(&m.dimensions)))
+                            .build(),
+                    )
+                    .period(spec.period_s)
+                    .stat(stat)
+                    .build(),
+            )
+            .return_data(false)
+            .build()
+    };
+    vec![
+        query(SHARE_HEALTHY_ID, &m.name, &m.statistic),
+        query(SHARE_UNHEALTHY_ID, UNHEALTHY_METRIC, UNHEALTHY_STATISTIC),
+        MetricDataQuery::builder()
+            .id(crate::state::zones::EXPRESSION_ID)
+            .expression(SHARE_EXPRESSION)
+            .label(SHARE_LABEL)
+            .return_data(true)
+            .build(),
+    ]
+}
+
 /// Whether an alarm is put with its actions on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Armed {
@@ -181,10 +275,18 @@ pub(crate) async fn put_alarm(
     topic_arn: &str,
     armed: Armed,
 ) -> Result<()> {
-    let tags = Names::new(env)
+    // Tags are taken when the alarm is made and ignored when an existing one is put again
+    // ("To change the tags of an existing alarm, use TagResource or UntagResource":
+    // <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>):
+    // a changed runbook is set by `set_runbooks`.
+    let mut tags: Vec<Tag> = Names::new(env)
         .tags()
         .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build());
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if let Some(runbook) = &spec.runbook {
+        tags.push(Tag::builder().key(RUNBOOK_TAG).value(runbook).build());
+    }
     let put = clients
         .cloudwatch
         .put_metric_alarm()
@@ -192,9 +294,11 @@ pub(crate) async fn put_alarm(
         .alarm_description(&spec.description);
     // A metric-math alarm names its metrics and periods in `Metrics` only: PutMetricAlarm
     // takes either `MetricName` (with namespace, dimensions, statistic, period) or `Metrics`.
-    let put = match &spec.metric.zones {
-        Some(math) => put.set_metrics(Some(zone_queries(spec, math))),
-        None => put
+    // A percent alarm is math over the whole target group ([`share_queries`]), never zones.
+    let put = match (spec.metric.percent, &spec.metric.zones) {
+        (true, _) => put.set_metrics(Some(share_queries(spec))),
+        (false, Some(math)) => put.set_metrics(Some(zone_queries(spec, math))),
+        (false, None) => put
             .namespace(&spec.metric.namespace)
             .metric_name(&spec.metric.name)
             .set_dimensions(Some(dimensions(&spec.metric.dimensions)))
@@ -222,7 +326,7 @@ pub(crate) async fn put_alarm(
         .actions_enabled(armed == Armed::Yes)
         .alarm_actions(topic_arn)
         .ok_actions(topic_arn)
-        .set_tags(Some(tags.collect()))
+        .set_tags(Some(tags))
         .send()
         .await
         .aws("CloudWatch PutMetricAlarm")?;

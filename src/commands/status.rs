@@ -14,6 +14,7 @@ use crate::discovery::{self, Discovery, Selection, TargetGroup};
 use crate::naming::Names;
 use crate::report::{AlbReport, AlbTargetGroup, MuteStatus, RecordedSettings, StatusReport};
 use crate::secret::SlackSecret;
+use crate::state::alarm_tag_index;
 use crate::state::alarms::healthy_host_count;
 use crate::state::assess::{self};
 use crate::state::desired::{
@@ -36,8 +37,19 @@ pub async fn run(global: &GlobalOpts, args: &StatusArgs) -> Result<u8> {
     if !args.lbs.is_empty() {
         return alb_view(global, &clients, &args.lbs).await;
     }
-    let report = env_report(&clients, &global.env, args.targets).await?;
-    output::print(global.output, &report, output::status_table(&report))?;
+    let report = env_report(
+        &clients,
+        &global.env,
+        args.targets,
+        args.file_env.as_deref(),
+    )
+    .await?;
+    output::print_as(
+        global.output,
+        &report,
+        output::status_table(&report),
+        output::markdown::status_markdown(&report),
+    )?;
     Ok(if report.in_sync {
         exit::OK
     } else {
@@ -63,15 +75,23 @@ fn placeholder_inputs(env: &str) -> Inputs {
         slack_app: None,
         mentions: Vec::new(),
         runbook: None,
+        min_healthy_percent: None,
+        overrides: Vec::new(),
     }
 }
 
 /// The env's status. `all_targets`: read every target group's targets (`--targets`), not only
-/// those whose alarm is not OK.
-pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Result<StatusReport> {
+/// those whose alarm is not OK. `file`: the env's table of the environments file, whose thresholds are
+/// then what the alarms are judged by (a threshold changed in the file is drift until `up`).
+pub async fn env_report(
+    clients: &Clients,
+    env: &str,
+    all_targets: bool,
+    file: Option<&crate::envfile::EnvConfig>,
+) -> Result<StatusReport> {
     let names = Names::new(env);
     let identity = identity(clients).await?;
-    let (observed, keys, mute_rules) = tokio::try_join!(
+    let (mut observed, keys, mute_rules) = tokio::try_join!(
         observe(clients, &names, &identity),
         tagged_keys(clients, &names),
         async { Ok(mute_observed::env_rules(clients, &names).await) }
@@ -97,7 +117,10 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
             .collect();
         inputs_from_settings(env, &t.tags, &emails, &bundle::code_sha256()).ok()
     });
-    let inputs = recorded.clone().unwrap_or_else(|| placeholder_inputs(env));
+    let mut inputs = recorded.clone().unwrap_or_else(|| placeholder_inputs(env));
+    if let Some(file) = file {
+        with_file_thresholds(&mut inputs, file);
+    }
     let found = if inputs.selection.is_empty() {
         Discovery::default()
     } else {
@@ -111,6 +134,7 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
             })?
     };
     let want = desired(&inputs, &identity, &found.target_groups);
+    alarm_tag_index::read_runbooks(clients, &names, &mut observed.alarms, &want.alarms).await?;
     let mut plan = drift(&want, &observed);
     let mut warnings = want.warnings.clone();
     // An account that cannot spare the reservation is told so, not sent into drift forever.
@@ -229,7 +253,31 @@ pub async fn env_report(clients: &Clients, env: &str, all_targets: bool) -> Resu
         alert_times: want.alert_times.clone(),
         warnings,
         mute,
+        without_runbook: without_runbook(&inputs, &found.target_groups),
     })
+}
+
+/// The thresholds the environments file gives (pure): its overrides, and its own threshold
+/// when it sets one.
+fn with_file_thresholds(inputs: &mut Inputs, file: &crate::envfile::EnvConfig) {
+    if file.min_healthy.is_some() || file.min_healthy_percent.is_some() {
+        inputs.min_healthy = file.min_healthy.unwrap_or(1);
+        inputs.min_healthy_percent = file.min_healthy_percent;
+    }
+    inputs.overrides = file.overrides.clone();
+}
+
+/// The watched target groups an ALARM message shows no runbook for.
+fn without_runbook(inputs: &Inputs, groups: &[TargetGroup]) -> Vec<String> {
+    if inputs.runbook.is_some() {
+        return Vec::new();
+    }
+    groups
+        .iter()
+        .filter(|tg| crate::state::warnings::is_watchable(tg))
+        .filter(|tg| crate::state::alarms::valid_runbook(tg).is_none())
+        .map(|tg| format!("{} behind {}", tg.name, tg.load_balancer))
+        .collect()
 }
 
 /// The mute rules' lines and the alarms muted now; a failed read is reported, not fatal.

@@ -4,11 +4,13 @@ use super::connect;
 use crate::aws::{AwsResultExt, Clients};
 use crate::bundle::{self, Bundle};
 use crate::cli::{GlobalOpts, UpArgs};
+use crate::envfile::FileSlack;
 use crate::naming::Names;
 use crate::output;
 use crate::progress::Progress;
 use crate::report::UpReport;
 use crate::secret::{self, Secret, SlackSecret};
+use crate::state::alarm_tag_index;
 use crate::state::cost::alarm_cost;
 use crate::state::desired::{Identity, Inputs, desired};
 use crate::state::observed::observe;
@@ -37,6 +39,12 @@ fn slack_secret(args: &UpArgs) -> Result<Option<SlackSecret>> {
             .ok()
             .map(|t| Secret::new(t.trim()))
             .filter(|t| !t.expose().is_empty()),
+    };
+    // The environments file's source, when no flag or variable gave one.
+    let (hook, token) = match (hook, token, &args.file_slack) {
+        (None, None, Some(FileSlack::Webhook(source))) => (Some(source.read()?), None),
+        (None, None, Some(FileSlack::BotToken(source))) => (None, Some(source.read()?)),
+        (hook, token, _) => (hook, token),
     };
     match (hook, token) {
         (Some(_), Some(_)) => bail!(
@@ -126,7 +134,8 @@ pub async fn identity(clients: &Clients) -> Result<Identity> {
     ))
 }
 
-pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
+/// Plans the env and, unless `--dry-run`, applies the plan; what it found and did.
+pub async fn report(global: &GlobalOpts, args: &UpArgs) -> Result<UpReport> {
     let started = Instant::now();
     validate(args)?;
     let given = slack_secret(args)?;
@@ -152,7 +161,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         identity.region,
         identity.account_id
     ));
-    let have = observe(&clients, &names, &identity).await?;
+    let mut have = observe(&clients, &names, &identity).await?;
     // The mode is the secret's given, else the one the notifier already has.
     let held = have.function.as_ref().and_then(|f| f.secret.as_ref());
     let app = given.as_ref().or(held).is_some_and(SlackSecret::is_app);
@@ -179,9 +188,12 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         slack_app: app.then(|| args.slack_api_url.clone()),
         mentions: args.mentions.clone(),
         runbook: args.runbook.clone(),
+        min_healthy_percent: args.min_healthy_percent,
+        overrides: args.overrides.clone(),
     };
     let want = desired(&inputs, &identity, &found.target_groups);
     settings::check_fits(&want.settings, names.tags().len())?;
+    alarm_tag_index::read_runbooks(&clients, &names, &mut have.alarms, &want.alarms).await?;
     let mut plan = plan(&want, &have, given.as_ref())?;
     let mut warnings = want.warnings.clone();
     if plan.concurrency.action != Action::Unchanged {
@@ -228,12 +240,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
     let existing_metrics: std::collections::HashMap<&str, usize> = have
         .alarms
         .iter()
-        .map(|a| {
-            (
-                a.name.as_str(),
-                a.zones.as_ref().map_or(1, |z| z.zones.len()),
-            )
-        })
+        .map(|a| (a.name.as_str(), a.metric_count()))
         .collect();
     let report = UpReport {
         env: global.env.clone(),
@@ -249,6 +256,7 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
             |name| existing_metrics.get(name).copied().unwrap_or(1),
         ),
         alert_times: want.alert_times.clone(),
+        alarm_lines: crate::report::up::alarm_lines(&want.alarms, &want.alert_times),
         warnings,
         announced,
         api_calls: clients.ledger.stats(),
@@ -256,6 +264,11 @@ pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
         apply_ms,
         steps: progress.timings(),
     };
-    output::print(global.output, &report, output::up_table(&report))?;
+    Ok(report)
+}
+
+pub async fn run(global: &GlobalOpts, args: &UpArgs) -> Result<u8> {
+    let report = report(global, args).await?;
+    output::print_up(global.output, &report)?;
     Ok(exit::OK)
 }

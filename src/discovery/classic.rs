@@ -48,6 +48,7 @@ pub fn own_group(d: &LoadBalancerDescription, arn: &str) -> TargetGroup {
         load_balancer: name.clone(),
         load_balancer_dimension: name,
         zones: super::sorted(d.availability_zones().iter().cloned()),
+        runbook: None,
     }
 }
 
@@ -121,7 +122,7 @@ pub async fn list_load_balancers(clients: &Clients, with_tags: bool) -> Result<V
 
 /// Tags of Classic ELBs by name, 20 names per `DescribeTags` (its limit:
 /// <https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_DescribeTags.html>).
-async fn tags_of(
+pub(crate) async fn tags_of(
     clients: &Clients,
     names: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {

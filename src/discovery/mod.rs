@@ -8,6 +8,7 @@
 //! are the thin AWS calls of each API.
 
 pub mod classic;
+pub mod runbooks;
 pub mod select;
 pub mod v2;
 
@@ -118,6 +119,9 @@ pub struct TargetGroup {
     pub load_balancer_dimension: String,
     /// The load balancer's Availability Zones (sorted).
     pub zones: Vec<String>,
+    /// Its `elb-watch:runbook` tag, else its load balancer's, as tagged (`up` checks it is an
+    /// https URL before an alarm carries it).
+    pub runbook: Option<String>,
 }
 
 impl TargetGroup {
@@ -170,6 +174,7 @@ pub async fn discover(clients: &Clients, selection: &Selection) -> Result<Discov
             .find(|f| f.candidate.lb.arn == lb.arn)
             .map(|f| f.own_group.clone())
     }));
+    runbooks::read(clients, &v2_chosen, &classic_chosen, &mut target_groups).await?;
     let mut load_balancers = v2_chosen;
     load_balancers.extend(classic_chosen);
     Ok(Discovery {

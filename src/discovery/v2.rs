@@ -67,7 +67,7 @@ pub async fn list_load_balancers(clients: &Clients, with_tags: bool) -> Result<V
 
 /// Tags of ELBv2 resources, 20 ARNs per `DescribeTags` (its limit:
 /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html>).
-async fn tags_of(
+pub(crate) async fn tags_of(
     clients: &Clients,
     arns: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
@@ -191,6 +191,7 @@ fn target_group(
         load_balancer: lb.name.clone(),
         load_balancer_dimension: lb.dimension.clone(),
         zones: lb.zones.clone(),
+        runbook: None,
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod discovery;
 mod down;
+pub mod markdown;
 mod mute;
 mod replay;
 mod status;
@@ -21,13 +22,34 @@ use crate::cli::OutputFormat;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-/// Print `value` as JSON, or `table` as text, on stdout.
+/// Print `value` as JSON, or `table` as text, on stdout (Markdown: the table in a code block).
 pub fn print<T: Serialize>(format: OutputFormat, value: &T, table: String) -> anyhow::Result<()> {
+    print_as(format, value, table.clone(), markdown::fenced(&table))
+}
+
+/// Print `value` as JSON, `table` as text or `markdown`, on stdout.
+pub fn print_as<T: Serialize>(
+    format: OutputFormat,
+    value: &T,
+    table: String,
+    markdown: String,
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value)?),
         OutputFormat::Table => println!("{table}"),
+        OutputFormat::Markdown => println!("{markdown}"),
     }
     Ok(())
+}
+
+/// `up`'s (and `plan`'s) report in the chosen format.
+pub fn print_up(format: OutputFormat, report: &crate::report::UpReport) -> anyhow::Result<()> {
+    print_as(
+        format,
+        report,
+        up_table(report),
+        markdown::up_markdown(report),
+    )
 }
 
 /// One `warning: …` line per warning (empty when there are none).

@@ -165,6 +165,19 @@ pub fn status_table(r: &StatusReport) -> String {
         if let Some(b) = &s.permissions_boundary {
             out.push_str(&format!(" --permissions-boundary {b}"));
         }
+        for m in &s.mentions {
+            out.push_str(&format!(" --mention '{m}'"));
+        }
+        if let Some(url) = &s.runbook {
+            out.push_str(&format!(" --runbook {url}"));
+        }
+    }
+    if !r.without_runbook.is_empty() {
+        out.push_str(&format!(
+            "\nno runbook for {}: tag the target group or its load balancer \
+             elb-watch:runbook=https://… (or give the env one: up --runbook URL), then run up",
+            r.without_runbook.join(", ")
+        ));
     }
     out.push_str(&warning_lines(&r.warnings));
     out.push('\n');

@@ -14,7 +14,17 @@ pub fn up_table(r: &UpReport) -> String {
             } else {
                 c.action.past_tense().to_string()
             },
-            c.reasons.join(", "),
+            {
+                // A target group's alarm also says its threshold and worst case to ALARM.
+                let mut details = c.reasons.join(", ");
+                if let Some(line) = r.alarm_lines.iter().find(|l| l.alarm == c.name) {
+                    if !details.is_empty() {
+                        details.push_str(" · ");
+                    }
+                    details.push_str(&line.describe());
+                }
+                details
+            },
         ]);
     }
     let verdict = match (r.dry_run, r.in_sync) {

@@ -29,6 +29,10 @@ pub struct RecordedSettings {
     pub mentions: Vec<String>,
     /// `--runbook`.
     pub runbook: Option<String>,
+    /// `--min-healthy-percent` (null: the threshold is `min_healthy`).
+    pub min_healthy_percent: Option<u32>,
+    /// The environments file's overrides, as `TG-GLOB@LB-GLOB < N` / `< P %` lines.
+    pub overrides: Vec<String>,
 }
 
 impl From<&Inputs> for RecordedSettings {
@@ -49,6 +53,8 @@ impl From<&Inputs> for RecordedSettings {
             permissions_boundary: i.permissions_boundary.clone(),
             mentions: i.mentions.clone(),
             runbook: i.runbook.clone(),
+            min_healthy_percent: i.min_healthy_percent,
+            overrides: i.overrides.iter().map(|o| o.to_string()).collect(),
         }
     }
 }
@@ -79,6 +85,10 @@ pub struct StatusReport {
     pub warnings: Vec<Warning>,
     /// Maintenance windows (`elb-watch mute`): the env's mute rules and what they mute now.
     pub mute: MuteStatus,
+    /// Watched target groups whose ALARM messages show no runbook: no `elb-watch:runbook` tag
+    /// (an https URL) on them or their load balancer, and no `--runbook` for the env
+    /// (`TG behind LB`).
+    pub without_runbook: Vec<String>,
 }
 
 /// The env's mute rules as `status` reports them.

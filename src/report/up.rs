@@ -24,6 +24,9 @@ pub struct UpReport {
     pub cost: AlarmCost,
     /// Each watched target group's worst case from a failing target to ALARM.
     pub alert_times: Vec<AlertTime>,
+    /// Each target group's alarm: its threshold and worst case to ALARM (the plan's alarm lines
+    /// show them).
+    pub alarm_lines: Vec<AlarmLine>,
     /// Target groups that get no alarm, or are slow to alarm, and why.
     pub warnings: Vec<Warning>,
     /// Existing alarms found in ALARM when `up` completed their path to the notifier, and
@@ -35,4 +38,53 @@ pub struct UpReport {
     /// Wall time of applying the plan, and of each step: steps overlap, so their sum exceeds it.
     pub apply_ms: u128,
     pub steps: Vec<StepTiming>,
+}
+
+/// A target group's alarm as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmLine {
+    pub alarm: String,
+    pub load_balancer: String,
+    pub target_group: String,
+    /// `< 5 healthy`, `< 50 % healthy`.
+    pub threshold: String,
+    /// From a failing target to ALARM at worst; null when the health check is not known.
+    pub worst_case_s: Option<i32>,
+}
+
+impl AlarmLine {
+    /// `< 5 healthy · ALARM ≤ 2 min 30 s`.
+    pub fn describe(&self) -> String {
+        match self.worst_case_s {
+            Some(s) => format!(
+                "{} · ALARM ≤ {}",
+                self.threshold,
+                crate::state::alert_time::duration(s)
+            ),
+            None => self.threshold.clone(),
+        }
+    }
+}
+
+/// The alarm lines of the target groups' alarms (pure).
+pub fn alarm_lines(
+    alarms: &[crate::state::alarms::AlarmSpec],
+    times: &[AlertTime],
+) -> Vec<AlarmLine> {
+    alarms
+        .iter()
+        .filter_map(|a| {
+            let (lb, tg) = a.target_group()?;
+            Some(AlarmLine {
+                alarm: a.name.clone(),
+                load_balancer: lb.to_string(),
+                target_group: tg.to_string(),
+                threshold: a.threshold_label(),
+                worst_case_s: times
+                    .iter()
+                    .find(|t| t.load_balancer == lb && t.target_group == tg)
+                    .map(|t| t.worst_case_s),
+            })
+        })
+        .collect()
 }

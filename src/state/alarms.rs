@@ -7,6 +7,7 @@
 //!   Slack (and Slack gets them too, when the notifier can).
 
 use crate::discovery::TargetGroup;
+use crate::envfile::Threshold;
 use crate::naming::Names;
 use crate::state::warnings::is_watchable;
 use crate::state::zones::{self, ZoneMath, ZoneRule};
@@ -28,6 +29,20 @@ pub const DATAPOINTS_TO_ALARM: i32 = 2;
 /// outage there is. `breaching` counts a missing minute as a bad one, so no data reaches ALARM.
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html>
 pub const TREAT_MISSING_DATA: &str = "breaching";
+
+/// A percent threshold's second metric: the target group's unhealthy targets, read with
+/// `Maximum` (the worst minute) as `HealthyHostCount` is with `Minimum`.
+pub const UNHEALTHY_METRIC: &str = "UnHealthyHostCount";
+pub const UNHEALTHY_STATISTIC: &str = "Maximum";
+/// Query ids of a percent alarm's two metrics.
+pub const SHARE_HEALTHY_ID: &str = "h";
+pub const SHARE_UNHEALTHY_ID: &str = "u";
+/// The healthy share of a target group's targets, in %, that a percent alarm evaluates (query
+/// id [`zones::EXPRESSION_ID`]); `apply::alarms::share_queries` says why it reads so.
+pub const SHARE_EXPRESSION: &str = "IF(h + FILL(u, 0) > 0, 100 * h / (h + FILL(u, 0)), 0)";
+/// The expression's label, which the notifier shows as the metric (and, by its `(%)`, the
+/// threshold as a percentage).
+pub const SHARE_LABEL: &str = "healthy targets (%)";
 
 /// The notifier's `Errors`: Lambda publishes 1 per invocation that ended in a function error
 /// (a Slack refusal the notifier gives up on, a time-out), read with `Sum`; an idle function
@@ -74,6 +89,12 @@ pub struct MetricSpec {
     /// zone with an `AvailabilityZone` dimension, summed or the worst of them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zones: Option<ZoneMath>,
+    /// A percent threshold: the alarm evaluates [`SHARE_EXPRESSION`], the healthy share of the
+    /// target group's targets in %, metric math over the metric above (`HealthyHostCount`) and
+    /// [`UNHEALTHY_METRIC`] with the same dimensions. A share is judged over the whole target
+    /// group (Classic: load balancer), so such a metric has no `zones`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub percent: bool,
 }
 
 impl MetricSpec {
@@ -85,6 +106,7 @@ impl MetricSpec {
             comparison: comparison.to_string(),
             dimensions: Vec::new(),
             zones: None,
+            percent: false,
         }
     }
 
@@ -96,6 +118,9 @@ impl MetricSpec {
 
     /// The metrics the alarm reads (each billed as an alarm metric).
     pub fn metric_count(&self) -> usize {
+        if self.percent {
+            return 2;
+        }
         self.zones.as_ref().map_or(1, |z| z.zones.len())
     }
 
@@ -124,6 +149,10 @@ pub struct AlarmSpec {
     /// the runbook and the Slack thread there, so the notifier reads them without a call
     /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-tags-in-notifications.html>).
     pub tags_in_notifications: Vec<String>,
+    /// Its [`RUNBOOK_TAG`]: the target group's runbook (or its load balancer's) when tagged with
+    /// an https URL; `None` for an untagged group and the alerting-path alarms, which the
+    /// notifier gives the env's `--runbook`, if any.
+    pub runbook: Option<String>,
 }
 
 /// Tag naming an alarm's runbook; the notifier shows it as a button on ALARM (`up --runbook` is
@@ -165,19 +194,49 @@ impl AlarmSpec {
             Watched::Test => "for `elb-watch test`".to_string(),
         }
     }
+
+    /// The threshold, for reports: `< 5 healthy` or `< 50 % healthy` for a target group's
+    /// alarm, the comparison and the figure for the others (`≥ 1`).
+    pub fn threshold_label(&self) -> String {
+        let op = match self.metric.comparison.as_str() {
+            "LessThanThreshold" => "<",
+            "LessThanOrEqualToThreshold" => "≤",
+            "GreaterThanThreshold" => ">",
+            "GreaterThanOrEqualToThreshold" => "≥",
+            other => other,
+        };
+        let t = self.threshold;
+        match (&self.watched, self.metric.percent) {
+            (Watched::TargetGroup { .. }, true) => format!("{op} {t} % healthy"),
+            (Watched::TargetGroup { .. }, false) => format!("{op} {t} healthy"),
+            _ => format!("{op} {t}"),
+        }
+    }
 }
 
-pub fn alarm_description(env: &str, tg: &TargetGroup, min_healthy: u32, rule: ZoneRule) -> String {
+/// What a target group's alarm is for, in words: `… has no healthy targets in the target group
+/// as a whole`, `… has fewer than 50 % of its targets healthy` (a share is of the whole: no
+/// zone words).
+pub fn alarm_description(
+    env: &str,
+    tg: &TargetGroup,
+    threshold: Threshold,
+    rule: ZoneRule,
+) -> String {
     let unit = if tg.is_classic() {
         "instances"
     } else {
         "targets"
     };
-    let scope = zones::scope_words(tg, rule);
-    let what = if min_healthy == 1 {
-        format!("no healthy {unit} {scope}")
-    } else {
-        format!("fewer than {min_healthy} healthy {unit} {scope}")
+    let what = match threshold {
+        Threshold::Count(1) => format!("no healthy {unit} {}", zones::scope_words(tg, rule)),
+        Threshold::Count(n) => {
+            format!(
+                "fewer than {n} healthy {unit} {}",
+                zones::scope_words(tg, rule)
+            )
+        }
+        Threshold::Percent(p) => format!("fewer than {p} % of its {unit} healthy"),
     };
     if tg.is_classic() {
         format!(
@@ -209,42 +268,76 @@ pub fn healthy_host_count(tg: &TargetGroup, rule: ZoneRule) -> MetricSpec {
     m
 }
 
-/// One alarm per watchable target group.
+/// A target group's healthy share ([`MetricSpec::percent`]): its `HealthyHostCount` as
+/// [`healthy_host_count`] reads it for the whole target group, with no zone math.
+pub fn healthy_share(tg: &TargetGroup) -> MetricSpec {
+    MetricSpec {
+        zones: None,
+        percent: true,
+        ..healthy_host_count(tg, ZoneRule::Whole)
+    }
+}
+
+/// A target group's runbook tag when it is one a button can hold (an https URL within Slack's
+/// limit); [`crate::state::warnings::target_group_warnings`] names the others.
+pub fn valid_runbook(tg: &TargetGroup) -> Option<&str> {
+    tg.runbook
+        .as_deref()
+        .filter(|r| crate::state::mentions::parse_runbook(r).is_ok())
+}
+
+/// One alarm per watchable target group, each with its threshold.
 pub fn target_group_alarms(
     names: &Names,
-    min_healthy: u32,
+    threshold_of: impl Fn(&TargetGroup) -> Threshold,
     rule: ZoneRule,
     target_groups: &[TargetGroup],
 ) -> Vec<AlarmSpec> {
     target_groups
         .iter()
         .filter(|tg| is_watchable(tg))
-        .map(|tg| {
-            // Named by what it watches alone: a target group routed by two load balancers
-            // (which AWS's quota of one per target group should prevent) gets two names, and
-            // no name depends on the order discovery found them in.
-            let name = if tg.is_classic() {
-                names.classic_alarm(&tg.load_balancer)
-            } else {
-                names.target_group_alarm(&tg.load_balancer, &tg.name)
-            };
-            AlarmSpec {
-                name,
-                description: alarm_description(&names.env, tg, min_healthy, rule),
-                watched: Watched::TargetGroup {
-                    load_balancer: tg.load_balancer.clone(),
-                    target_group: tg.name.clone(),
-                },
-                metric: healthy_host_count(tg, rule),
-                threshold: f64::from(min_healthy),
-                period_s: PERIOD_S,
-                evaluation_periods: EVALUATION_PERIODS,
-                datapoints_to_alarm: DATAPOINTS_TO_ALARM,
-                treat_missing_data: TREAT_MISSING_DATA.to_string(),
-                tags_in_notifications: notification_tags(),
-            }
-        })
+        .map(|tg| target_group_alarm(names, tg, threshold_of(tg), rule))
         .collect()
+}
+
+/// A target group's alarm. `Count(n)`: fewer than `n` healthy targets (`HealthyHostCount`,
+/// over its zones where `rule` needs it). `Percent(p)`: fewer than `p` % of its targets healthy
+/// ([`healthy_share`]; `rule` does not apply, a share is of the whole target group). Both
+/// count missing data as an outage (`breaching`).
+pub fn target_group_alarm(
+    names: &Names,
+    tg: &TargetGroup,
+    threshold: Threshold,
+    rule: ZoneRule,
+) -> AlarmSpec {
+    // Named by what it watches alone: a target group routed by two load balancers (which
+    // AWS's quota of one per target group should prevent) gets two names, and no name
+    // depends on the order discovery found them in.
+    let name = if tg.is_classic() {
+        names.classic_alarm(&tg.load_balancer)
+    } else {
+        names.target_group_alarm(&tg.load_balancer, &tg.name)
+    };
+    let (metric, value) = match threshold {
+        Threshold::Count(n) => (healthy_host_count(tg, rule), n),
+        Threshold::Percent(p) => (healthy_share(tg), p),
+    };
+    AlarmSpec {
+        name,
+        description: alarm_description(&names.env, tg, threshold, rule),
+        watched: Watched::TargetGroup {
+            load_balancer: tg.load_balancer.clone(),
+            target_group: tg.name.clone(),
+        },
+        metric,
+        threshold: f64::from(value),
+        period_s: PERIOD_S,
+        evaluation_periods: EVALUATION_PERIODS,
+        datapoints_to_alarm: DATAPOINTS_TO_ALARM,
+        treat_missing_data: TREAT_MISSING_DATA.to_string(),
+        tags_in_notifications: notification_tags(),
+        runbook: valid_runbook(tg).map(str::to_string),
+    }
 }
 
 /// Lambda's `DestinationDeliveryFailures`: "the number of times that Lambda attempts to send an
@@ -282,6 +375,7 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
         tags_in_notifications: Vec::new(),
+        runbook: None,
     };
     let undelivered = AlarmSpec {
         name: names.undelivered_alarm(),
@@ -306,6 +400,7 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
         tags_in_notifications: Vec::new(),
+        runbook: None,
     };
     let destination = AlarmSpec {
         name: names.destination_failures_alarm(),
@@ -331,6 +426,7 @@ pub fn watcher_alarms(names: &Names) -> Vec<AlarmSpec> {
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
         tags_in_notifications: Vec::new(),
+        runbook: None,
     };
     vec![errors, undelivered, destination, test_alarm(names)]
 }
@@ -363,6 +459,7 @@ pub fn test_alarm(names: &Names) -> AlarmSpec {
         datapoints_to_alarm: 1,
         treat_missing_data: "notBreaching".to_string(),
         tags_in_notifications: Vec::new(),
+        runbook: None,
     }
 }
 
@@ -427,6 +524,169 @@ mod tests {
             // Not mistaken for a target-group alarm by name.
             assert!(!a.name.ends_with(crate::naming::ALARM_METRIC));
         }
+    }
+
+    use crate::discovery::LbKind;
+    use crate::state::fixtures::target_group;
+
+    fn dims(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_count_threshold_gives_the_healthy_host_count_alarm() {
+        let names = Names::new("prod");
+        let tg = target_group("web-alb", "web-tg");
+        let a = target_group_alarm(&names, &tg, Threshold::Count(5), ZoneRule::Whole);
+        assert_eq!(a.name, names.target_group_alarm("web-alb", "web-tg"));
+        assert_eq!(
+            a.description,
+            "elb-watch prod: ALB web-alb target group web-tg has fewer than 5 healthy targets \
+             in the target group as a whole"
+        );
+        assert_eq!(a.threshold, 5.0);
+        assert_eq!(
+            (
+                a.metric.namespace.as_str(),
+                a.metric.name.as_str(),
+                a.metric.statistic.as_str(),
+                a.metric.comparison.as_str()
+            ),
+            (
+                "AWS/ApplicationELB",
+                "HealthyHostCount",
+                "Minimum",
+                "LessThanThreshold"
+            )
+        );
+        assert!(!a.metric.percent);
+        assert_eq!(a.metric.metric_count(), 1);
+        assert_eq!(
+            (a.period_s, a.evaluation_periods, a.datapoints_to_alarm),
+            (60, 3, 2)
+        );
+        assert_eq!(a.treat_missing_data, "breaching");
+        // Off, the flag is not in the JSON at all.
+        let json = serde_json::to_value(&a.metric).unwrap();
+        assert_eq!(json.get("percent"), None, "{json}");
+    }
+
+    #[test]
+    fn a_percent_threshold_gives_metric_math_over_the_whole_target_group() {
+        let names = Names::new("prod");
+        // An NLB in two zones under `--per-zone`: a count alarm would be math over its zones.
+        let mut tg = target_group("web-nlb", "web-tg");
+        tg.kind = LbKind::Network;
+        tg.load_balancer_dimension = "net/web-nlb/def".into();
+        let count = target_group_alarm(&names, &tg, Threshold::Count(2), ZoneRule::PerZone);
+        assert!(count.metric.zones.is_some());
+        let a = target_group_alarm(&names, &tg, Threshold::Percent(50), ZoneRule::PerZone);
+        assert_eq!(a.name, names.target_group_alarm("web-nlb", "web-tg"));
+        assert_eq!(
+            a.description,
+            "elb-watch prod: NLB web-nlb target group web-tg has fewer than 50 % of its targets \
+             healthy"
+        );
+        assert_eq!(a.threshold, 50.0);
+        assert!(a.metric.percent);
+        assert_eq!(a.metric.zones, None);
+        assert_eq!(a.metric.metric_count(), 2);
+        assert_eq!(
+            (
+                a.metric.namespace.as_str(),
+                a.metric.name.as_str(),
+                a.metric.statistic.as_str(),
+                a.metric.comparison.as_str()
+            ),
+            (
+                "AWS/NetworkELB",
+                "HealthyHostCount",
+                "Minimum",
+                "LessThanThreshold"
+            )
+        );
+        assert_eq!(
+            a.metric.dimensions,
+            dims(&[
+                ("LoadBalancer", "net/web-nlb/def"),
+                ("TargetGroup", "targetgroup/web-tg/abc")
+            ])
+        );
+        assert_eq!(
+            (a.period_s, a.evaluation_periods, a.datapoints_to_alarm),
+            (60, 3, 2)
+        );
+        assert_eq!(a.treat_missing_data, "breaching");
+        assert_eq!(a.tags_in_notifications, notification_tags());
+        let json = serde_json::to_value(&a.metric).unwrap();
+        assert_eq!(json["percent"], true, "{json}");
+        assert_eq!(json.get("zones"), None, "{json}");
+    }
+
+    #[test]
+    fn a_classic_elbs_percent_alarm_counts_instances_by_load_balancer_name() {
+        let mut tg = target_group("legacy", "legacy");
+        tg.kind = LbKind::Classic;
+        tg.load_balancer_dimension = "legacy".into();
+        let a = target_group_alarm(
+            &Names::new("prod"),
+            &tg,
+            Threshold::Percent(75),
+            ZoneRule::Whole,
+        );
+        assert_eq!(
+            a.description,
+            "elb-watch prod: Classic ELB legacy has fewer than 75 % of its instances healthy"
+        );
+        assert_eq!(a.metric.namespace, "AWS/ELB");
+        assert_eq!(a.metric.dimensions, dims(&[("LoadBalancerName", "legacy")]));
+        assert_eq!(a.metric.zones, None);
+        assert!(a.metric.percent);
+    }
+
+    #[test]
+    fn each_target_group_gets_its_own_threshold() {
+        let groups = [
+            target_group("web-alb", "web-tg"),
+            target_group("web-alb", "api-tg"),
+        ];
+        let alarms = target_group_alarms(
+            &Names::new("prod"),
+            |tg| {
+                if tg.name == "api-tg" {
+                    Threshold::Percent(60)
+                } else {
+                    Threshold::Count(3)
+                }
+            },
+            ZoneRule::Whole,
+            &groups,
+        );
+        let got: Vec<(Option<(&str, &str)>, String)> = alarms
+            .iter()
+            .map(|a| (a.target_group(), a.threshold_label()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(("web-alb", "web-tg")), "< 3 healthy".to_string()),
+                (Some(("web-alb", "api-tg")), "< 60 % healthy".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn threshold_labels_say_count_or_share() {
+        let names = Names::new("prod");
+        let tg = target_group("web-alb", "web-tg");
+        let label = |t| target_group_alarm(&names, &tg, t, ZoneRule::Whole).threshold_label();
+        assert_eq!(label(Threshold::Count(5)), "< 5 healthy");
+        assert_eq!(label(Threshold::Percent(50)), "< 50 % healthy");
+        // The alerting path's alarms: the comparison and the figure.
+        assert_eq!(watcher_alarms(&names)[0].threshold_label(), "≥ 1");
     }
 
     #[test]

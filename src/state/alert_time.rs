@@ -180,7 +180,7 @@ mod tests {
         };
         let alarm = target_group_alarms(
             &Names::new("prod"),
-            1,
+            |_| crate::envfile::Threshold::Count(1),
             Default::default(),
             std::slice::from_ref(&tg),
         )
@@ -243,7 +243,7 @@ mod tests {
         });
         let alarm = target_group_alarms(
             &Names::new("prod"),
-            1,
+            |_| crate::envfile::Threshold::Count(1),
             Default::default(),
             std::slice::from_ref(&tg),
         )

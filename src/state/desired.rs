@@ -87,6 +87,14 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The ARN of the alarm named `name`.
+    pub fn alarm_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:cloudwatch:{}:{}:alarm:{name}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
     /// The env's notifier function's ARN.
     pub fn function_arn(&self, names: &Names) -> String {
         format!(
@@ -253,6 +261,34 @@ pub struct Inputs {
     pub mentions: Vec<String>,
     /// `--runbook`: the env's runbook (an alarm's own `elb-watch:runbook` tag wins).
     pub runbook: Option<String>,
+    /// `--min-healthy-percent`: the env's threshold as a share of the target group's targets
+    /// (instead of `min_healthy`).
+    pub min_healthy_percent: Option<u32>,
+    /// The environments file's per-target-group thresholds (the last match wins).
+    pub overrides: Vec<crate::envfile::Override>,
+}
+
+impl Inputs {
+    /// The threshold of one target group's alarm: the last override matching it (by load
+    /// balancer and target group; a Classic ELB has no target group, matched as ""), else the
+    /// env's own.
+    pub fn threshold_for(&self, tg: &crate::discovery::TargetGroup) -> crate::envfile::Threshold {
+        use crate::envfile::Threshold;
+        let group = if tg.is_classic() {
+            ""
+        } else {
+            tg.name.as_str()
+        };
+        self.overrides
+            .iter()
+            .rev()
+            .find(|o| o.matches(&tg.load_balancer, group))
+            .map(|o| o.threshold)
+            .unwrap_or(match self.min_healthy_percent {
+                Some(p) => Threshold::Percent(p),
+                None => Threshold::Count(self.min_healthy),
+            })
+    }
 }
 
 pub use super::settings::is_setting_key;
@@ -281,6 +317,8 @@ fn settings_of(inputs: &Inputs) -> Settings {
         slack_app: inputs.slack_app.clone(),
         mentions: inputs.mentions.clone(),
         runbook: inputs.runbook.clone(),
+        min_healthy_percent: inputs.min_healthy_percent,
+        overrides: inputs.overrides.clone(),
     }
 }
 
@@ -340,6 +378,8 @@ pub fn inputs_from_settings(
         slack_app: s.slack_app,
         mentions: s.mentions,
         runbook: s.runbook,
+        min_healthy_percent: s.min_healthy_percent,
+        overrides: s.overrides,
     })
 }
 
@@ -361,7 +401,7 @@ pub fn desired(inputs: &Inputs, identity: &Identity, target_groups: &[TargetGrou
     );
     let mut alarms = super::alarms::target_group_alarms(
         &names,
-        inputs.min_healthy,
+        |tg| inputs.threshold_for(tg),
         inputs.zone_rule,
         target_groups,
     );
@@ -481,6 +521,8 @@ mod tests {
             slack_app: None,
             mentions: Vec::new(),
             runbook: None,
+            min_healthy_percent: None,
+            overrides: Vec::new(),
         }
     }
 

@@ -23,6 +23,8 @@ pub fn inputs() -> Inputs {
         slack_app: None,
         mentions: Vec::new(),
         runbook: None,
+        min_healthy_percent: None,
+        overrides: Vec::new(),
     }
 }
 
@@ -47,6 +49,7 @@ pub fn target_group(lb: &str, name: &str) -> TargetGroup {
         load_balancer: lb.into(),
         load_balancer_dimension: format!("app/{lb}/def"),
         zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+        runbook: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! does exist (`observed`, reads only) and the difference (`plan`, pure).
 
 pub mod alarm_moves;
+pub mod alarm_tag_index;
 pub mod alarms;
 pub mod alert_time;
 pub mod announce;

@@ -146,9 +146,25 @@ pub struct AlarmObs {
     /// and how they combine. The fields above then describe its per-zone metric (the
     /// dimensions without `AvailabilityZone`). `Some` with no zones: math of another shape.
     pub zones: Option<ZoneMath>,
+    /// A percent alarm as `apply::alarms::share_queries` writes it
+    /// (`alarms::SHARE_EXPRESSION` over `HealthyHostCount` and `UnHealthyHostCount`): the
+    /// fields above then describe its `HealthyHostCount` query, and `zones` is `None`.
+    pub percent: bool,
+    /// Its `elb-watch:runbook` tag, once read ([`super::alarm_tags::read_runbooks`]): `None`
+    /// until then (nothing is judged), `Some(None)` for an alarm without one.
+    pub runbook: Option<Option<String>>,
 }
 
 impl AlarmObs {
+    /// The metrics the alarm reads (each billed as an alarm metric), as
+    /// [`MetricSpec::metric_count`](crate::state::alarms::MetricSpec::metric_count).
+    pub fn metric_count(&self) -> usize {
+        if self.percent {
+            return 2;
+        }
+        self.zones.as_ref().map_or(1, |z| z.zones.len())
+    }
+
     /// The value of one metric dimension.
     pub fn dimension(&self, name: &str) -> Option<&str> {
         self.dimensions
@@ -800,6 +816,58 @@ fn zone_math_of(
     (first, math)
 }
 
+/// The `HealthyHostCount` query of a percent alarm read back ([`ZoneMetric`], every dimension),
+/// when its queries have the shape `apply::alarms::share_queries` writes: the one query
+/// returning data is `SHARE_EXPRESSION`, over `h` (its metric is what `alarm_drift` compares
+/// with the spec's) and `u`, the `UnHealthyHostCount` (`Maximum`) of `h`'s namespace,
+/// dimensions and period. `None`: another shape (zone math, or math edited by hand).
+fn share_of(queries: &[aws_sdk_cloudwatch::types::MetricDataQuery]) -> Option<ZoneMetric> {
+    use crate::state::alarms::{
+        SHARE_EXPRESSION, SHARE_HEALTHY_ID, SHARE_UNHEALTHY_ID, UNHEALTHY_METRIC,
+        UNHEALTHY_STATISTIC,
+    };
+    let returned: Vec<_> = queries
+        .iter()
+        .filter(|q| q.return_data().unwrap_or(true))
+        .collect();
+    let [expression] = returned.as_slice() else {
+        return None;
+    };
+    if expression.expression().map(str::trim) != Some(SHARE_EXPRESSION) {
+        return None;
+    }
+    let stat_of = |id: &str| -> Option<ZoneMetric> {
+        let stat = queries.iter().find(|q| q.id() == Some(id))?.metric_stat()?;
+        let metric = stat.metric()?;
+        let mut dims: Vec<(String, String)> = metric
+            .dimensions()
+            .iter()
+            .map(|d| {
+                (
+                    d.name().unwrap_or_default().to_string(),
+                    d.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        dims.sort();
+        Some((
+            metric.namespace().unwrap_or_default().to_string(),
+            metric.metric_name().unwrap_or_default().to_string(),
+            stat.stat().unwrap_or_default().to_string(),
+            stat.period().unwrap_or_default(),
+            dims,
+        ))
+    };
+    let healthy = stat_of(SHARE_HEALTHY_ID)?;
+    let (namespace, name, statistic, period, dims) = stat_of(SHARE_UNHEALTHY_ID)?;
+    let unhealthy_matches = namespace == healthy.0
+        && name == UNHEALTHY_METRIC
+        && statistic == UNHEALTHY_STATISTIC
+        && period == healthy.3
+        && dims == healthy.4;
+    unhealthy_matches.then_some(healthy)
+}
+
 fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
     let mut dimensions: Vec<(String, String)> = a
         .dimensions()
@@ -857,8 +925,17 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
             })
             .unwrap_or_default(),
         zones: None,
+        percent: false,
+        runbook: None,
     };
-    if !a.metrics().is_empty() {
+    if let Some((namespace, metric, statistic, period, dimensions)) = share_of(a.metrics()) {
+        obs.namespace = namespace;
+        obs.metric = metric;
+        obs.statistic = statistic;
+        obs.period = period;
+        obs.dimensions = dimensions;
+        obs.percent = true;
+    } else if !a.metrics().is_empty() {
         let (first, math) = zone_math_of(a.metrics());
         if let Some((namespace, metric, statistic, period, dimensions)) = first {
             obs.namespace = namespace;
@@ -1094,5 +1171,138 @@ mod tests {
         // Math of another shape (edited by hand): no zones, which no desired alarm has.
         let (_, other) = zone_math_of(&[zone(0, "us-east-1a"), expression("z0 * 2")]);
         assert!(other.zones.is_empty(), "{other:?}");
+    }
+
+    /// The alarm as `up` puts it (`put_alarm`), as DescribeAlarms returns it.
+    fn put_as(spec: &crate::state::alarms::AlarmSpec, topic: &str) -> MetricAlarm {
+        use aws_sdk_cloudwatch::types::{
+            ActionConfiguration, AlarmTagsPropagation, ComparisonOperator, Statistic,
+        };
+        let a = MetricAlarm::builder()
+            .alarm_name(&spec.name)
+            .alarm_description(&spec.description)
+            .threshold(spec.threshold)
+            .comparison_operator(ComparisonOperator::from(spec.metric.comparison.as_str()))
+            .evaluation_periods(spec.evaluation_periods)
+            .datapoints_to_alarm(spec.datapoints_to_alarm)
+            .treat_missing_data(&spec.treat_missing_data)
+            .actions_enabled(true)
+            .alarm_actions(topic)
+            .ok_actions(topic)
+            .action_configuration(
+                ActionConfiguration::builder()
+                    .alarm_tags_propagation(
+                        AlarmTagsPropagation::builder()
+                            .enabled(true)
+                            .set_included_tag_keys(Some(spec.tags_in_notifications.clone()))
+                            .build(),
+                    )
+                    .build(),
+            );
+        if spec.metric.percent {
+            return a
+                .set_metrics(Some(crate::apply::alarms::share_queries(spec)))
+                .build();
+        }
+        let mut a = a
+            .namespace(&spec.metric.namespace)
+            .metric_name(&spec.metric.name)
+            .statistic(Statistic::from(spec.metric.statistic.as_str()))
+            .period(spec.period_s);
+        for (n, v) in &spec.metric.dimensions {
+            a = a.dimensions(Dimension::builder().name(n).value(v).build());
+        }
+        a.build()
+    }
+
+    fn spec(threshold: crate::envfile::Threshold) -> crate::state::alarms::AlarmSpec {
+        crate::state::alarms::target_group_alarm(
+            &Names::new("prod"),
+            &crate::state::fixtures::target_group("web-alb", "web-tg"),
+            threshold,
+            crate::state::zones::ZoneRule::Whole,
+        )
+    }
+
+    #[test]
+    fn a_percent_alarm_reads_back_in_sync_and_the_other_form_as_drift() {
+        use crate::envfile::Threshold;
+        use crate::state::plan::alarm_drift;
+        let topic = "arn:aws:sns:us-east-1:1:elb-watch-prod-alarms";
+        let (percent, count) = (spec(Threshold::Percent(50)), spec(Threshold::Count(5)));
+        let read = alarm_obs(&put_as(&percent, topic));
+        assert!(read.percent);
+        assert_eq!(read.zones, None);
+        assert_eq!(
+            (
+                read.namespace.as_str(),
+                read.metric.as_str(),
+                read.statistic.as_str(),
+                read.period
+            ),
+            ("AWS/ApplicationELB", "HealthyHostCount", "Minimum", 60)
+        );
+        assert_eq!(read.dimensions, percent.metric.dimensions);
+        assert_eq!(read.metric_count(), 2);
+        assert_eq!(alarm_drift(&percent, &read, topic), Vec::<String>::new());
+        assert_eq!(
+            alarm_drift(&count, &read, topic),
+            ["threshold form", "threshold", "description"]
+        );
+        let read_count = alarm_obs(&put_as(&count, topic));
+        assert!(!read_count.percent);
+        assert!(alarm_drift(&count, &read_count, topic).is_empty());
+        assert_eq!(
+            alarm_drift(&percent, &read_count, topic),
+            ["threshold form", "threshold", "description"]
+        );
+    }
+
+    #[test]
+    fn percent_math_of_another_shape_is_not_read_as_a_percent_alarm() {
+        use crate::envfile::Threshold;
+        use crate::state::plan::alarm_drift;
+        let topic = "arn:aws:sns:us-east-1:1:elb-watch-prod-alarms";
+        let percent = spec(Threshold::Percent(50));
+        let written = put_as(&percent, topic);
+        // `u` on another metric: read as math over no zones (drift), not as a percent alarm.
+        let mut queries = written.metrics().to_vec();
+        let u = queries[1].metric_stat().unwrap();
+        let other = Metric::builder()
+            .namespace("AWS/ApplicationELB")
+            .metric_name("RequestCount")
+            .set_dimensions(Some(u.metric().unwrap().dimensions().to_vec()))
+            .build();
+        queries[1] = MetricDataQuery::builder()
+            .id("u")
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(other)
+                    .period(60)
+                    .stat("Maximum")
+                    .build(),
+            )
+            .return_data(false)
+            .build();
+        let edited = MetricAlarm::builder().set_metrics(Some(queries)).build();
+        let read = alarm_obs(&edited);
+        assert!(!read.percent);
+        assert_eq!(
+            read.zones,
+            Some(ZoneMath {
+                combine: Combine::Sum,
+                zones: Vec::new()
+            })
+        );
+        let drift = alarm_drift(&percent, &read, topic);
+        assert!(
+            drift.starts_with(&["zones".to_string(), "threshold form".to_string()]),
+            "{drift:?}"
+        );
+        // Another expression over the same two metrics: not a percent alarm either.
+        let mut queries = written.metrics().to_vec();
+        queries[2] = expression("100 * h / (h + u)");
+        let read = alarm_obs(&MetricAlarm::builder().set_metrics(Some(queries)).build());
+        assert!(!read.percent);
     }
 }

@@ -121,6 +121,10 @@ fn boundary_change(desired: &Desired, observed: &Observed) -> Change {
     }
 }
 
+/// The reason an alarm's change names when only its runbook tag differs (TagResource or
+/// UntagResource: PutMetricAlarm ignores tags on an existing alarm).
+pub const RUNBOOK_CHANGE: &str = "runbook";
+
 /// How an alarm differs from its spec (empty: in sync). Evaluation settings say what they
 /// were and what they become, so `status` shows an alarm of an older elb-watch for what it is.
 pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<String> {
@@ -137,6 +141,8 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
     );
     check("dimensions", obs.dimensions == m.dimensions);
     check("zones", obs.zones == m.zones);
+    // A count of healthy targets or a share of them (metric math over the whole group).
+    check("threshold form", obs.percent == m.percent);
     check("threshold", (obs.threshold - spec.threshold).abs() < 1e-9);
     check("comparison", obs.comparison == m.comparison);
     check("statistic", obs.statistic == m.statistic);
@@ -167,6 +173,9 @@ pub fn alarm_drift(spec: &AlarmSpec, obs: &AlarmObs, topic_arn: &str) -> Vec<Str
     let mut wanted = spec.tags_in_notifications.clone();
     wanted.sort();
     check("tags in notifications", obs.tags_in_notifications == wanted);
+    if let Some(have) = &obs.runbook {
+        check(RUNBOOK_CHANGE, *have == spec.runbook);
+    }
     check(
         "alarm actions",
         obs.actions_enabled && obs.alarm_actions == [topic_arn.to_string()],
@@ -822,6 +831,47 @@ mod tests {
             },
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_percent_alarm_is_in_sync_with_its_spec_and_the_other_form_is_drift() {
+        use crate::envfile::Threshold;
+        use crate::naming::Names;
+        use crate::state::alarms::target_group_alarm;
+        use crate::state::zones::ZoneRule;
+        let group = tg("web-tg", true);
+        let d = want(std::slice::from_ref(&group));
+        let names = Names::new(&d.env);
+        let percent = target_group_alarm(&names, &group, Threshold::Percent(50), ZoneRule::Whole);
+        let count = target_group_alarm(&names, &group, Threshold::Count(5), ZoneRule::Whole);
+        let percent_obs = AlarmObs {
+            percent: true,
+            ..observed_alarm(&d, &percent)
+        };
+        assert_eq!(
+            alarm_drift(&percent, &percent_obs, &d.topic_arn),
+            Vec::<String>::new()
+        );
+        let count_obs = observed_alarm(&d, &count);
+        assert!(alarm_drift(&count, &count_obs, &d.topic_arn).is_empty());
+        // The same metric either way: the form, the figure and the words differ.
+        assert_eq!(
+            alarm_drift(&percent, &count_obs, &d.topic_arn),
+            ["threshold form", "threshold", "description"]
+        );
+        assert_eq!(
+            alarm_drift(&count, &percent_obs, &d.topic_arn),
+            ["threshold form", "threshold", "description"]
+        );
+        // The form alone.
+        let count_as_percent = AlarmObs {
+            percent: false,
+            ..percent_obs
+        };
+        assert_eq!(
+            alarm_drift(&percent, &count_as_percent, &d.topic_arn),
+            ["threshold form"]
+        );
     }
 
     #[test]

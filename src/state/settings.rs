@@ -54,6 +54,11 @@ pub const KEY_PER_ZONE: &str = "elb-watch:per-zone";
 pub const KEY_MENTIONS: &str = "elb-watch:mentions";
 /// `--runbook` (escaped), absent when none.
 pub const KEY_RUNBOOK: &str = "elb-watch:runbook-default";
+/// `--min-healthy-percent` (`min_healthy_percent`), absent when the threshold is a count.
+pub const KEY_MIN_HEALTHY_PERCENT: &str = "elb-watch:min-healthy-percent";
+/// The environments file's threshold overrides, in order: `TG&LB&cN` or `TG&LB&pP` items (each
+/// glob escaped, empty when not given), listed like the names; absent when none.
+pub const KEY_OVERRIDES: &str = "elb-watch:threshold-overrides";
 /// Written by earlier versions (the address itself); read, and removed by the next `up`.
 pub const LEGACY_KEY_EMAIL: &str = "elb-watch:email";
 
@@ -65,15 +70,17 @@ pub const MAX_KEY: usize = 128;
 pub const MAX_TAGS: usize = 50;
 
 /// Keys whose value may be split across numbered parts.
-const MULTIPART: [&str; 6] = [
+const MULTIPART: [&str; 7] = [
     KEY_ALBS,
+    KEY_OVERRIDES,
     KEY_SELECT_TAGS,
     KEY_CHANNEL,
     KEY_BOUNDARY,
     KEY_MENTIONS,
     KEY_RUNBOOK,
 ];
-const SINGLE: [&str; 11] = [
+const SINGLE: [&str; 12] = [
+    KEY_MIN_HEALTHY_PERCENT,
     KEY_SLACK_APP,
     KEY_PER_ZONE,
     KEY_SELECT_ALL,
@@ -115,6 +122,10 @@ pub struct Settings {
     pub mentions: Vec<String>,
     /// `--runbook`: the env's default runbook URL.
     pub runbook: Option<String>,
+    /// `--min-healthy-percent`: the env's threshold as a share (instead of `min_healthy`).
+    pub min_healthy_percent: Option<u32>,
+    /// The environments file's per-target-group thresholds, in order (the last match wins).
+    pub overrides: Vec<crate::envfile::Override>,
 }
 
 /// The settings read back, with what older versions recorded.
@@ -317,6 +328,13 @@ pub fn to_tags(s: &Settings) -> BTreeMap<String, String> {
     if let Some(r) = &s.runbook {
         put_parts(&mut m, KEY_RUNBOOK, split_text(&encode(r)));
     }
+    if let Some(p) = s.min_healthy_percent {
+        m.insert(KEY_MIN_HEALTHY_PERCENT.to_string(), p.to_string());
+    }
+    if !s.overrides.is_empty() {
+        let items: Vec<String> = s.overrides.iter().map(override_item).collect();
+        put_parts(&mut m, KEY_OVERRIDES, split_list(&items));
+    }
     let d = digest(&m);
     m.insert(KEY_DIGEST.to_string(), d);
     m
@@ -383,8 +401,59 @@ pub fn from_tags(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable
                 .map(|m| m.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
             runbook: text(KEY_RUNBOOK)?,
+            min_healthy_percent: match tags.get(KEY_MIN_HEALTHY_PERCENT) {
+                None => None,
+                Some(_) => Some(number(tags, KEY_MIN_HEALTHY_PERCENT)?),
+            },
+            overrides: list(KEY_OVERRIDES)?
+                .iter()
+                .map(|item| read_override(item).ok_or(Unreadable::Inconsistent))
+                .collect::<Result<Vec<_>, _>>()?,
         },
         legacy_email: None,
+    })
+}
+
+/// One override as a list item: `TG&LB&cN` / `TG&LB&pP`, each glob escaped (so its `*`, `?`
+/// and `&` never stay bare), empty when not given.
+fn override_item(o: &crate::envfile::Override) -> String {
+    use crate::envfile::Threshold;
+    let glob = |g: &Option<String>| g.as_deref().map(encode).unwrap_or_default();
+    let threshold = match o.threshold {
+        Threshold::Count(n) => format!("c{n}"),
+        Threshold::Percent(p) => format!("p{p}"),
+    };
+    format!(
+        "{}&{}&{threshold}",
+        glob(&o.target_group),
+        glob(&o.load_balancer)
+    )
+}
+
+fn read_override(item: &str) -> Option<crate::envfile::Override> {
+    use crate::envfile::Threshold;
+    let mut parts = item.split('&');
+    let (tg, lb, t) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let glob = |g: &str| -> Option<Option<String>> {
+        if g.is_empty() {
+            Some(None)
+        } else {
+            decode(g).map(Some)
+        }
+    };
+    let threshold = match t.split_at_checked(1)? {
+        ("c", n) => Threshold::Count(n.parse().ok()?),
+        ("p", p) => Threshold::Percent(p.parse().ok()?),
+        _ => return None,
+    };
+    Some(crate::envfile::Override {
+        target_group: glob(tg)?,
+        load_balancer: glob(lb)?,
+        threshold,
+        line: 0,
     })
 }
 
@@ -423,6 +492,8 @@ fn legacy(tags: &BTreeMap<String, String>) -> Result<Recorded, Unreadable> {
             slack_app: None,
             mentions: Vec::new(),
             runbook: None,
+            min_healthy_percent: None,
+            overrides: Vec::new(),
         },
         legacy_email,
     })
@@ -489,6 +560,21 @@ mod tests {
             slack_app: Some("https://slack-gov.com/api/".into()),
             mentions: vec!["<!here>".into(), "<!subteam^S0123ABC>".into()],
             runbook: Some("https://wiki.example.com/runbooks/web?x=1&y=2".into()),
+            min_healthy_percent: Some(50),
+            overrides: vec![
+                crate::envfile::Override {
+                    target_group: Some("api-*".into()),
+                    load_balancer: None,
+                    threshold: crate::envfile::Threshold::Count(5),
+                    line: 0,
+                },
+                crate::envfile::Override {
+                    target_group: Some("a&b?".into()),
+                    load_balancer: Some("batch-*".into()),
+                    threshold: crate::envfile::Threshold::Percent(40),
+                    line: 0,
+                },
+            ],
         }
     }
 
@@ -586,6 +672,8 @@ mod tests {
                 slack_app: None,
                 mentions: Vec::new(),
                 runbook: None,
+                min_healthy_percent: None,
+                overrides: Vec::new(),
                 ..settings()
             }
         );
@@ -645,6 +733,8 @@ mod tests {
                 slack_app: None,
                 mentions,
                 runbook,
+                min_healthy_percent: None,
+                overrides: Vec::new(),
             };
             let tags = to_tags(&s);
             for (k, v) in &tags {

@@ -8,6 +8,8 @@ use serde::Serialize;
 pub const HEALTH_CHECKS_DISABLED: &str = "health-checks-disabled";
 /// Kind of the warning for an env whose topic has no e-mail subscriber.
 pub const NO_EMAIL: &str = "alerting-path-without-email";
+/// Kind of the warning for an `elb-watch:runbook` tag that is not an https URL.
+pub const RUNBOOK_TAG_INVALID: &str = "runbook-tag-invalid";
 /// Kind of the warning for `--slack-channel` with an incoming webhook.
 pub const WEBHOOK_CHANNEL: &str = "webhook-channel-fixed";
 
@@ -83,6 +85,38 @@ pub fn webhook_channel_fixed(env: &str, channel: &str) -> Warning {
 }
 
 pub fn target_group_warnings(groups: &[TargetGroup]) -> Vec<Warning> {
+    let mut out = health_check_warnings(groups);
+    out.extend(runbook_tag_warnings(groups));
+    out
+}
+
+/// A runbook tag a button cannot hold (not https, or too long) is left off the alarm, and said.
+fn runbook_tag_warnings(groups: &[TargetGroup]) -> Vec<Warning> {
+    groups
+        .iter()
+        .filter(|tg| is_watchable(tg))
+        .filter_map(|tg| {
+            let tag = tg.runbook.as_deref()?;
+            let why = crate::state::mentions::parse_runbook(tag).err()?;
+            Some(Warning {
+                kind: RUNBOOK_TAG_INVALID,
+                load_balancer: tg.load_balancer.clone(),
+                target_group: tg.name.clone(),
+                target_group_arn: tg.arn.clone(),
+                message: format!(
+                    "target group {} behind {}: its {} tag is not used ({why}); its ALARM \
+                     messages show the env's --runbook, if any. Tag it (or its load balancer) \
+                     with an https URL and run up again",
+                    tg.name,
+                    tg.load_balancer,
+                    crate::state::alarms::RUNBOOK_TAG
+                ),
+            })
+        })
+        .collect()
+}
+
+fn health_check_warnings(groups: &[TargetGroup]) -> Vec<Warning> {
     groups
         .iter()
         .filter(|tg| !is_watchable(tg))
@@ -149,5 +183,23 @@ mod tests {
         assert!(w[0].is_about_dimension("targetgroup/fn-tg/abc"));
         assert!(!w[0].is_about_dimension("targetgroup/web-tg/abc"));
         assert!(!w[0].is_about_dimension("g/fn-tg/abc"));
+    }
+
+    #[test]
+    fn a_runbook_tag_that_is_not_https_is_warned_about_and_left_off_the_alarm() {
+        let mut plain = tg("web-tg", "instance", true);
+        plain.runbook = Some("http://wiki.example.com/web".into());
+        let mut good = tg("api-tg", "instance", true);
+        good.runbook = Some("https://wiki.example.com/api".into());
+        let w = target_group_warnings(&[plain.clone(), good.clone()]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].kind, RUNBOOK_TAG_INVALID);
+        assert_eq!(w[0].target_group, "web-tg");
+        assert!(w[0].message.contains("https"), "{}", w[0].message);
+        assert_eq!(crate::state::alarms::valid_runbook(&plain), None);
+        assert_eq!(
+            crate::state::alarms::valid_runbook(&good),
+            Some("https://wiki.example.com/api")
+        );
     }
 }

@@ -3,11 +3,11 @@
 
 use super::Found;
 use crate::aws::{AwsResultExt, Clients, errors, retry};
-use crate::naming::{self, Names};
+use crate::naming::Names;
+use crate::state::alarm_tag_index;
 use crate::state::desired::Identity;
 use crate::state::observed::{AlarmObs, observe, tagged_keys};
 use anyhow::Result;
-use std::collections::HashSet;
 
 pub async fn collect(clients: &Clients, names: &Names, identity: &Identity) -> Result<Found> {
     let (observed, keys) = tokio::try_join!(
@@ -156,10 +156,10 @@ async fn alarms_owned(
     if alarms.is_empty() {
         return Ok(Vec::new());
     }
-    let indexed = indexed_alarms(clients, names).await?;
+    let indexed = alarm_tag_index::indexed(clients, names).await?;
     let (proven, unproven): (Vec<&AlarmObs>, Vec<&AlarmObs>) = alarms
         .iter()
-        .partition(|a| indexed.contains(a.arn.as_str()));
+        .partition(|a| indexed.contains_key(a.arn.as_str()));
     let mut owned: Vec<(String, bool)> = proven.iter().map(|a| (a.name.clone(), true)).collect();
     owned.extend(
         retry::each_through_throttling(unproven, |a| async move {
@@ -173,49 +173,9 @@ async fn alarms_owned(
     Ok(owned)
 }
 
-/// The ARNs of the alarms the Tagging API's index lists with the env's tags, every page; empty
-/// when the caller may not read the index (an operator policy older than `tag:GetResources`).
-async fn indexed_alarms(clients: &Clients, names: &Names) -> Result<HashSet<String>> {
-    use aws_sdk_resourcegroupstagging::types::TagFilter;
-    let tag = |k: &str, v: &str| TagFilter::builder().key(k).values(v).build();
-    let pages = clients
-        .tagging
-        .get_resources()
-        .resource_type_filters("cloudwatch:alarm")
-        .tag_filters(tag(naming::TAG_MANAGED_BY, naming::MANAGED_BY))
-        .tag_filters(tag(naming::TAG_ENV, &names.env))
-        .resources_per_page(100)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await;
-    match pages {
-        Ok(pages) => Ok(pages
-            .iter()
-            .flat_map(|p| p.resource_tag_mapping_list())
-            .filter_map(|m| m.resource_arn())
-            .map(str::to_string)
-            .collect()),
-        Err(e) if errors::denied(&e) => Ok(HashSet::new()),
-        Err(e) => Err(e).aws("Tagging GetResources"),
-    }
-}
-
 /// One alarm's own tags, read from CloudWatch (ListTagsForResource); a gone alarm is not owned.
 async fn alarm_tags_say_owned(clients: &Clients, names: &Names, a: &AlarmObs) -> Result<bool> {
-    let got = clients
-        .cloudwatch
-        .list_tags_for_resource()
-        .resource_arn(&a.arn)
-        .send()
-        .await;
-    match got {
-        Ok(out) => Ok(names.owns(
-            out.tags()
-                .iter()
-                .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-        )),
-        Err(e) if errors::code(&e) == Some("ResourceNotFound") => Ok(false),
-        Err(e) => Err(e).aws("CloudWatch ListTagsForResource"),
-    }
+    Ok(alarm_tag_index::own_tags(clients, &a.arn)
+        .await?
+        .is_some_and(|tags| names.owns(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))))
 }

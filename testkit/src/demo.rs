@@ -169,18 +169,18 @@ pub async fn run(bins: &Binaries) -> Result<Report> {
     let hook = sink.url();
 
     say("4/10 elb-watch up: KMS key, decrypt-only policy, role, topic, alarm, notifier, wiring");
+    println!(
+        "    (env demo of examples/elb-watch.toml: the load balancer, the channel, where the webhook URL is)"
+    );
+    let file = crate::repo_root().join("examples/elb-watch.toml");
+    let file = file.to_string_lossy();
     let allow = [
-        ("ELB_WATCH_SLACK_URL", hook.as_str()),
+        // The file's slack_url_env names it.
+        ("SLACK_WEBHOOK_URL", hook.as_str()),
         // The sink is plain http on 127.0.0.1; real runs accept only https Slack URLs.
         ("ELB_WATCH_ALLOW_ANY_WEBHOOK", "true"),
     ];
-    let code = elb_watch(
-        &bins.elb_watch,
-        &emu,
-        &allow,
-        &["up", "--alb", ALB, "--slack-channel", CHANNEL],
-    )
-    .await?;
+    let code = elb_watch(&bins.elb_watch, &emu, &allow, &["--file", &file, "up"]).await?;
     ensure!(code == 0, "elb-watch up exited {code}");
     let code = elb_watch(&bins.elb_watch, &emu, &[], &["status"]).await?;
     ensure!(code == 0, "elb-watch status exited {code} right after up");

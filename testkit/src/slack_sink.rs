@@ -356,7 +356,7 @@ async fn handle(
 }
 
 /// Human-readable rendering of a webhook payload: the fallback `text`, then each block's text
-/// (headers, sections, fields, context), indented. Used by [`SlackSink::print_messages`].
+/// (headers, sections, fields, context, buttons with their URL), indented. Used by [`SlackSink::print_messages`].
 pub fn render_for_terminal(payload: &Value) -> String {
     let mut out = String::new();
     let unescape = |s: &str| {
@@ -392,6 +392,10 @@ pub fn render_for_terminal(payload: &Value) -> String {
         for e in b["elements"].as_array().into_iter().flatten() {
             if let Some(t) = e["text"].as_str() {
                 lines.push(unescape(t));
+            }
+            // A button: its label and where it goes.
+            if let (Some(label), Some(url)) = (e["text"]["text"].as_str(), e["url"].as_str()) {
+                lines.push(format!("[{} → {url}]", unescape(label)));
             }
         }
         for l in lines {

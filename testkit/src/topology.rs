@@ -44,7 +44,13 @@ fn names(v: &Value) -> BTreeMap<String, String> {
 
 /// Create the topology described by `spec` (see `scripts/topology.py` for its shape).
 pub fn create(emu: &Emulator, spec: &Value) -> Result<Topology> {
+    create_in(emu, crate::emulator::REGION, spec)
+}
+
+/// [`create`] in another region of the emulator.
+pub fn create_in(emu: &Emulator, region: &str, spec: &Value) -> Result<Topology> {
     let mut child = script(emu)
+        .args(["--region", region])
         .arg("create")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -857,6 +857,78 @@ async fn a_deleted_alarms_tags_go_with_it() {
     assert_eq!(reborn_tags(&lax).await, ["elb-watch:slack-thread"]);
 }
 
+/// Rule 26: PutMetricAlarm on an existing alarm ignores its `Tags` (TagResource and
+/// UntagResource change them); moto alone applies them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_on_an_existing_alarm_leaves_its_tags_alone() {
+    use aws_sdk_cloudwatch::types::Tag;
+    async fn tags_after_a_second_put(emu: &Emulator) -> Vec<(String, String)> {
+        let cw = aws_sdk_cloudwatch::Client::new(&sdk(&emu.endpoint_url()).await);
+        let put = |value: &'static str, extra: bool| {
+            let mut p = cw
+                .put_metric_alarm()
+                .alarm_name("kept")
+                .namespace("AWS/ApplicationELB")
+                .metric_name("HealthyHostCount")
+                .statistic(aws_sdk_cloudwatch::types::Statistic::Minimum)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(1.0)
+                .comparison_operator(
+                    aws_sdk_cloudwatch::types::ComparisonOperator::LessThanThreshold,
+                )
+                .tags(Tag::builder().key("team").value(value).build());
+            if extra {
+                p = p.tags(
+                    Tag::builder()
+                        .key("elb-watch:runbook")
+                        .value("https://x/y")
+                        .build(),
+                );
+            }
+            p.send()
+        };
+        put("web", false).await.unwrap();
+        put("api", true).await.unwrap();
+        let arn = cw
+            .describe_alarms()
+            .alarm_names("kept")
+            .send()
+            .await
+            .unwrap()
+            .metric_alarms()[0]
+            .alarm_arn()
+            .unwrap()
+            .to_string();
+        let mut tags: Vec<(String, String)> = cw
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string()))
+            .collect();
+        tags.sort();
+        tags
+    }
+    let emu = start(StrictConfig::default());
+    assert_eq!(
+        tags_after_a_second_put(&emu).await,
+        [("team".to_string(), "web".to_string())]
+    );
+    assert_eq!(emu.strict().unwrap().count("alarm-tags-kept"), 1);
+    let lax = start(StrictConfig::none());
+    assert_eq!(
+        tags_after_a_second_put(&lax).await,
+        [
+            ("elb-watch:runbook".to_string(), "https://x/y".to_string()),
+            ("team".to_string(), "api".to_string())
+        ]
+    );
+}
+
 /// Rule 11: every state change is in DescribeAlarmHistory, newest first, whether made through
 /// the layer (SetAlarmState) or reported by the stand-in for CloudWatch's evaluation; moto
 /// alone cannot answer at all.

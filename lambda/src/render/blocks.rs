@@ -181,7 +181,12 @@ pub fn comparison_symbol(op: &str) -> &str {
     }
 }
 
-/// `HealthyHostCount (MINIMUM, 60 s) <= 0`, unescaped.
+/// A metric (for metric math: the returned expression's label) whose name ends so is a
+/// percentage: elb-watch's percent alarms label their expression `healthy targets (%)`.
+const PERCENT_SUFFIX: &str = "(%)";
+
+/// `HealthyHostCount (MINIMUM, 60 s) <= 0`, unescaped; a percentage's threshold with its unit,
+/// `healthy targets (%) (60 s) < 50 %`.
 pub fn condition(alarm: &Alarm) -> Option<String> {
     let op = alarm.comparison.as_deref()?;
     let mut s = alarm.metric.clone().unwrap_or_else(|| "value".to_owned());
@@ -193,8 +198,15 @@ pub fn condition(alarm: &Alarm) -> Option<String> {
     }
     s.push(' ');
     s.push_str(comparison_symbol(op));
+    let percent = alarm
+        .metric
+        .as_deref()
+        .is_some_and(|m| m.trim_end().ends_with(PERCENT_SUFFIX));
     if let Some(t) = alarm.threshold {
         s.push_str(&format!(" {t}"));
+        if percent {
+            s.push_str(" %");
+        }
     }
     Some(s)
 }
@@ -641,6 +653,55 @@ mod tests {
                      "Label": "HealthyHostCount, all zones summed", "ReturnData": true}]}
         });
         parse_notification(None, &msg.to_string())
+    }
+
+    /// A percent alarm as `elb-watch up` writes it: the healthy share of the target group's
+    /// targets, metric math over `HealthyHostCount` and `UnHealthyHostCount`.
+    fn percent_alarm() -> Notification {
+        let q = |id: &str, metric: &str, stat: &str| {
+            json!({"Id": id, "ReturnData": false, "MetricStat": {
+                "Metric": {"Dimensions": [
+                    {"value": "targetgroup/web-tg/6d0ecf831eec9f09", "name": "TargetGroup"},
+                    {"value": "app/web-alb/50dc6c495c0c9188", "name": "LoadBalancer"}],
+                    "MetricName": metric, "Namespace": "AWS/ApplicationELB"},
+                "Period": 60, "Stat": stat}})
+        };
+        let msg = json!({
+            "AlarmName": "elb-watch/prod/web-alb/web-tg/HealthyHostCount",
+            "AlarmDescription": "elb-watch prod: ALB web-alb target group web-tg has fewer than \
+                50 % of its targets healthy",
+            "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "NewStateReason": "Threshold Crossed: 2 out of the last 3 datapoints [25.0, 25.0] \
+                were less than the threshold (50.0)",
+            "StateChangeTime": "2026-11-20T03:15:42.118+0000",
+            "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elb-watch/prod/web-alb/web-tg/HealthyHostCount",
+            "Trigger": {"Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 2,
+                "ComparisonOperator": "LessThanThreshold", "Threshold": 50.0,
+                "TreatMissingData": "breaching",
+                "Metrics": [q("h", "HealthyHostCount", "Minimum"),
+                    q("u", "UnHealthyHostCount", "Maximum"),
+                    {"Id": "healthy",
+                     "Expression": "IF(h + FILL(u, 0) > 0, 100 * h / (h + FILL(u, 0)), 0)",
+                     "Label": "healthy targets (%)", "ReturnData": true}]}
+        });
+        parse_notification(None, &msg.to_string())
+    }
+
+    #[test]
+    fn a_percent_alarms_threshold_is_shown_as_a_percentage() {
+        let n = percent_alarm();
+        let Notification::Alarm(a) = &n else {
+            panic!("not an alarm")
+        };
+        assert_eq!(
+            condition(a).as_deref(),
+            Some("healthy targets (%) (60 s) < 50 %")
+        );
+        let fields = field_texts(&render(&n, &Targets::NotApplicable.into(), None));
+        assert!(
+            fields.contains(&"*Condition*\nhealthy targets (%) (60 s) &lt; 50 %".to_owned()),
+            "{fields:?}"
+        );
     }
 
     #[test]

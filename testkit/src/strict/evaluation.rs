@@ -221,11 +221,63 @@ pub(crate) async fn zone_counts_of(
     Some(counts)
 }
 
+/// The expression of elb-watch's percent alarm (`state::alarms::SHARE_EXPRESSION`): the healthy
+/// share of a target group's targets in %, over `h` (`HealthyHostCount`, `Minimum`) and `u`
+/// (`UnHealthyHostCount`, `Maximum`) (`IF`, `FILL`:
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html>).
+const SHARE_EXPRESSION: &str = "IF(h + FILL(u, 0) > 0, 100 * h / (h + FILL(u, 0)), 0)";
+
+/// The value the alarm evaluates from the per-zone counts ([`healthy_hosts::value`]); for
+/// [`SHARE_EXPRESSION`], the share: `h` and `u` as the model reads the target group's own
+/// figures (an ALB's the whole target group; otherwise per zone, `Minimum` the worst zone's
+/// healthy, `Maximum` the worst zone's unhealthy, of the zones with targets registered).
+/// Nothing registered anywhere publishes no `HealthyHostCount`: no value (missing data).
+fn alarm_value(alarm: &Value, zones: &ZoneCounts) -> Option<f64> {
+    let queries = alarm["Metrics"].as_array();
+    let is_share = queries.into_iter().flatten().any(|q| {
+        q["ReturnData"] != false
+            && q["Expression"].as_str().map(str::trim) == Some(SHARE_EXPRESSION)
+    });
+    if !is_share {
+        return healthy_hosts::value(alarm, zones);
+    }
+    let registered: Vec<(f64, f64)> = zones
+        .values()
+        .filter(|(_, registered)| *registered > 0)
+        .map(|(h, r)| (*h as f64, (r - h) as f64))
+        .collect();
+    if registered.is_empty() {
+        return None;
+    }
+    let whole = queries
+        .into_iter()
+        .flatten()
+        .any(|q| q["Id"] == "h" && q["MetricStat"]["Metric"]["Namespace"] == "AWS/ApplicationELB");
+    let (h, u) = if whole {
+        registered
+            .iter()
+            .fold((0.0, 0.0), |(h, u), (zh, zu)| (h + zh, u + zu))
+    } else {
+        (
+            registered
+                .iter()
+                .map(|(h, _)| *h)
+                .fold(f64::INFINITY, f64::min),
+            registered.iter().map(|(_, u)| *u).fold(0.0, f64::max),
+        )
+    };
+    Some(if h + u > 0.0 {
+        100.0 * h / (h + u)
+    } else {
+        0.0
+    })
+}
+
 /// What the alarm's first evaluation finds: `Some(true)` breaching, `Some(false)` not,
 /// `None` not evaluated (a metric this rule does not model, or missing data treated as
 /// missing). `zones`: [`zone_counts`].
 pub(crate) fn breaching(alarm: &Value, zones: Option<&ZoneCounts>) -> Option<bool> {
-    let Some(value) = healthy_hosts::value(alarm, zones?) else {
+    let Some(value) = alarm_value(alarm, zones?) else {
         return match alarm["TreatMissingData"].as_str().unwrap_or("missing") {
             "breaching" => Some(true),
             "notBreaching" => Some(false),
@@ -429,7 +481,7 @@ async fn evaluate_as(
         return;
     }
     let at_ms = now_ms();
-    let value = zones.as_ref().and_then(|z| healthy_hosts::value(&alarm, z));
+    let value = zones.as_ref().and_then(|z| alarm_value(&alarm, z));
     let why = reason(&alarm, value, breach, at_ms);
     let set = cloudwatch_json(
         shared,
@@ -556,6 +608,69 @@ mod tests {
         missing["TreatMissingData"] = json!("missing");
         assert_eq!(breaching(&missing, Some(&one_zone(0, 0))), None);
         assert_eq!(breaching(&alarm(), None), None);
+    }
+
+    /// A percent alarm as elb-watch puts it (`apply::alarms::share_queries`), threshold 50 %.
+    fn percent_alarm(namespace: &str) -> Value {
+        let q = |id: &str, metric: &str, stat: &str| {
+            json!({"Id": id, "ReturnData": false, "MetricStat": {"Metric": {
+                "Namespace": namespace, "MetricName": metric,
+                "Dimensions": [{"Name": "TargetGroup", "Value": "targetgroup/web-tg/abc"},
+                               {"Name": "LoadBalancer", "Value": "app/web-alb/def"}]},
+                "Period": 60, "Stat": stat}})
+        };
+        let mut a = alarm();
+        let o = a.as_object_mut().unwrap();
+        for k in [
+            "Namespace",
+            "MetricName",
+            "Dimensions",
+            "Statistic",
+            "Period",
+        ] {
+            o.remove(k);
+        }
+        a["Threshold"] = json!(50.0);
+        a["Metrics"] = json!([
+            q("h", "HealthyHostCount", "Minimum"),
+            q("u", "UnHealthyHostCount", "Maximum"),
+            {"Id": "healthy", "Expression": SHARE_EXPRESSION,
+             "Label": "healthy targets (%)", "ReturnData": true}
+        ]);
+        a
+    }
+
+    #[test]
+    fn a_percent_alarm_evaluates_the_healthy_share() {
+        let alb = percent_alarm("AWS/ApplicationELB");
+        assert_eq!(
+            healthy_hosts::watched(&alb),
+            Some(Watched::TargetGroup {
+                arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/abc"
+                    .into(),
+                namespace: "AWS/ApplicationELB".into()
+            })
+        );
+        assert_eq!(alarm_value(&alb, &one_zone(1, 4)), Some(25.0));
+        assert_eq!(alarm_value(&alb, &one_zone(2, 4)), Some(50.0));
+        assert_eq!(alarm_value(&alb, &one_zone(0, 0)), None);
+        assert_eq!(breaching(&alb, Some(&one_zone(1, 4))), Some(true));
+        assert_eq!(breaching(&alb, Some(&one_zone(2, 4))), Some(false));
+        assert_eq!(breaching(&alb, Some(&one_zone(3, 3))), Some(false));
+        // Nothing registered: no HealthyHostCount, missing data, `breaching`.
+        assert_eq!(breaching(&alb, Some(&one_zone(0, 0))), Some(true));
+        // An ALB's figures are the whole target group's: 4 of 5 healthy.
+        let two: ZoneCounts = [
+            ("us-east-1a".to_string(), (1, 2)),
+            ("us-east-1b".to_string(), (3, 3)),
+        ]
+        .into();
+        assert_eq!(alarm_value(&alb, &two), Some(80.0));
+        // An NLB's, per zone: the worst zone's healthy (1) and unhealthy (1).
+        assert_eq!(
+            alarm_value(&percent_alarm("AWS/NetworkELB"), &two),
+            Some(50.0)
+        );
     }
 
     #[test]

@@ -560,6 +560,7 @@ async fn handle(
     let created = matches!(prior, Some(None));
     let prior_state = history::before(&shared, &call, &headers).await;
     let doomed = alarm_tags::before(&shared, &call, &headers).await;
+    let kept_tags = alarm_tags::before_put(&shared, &call, &headers).await;
     let deleting = sqs::before_delete(&shared, &call, &headers).await;
     let up = match forward(&shared, &method, &uri, &headers, body).await {
         Ok(up) => up,
@@ -578,6 +579,7 @@ async fn handle(
     sns_delivery::after_publish(&shared, &call, &headers, up.ok()).await;
     schedules::after_write(&shared, &call, &headers, up.ok());
     alarm_tags::after(&shared, &headers, doomed, up.ok()).await;
+    alarm_tags::after_put(&shared, &headers, kept_tags, up.ok()).await;
     sqs::after_delete(&shared, deleting, up.ok());
     up.into_response()
 }
