@@ -164,14 +164,42 @@ const OTHER_TOOLS: &[(&str, &str)] = &[
     ("target-group-arn", "aws elbv2 modify-target-group"),
     ("unhealthy-threshold-count", "aws elbv2 modify-target-group"),
     ("body-file", "gh pr comment"),
+    ("bin", "cargo build"),
+    ("no-run", "cargo nextest run"),
+    ("test", "cargo test"),
+    ("timings", "cargo build"),
+    ("nocapture", "the test harness"),
+    ("cold", "the notifier_bench example"),
+    ("warm", "the notifier_bench and graph_bench examples"),
+    ("storm", "the notifier_bench example"),
+    ("baseline", "the graph_bench example"),
+    ("concurrency", "the notifier_bench example"),
+    ("events", "the notifier_faults example"),
+    ("seed", "the notifier_faults example"),
 ];
 
-/// The README cannot name a flag elb-watch does not have: each `--flag` it shows is one of
-/// elb-watch's, or listed above with the tool it belongs to.
+/// The README and docs/*.md, one text.
+fn readme_and_docs() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    docs.sort();
+    for doc in docs {
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(doc).unwrap());
+    }
+    text
+}
+
+/// The README (and the docs it links) cannot name a flag elb-watch does not have: each
+/// `--flag` shown is one of elb-watch's, or listed above with the tool it belongs to.
 #[test]
 fn every_flag_the_readme_names_exists() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = readme_and_docs();
     let ours = our_flags();
     let mut unknown = std::collections::BTreeSet::new();
     for (i, _) in readme.match_indices("--") {
@@ -195,13 +223,13 @@ fn every_flag_the_readme_names_exists() {
     }
     assert!(
         unknown.is_empty(),
-        "the README names flags elb-watch lacks: {unknown:?}"
+        "the README or docs name flags elb-watch lacks: {unknown:?}"
     );
     // And the list above holds nothing the README no longer needs.
     for (flag, tool) in OTHER_TOOLS {
         assert!(
             readme.contains(&format!("--{flag}")),
-            "--{flag} ({tool}) is no longer in the README"
+            "--{flag} ({tool}) is no longer in the README or docs"
         );
     }
 }
