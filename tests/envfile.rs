@@ -13,7 +13,7 @@ use elb_watch_testkit::strict::StrictConfig;
 use elb_watch_testkit::topology;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A directory holding `elb-watch.toml` with `text`.
 fn repo_with(test: &str, text: &str) -> PathBuf {
@@ -261,10 +261,7 @@ async fn a_percentage_threshold_is_metric_math_and_the_message_states_it() {
         .send()
         .await
         .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while sink.received().is_empty() && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    sink.wait_for_messages(1, Duration::from_secs(30)).await;
     let posted = sink.received();
     assert_eq!(posted.len(), 1, "{posted:#?}");
     let text = elb_watch_testkit::slack_sink::render_for_terminal(&posted[0]);

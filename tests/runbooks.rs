@@ -15,7 +15,7 @@ use elb_watch_testkit::strict::StrictConfig;
 use elb_watch_testkit::topology;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LB_RUNBOOK: &str = "https://wiki.example.com/runbooks/web-alb";
 /// AWS tag values hold letters, digits, spaces and `_ . : / = + - @` only (ELB and CloudWatch
@@ -157,10 +157,7 @@ async fn runbook_tags_reach_the_alarms_follow_changes_and_status_names_groups_wi
         .send()
         .await
         .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while sink.received().is_empty() && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    sink.wait_for_messages(1, Duration::from_secs(30)).await;
     let posted = sink.received();
     assert_eq!(posted.len(), 1, "{posted:#?}");
     println!(

@@ -31,24 +31,14 @@ pub fn up_markdown(r: &UpReport) -> String {
         out.push_str("**No changes.** ");
     } else {
         out.push_str("| resource | name | action | details |\n|---|---|---|---|\n");
+        let lines = super::up::alarm_lines_by_name(r);
         for c in &changed {
-            let mut details = c.reasons.join(", ");
-            if let Some(line) = r.alarm_lines.iter().find(|l| l.alarm == c.name) {
-                if !details.is_empty() {
-                    details.push_str(" · ");
-                }
-                details.push_str(&line.describe());
-            }
             out.push_str(&format!(
                 "| {} | `{}` | **{}** | {} |\n",
                 cell(c.kind),
                 cell(&c.name),
-                if r.dry_run {
-                    c.action.label()
-                } else {
-                    c.action.past_tense()
-                },
-                cell(&details)
+                super::up::action_word(r, c),
+                cell(&super::up::change_details(c, &lines))
             ));
         }
         out.push('\n');

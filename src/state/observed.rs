@@ -839,17 +839,7 @@ fn share_of(queries: &[aws_sdk_cloudwatch::types::MetricDataQuery]) -> Option<Zo
     let stat_of = |id: &str| -> Option<ZoneMetric> {
         let stat = queries.iter().find(|q| q.id() == Some(id))?.metric_stat()?;
         let metric = stat.metric()?;
-        let mut dims: Vec<(String, String)> = metric
-            .dimensions()
-            .iter()
-            .map(|d| {
-                (
-                    d.name().unwrap_or_default().to_string(),
-                    d.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-        dims.sort();
+        let dims = sorted_dimensions(metric.dimensions());
         Some((
             metric.namespace().unwrap_or_default().to_string(),
             metric.metric_name().unwrap_or_default().to_string(),
@@ -868,9 +858,9 @@ fn share_of(queries: &[aws_sdk_cloudwatch::types::MetricDataQuery]) -> Option<Zo
     unhealthy_matches.then_some(healthy)
 }
 
-fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
-    let mut dimensions: Vec<(String, String)> = a
-        .dimensions()
+/// (name, value) of each dimension, sorted by name: the order specs compare in.
+fn sorted_dimensions(dims: &[aws_sdk_cloudwatch::types::Dimension]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = dims
         .iter()
         .map(|d| {
             (
@@ -879,7 +869,12 @@ fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
             )
         })
         .collect();
-    dimensions.sort();
+    out.sort();
+    out
+}
+
+fn alarm_obs(a: &MetricAlarm) -> AlarmObs {
+    let dimensions = sorted_dimensions(a.dimensions());
     let mut obs = AlarmObs {
         name: a.alarm_name().unwrap_or_default().to_string(),
         arn: a.alarm_arn().unwrap_or_default().to_string(),
