@@ -21,6 +21,15 @@ pub async fn emulator() -> elb_watch_testkit::emulator::Emulator {
 /// The test's own SDK configuration: the emulator's admin, through the strict layer.
 pub async fn sdk(emu: &elb_watch_testkit::emulator::Emulator) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        // The strict layer holds the test's own setup calls to AWS's quotas too (PutMetricAlarm
+        // 3 TPS: window_end.rs puts four alarms at once). The SDK's default three attempts
+        // with jittered backoff can all land within the same second and fail the setup; wait
+        // as elb-watch's clients do instead (as tests/common/aws.rs does for the CLI's tests).
+        .retry_config(
+            aws_config::retry::RetryConfig::adaptive()
+                .with_max_attempts(10)
+                .with_max_backoff(std::time::Duration::from_secs(4)),
+        )
         .http_client(elb_watch_testkit::aws_http::client())
         .endpoint_url(emu.endpoint_url())
         .region(aws_config::Region::new("us-east-1"))
