@@ -12,6 +12,12 @@
 //! `ELB_WATCH_NOTIFIER_BOOTSTRAP=/path/to/bootstrap` embeds a binary built elsewhere instead;
 //! it is checked the same way.
 //!
+//! The notifier's source is wherever its package is: `lambda/` in this repository, the
+//! registry's copy under `cargo install elb-watch`. elb-watch depends on it, and its build script
+//! passes the folder as `DEP_ELB_WATCH_NOTIFIER_SOURCE_DIR` (see lambda/build.rs). The profile
+//! comes with the command (`src/bundle/profile.rs`), since outside this workspace the notifier's
+//! package is its own root.
+//!
 //! The nested build has one target directory, `<target>/notifier`, whatever the outer profile,
 //! and none of the outer build's per-profile environment reaches it: a `cargo build` and a
 //! `cargo build --release` share its artifacts instead of compiling the notifier twice.
@@ -26,10 +32,14 @@ mod check;
 #[path = "src/bundle/pack.rs"]
 #[allow(dead_code)]
 mod pack;
+#[path = "src/bundle/profile.rs"]
+mod profile;
 
 /// What Lambda's provided.al2023 runs: see src/bundle/check.rs.
 const ARCH: check::Arch = check::Arch::X86_64;
 const ZIG_TARGET: &str = "x86_64-unknown-linux-gnu.2.34";
+/// The notifier's source folder, from its build script (`links = "elb-watch-notifier"`).
+const NOTIFIER_SOURCE_DIR: &str = "DEP_ELB_WATCH_NOTIFIER_SOURCE_DIR";
 
 const HOW_TO: &str = "run scripts/toolchain.sh (installs zig and cargo-zigbuild from PyPI into \
                       .tools/), or `pip install ziglang cargo-zigbuild`, or set \
@@ -38,21 +48,31 @@ const HOW_TO: &str = "run scripts/toolchain.sh (installs zig and cargo-zigbuild 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-    for watched in [
-        "lambda/src",
-        "lambda/Cargo.toml",
-        "Cargo.lock",
-        "Cargo.toml",
-    ] {
-        println!("cargo:rerun-if-changed={watched}");
+    let notifier_dir = match env::var_os(NOTIFIER_SOURCE_DIR) {
+        Some(dir) => PathBuf::from(dir),
+        None => fail(&format!(
+            "{NOTIFIER_SOURCE_DIR} is not set: elb-watch must depend on elb-watch-notifier, whose \
+             build script names its source folder"
+        )),
+    };
+    let notifier_lock = [
+        notifier_dir.join("Cargo.lock"),
+        manifest_dir.join("Cargo.lock"),
+    ]
+    .into_iter()
+    .find(|lock| lock.is_file());
+    let watched = [notifier_dir.join("src"), notifier_dir.join("Cargo.toml")];
+    for path in watched.iter().chain(&notifier_lock) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
+    println!("cargo:rerun-if-changed=Cargo.toml");
     for var in ["ELB_WATCH_NOTIFIER_BOOTSTRAP", "ELB_WATCH_CARGO_ZIGBUILD"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
 
     let bootstrap = match env::var_os("ELB_WATCH_NOTIFIER_BOOTSTRAP") {
         Some(prebuilt) => PathBuf::from(prebuilt),
-        None => match build_notifier(&manifest_dir, &out_dir) {
+        None => match build_notifier(&manifest_dir, &notifier_dir, &out_dir) {
             Ok(path) => path,
             Err(message) => fail(&message),
         },
@@ -134,7 +154,11 @@ fn outer_only(var: &str) -> bool {
     EXACT.contains(&var) || PREFIXES.iter().any(|p| var.starts_with(p))
 }
 
-fn build_notifier(manifest_dir: &Path, out_dir: &Path) -> Result<PathBuf, String> {
+fn build_notifier(
+    manifest_dir: &Path,
+    notifier_dir: &Path,
+    out_dir: &Path,
+) -> Result<PathBuf, String> {
     let zigbuild = find_zigbuild(manifest_dir).ok_or_else(|| {
         format!(
             "building the notifier Lambda for Linux x86-64 needs cargo-zigbuild and zig: {HOW_TO}"
@@ -142,14 +166,12 @@ fn build_notifier(manifest_dir: &Path, out_dir: &Path) -> Result<PathBuf, String
     })?;
     let target_dir = nested_target_dir(out_dir);
     let mut cmd = Command::new(&zigbuild);
-    cmd.current_dir(manifest_dir)
-        .args([
-            "zigbuild",
-            "--profile",
-            "notifier",
-            "-p",
-            "elb-watch-notifier",
-        ])
+    cmd.current_dir(notifier_dir)
+        .arg("zigbuild")
+        .arg("--manifest-path")
+        .arg(notifier_dir.join("Cargo.toml"))
+        .args(profile::config_args())
+        .args(["--profile", profile::NAME])
         .args(["--bin", "bootstrap", "--locked", "--target", ZIG_TARGET])
         .arg("--target-dir")
         .arg(&target_dir);
@@ -179,14 +201,15 @@ fn build_notifier(manifest_dir: &Path, out_dir: &Path) -> Result<PathBuf, String
         .map_err(|e| format!("could not run {} ({e}): {HOW_TO}", zigbuild.display()))?;
     if !status.success() {
         return Err(format!(
-            "building the notifier Lambda (lambda/) with {} failed (its output is above); if \
-             zig is missing: {HOW_TO}",
+            "building the notifier Lambda ({}) with {} failed (its output is above); if zig is \
+             missing: {HOW_TO}",
+            notifier_dir.display(),
             zigbuild.display()
         ));
     }
     let target_triple = ZIG_TARGET.trim_end_matches(".2.34");
     Ok(target_dir
         .join(target_triple)
-        .join("notifier")
+        .join(profile::NAME)
         .join("bootstrap"))
 }

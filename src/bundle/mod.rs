@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod pack;
+pub mod profile;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
