@@ -157,6 +157,8 @@ const OTHER_TOOLS: &[(&str, &str)] = &[
     ("example", "cargo run"),
     ("profile", "cargo zigbuild (also elb-watch's own)"),
     ("target", "cargo zigbuild"),
+    ("manifest-path", "cargo zigbuild (build.rs's nested build)"),
+    ("config", "cargo zigbuild (build.rs passes the notifier profile)"),
     ("albs", "the kinds_bench example"),
     ("policy-name", "aws iam create-policy"),
     ("policy-document", "aws iam create-policy"),
