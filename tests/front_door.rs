@@ -158,7 +158,7 @@ const OTHER_TOOLS: &[(&str, &str)] = &[
     ("profile", "cargo zigbuild (also elb-watch's own)"),
     ("target", "cargo zigbuild"),
     ("manifest-path", "cargo zigbuild (build.rs's nested build)"),
-    ("config", "cargo zigbuild (build.rs passes the notifier profile)"),
+    ("config", "cargo zigbuild (the notifier profile)"),
     ("albs", "the kinds_bench example"),
     ("policy-name", "aws iam create-policy"),
     ("policy-document", "aws iam create-policy"),

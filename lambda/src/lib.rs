@@ -35,6 +35,10 @@
 //!    [`runtime::window_lookup`] (a maintenance window's end: its alarms still in ALARM are
 //!    announced). `main.rs` runs the handler.
 
+// Without the `runtime` feature (default) the library is empty: elb-watch depends on this
+// package only for its build script's metadata (lambda/build.rs), and compiles nothing of it.
+#![cfg(feature = "runtime")]
+
 pub mod enrich;
 pub mod event;
 pub mod render;
