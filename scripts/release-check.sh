@@ -14,6 +14,11 @@ scripts/toolchain.sh
 # The packaged crate has no .tools/: build.rs finds cargo-zigbuild on PATH, as a user's would.
 export PATH="$PWD/.tools/bin:$PATH"
 export CARGO_TARGET_DIR="$PWD/target/release-check"
+# The dry run unpacks the packages it verifies into cargo's registry cache, and a later dry run of
+# the same version reuses what it finds there: remove ours, so each check builds what it packaged.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rm -rf "$cargo_home"/registry/src/*/elb-watch-notifier-[0-9]* "$cargo_home"/registry/src/*/elb-watch-[0-9]* \
+  "$cargo_home"/registry/cache/*/elb-watch-notifier-[0-9]*.crate "$cargo_home"/registry/cache/*/elb-watch-[0-9]*.crate
 
 echo "== the packages' files"
 for package in elb-watch-notifier elb-watch; do
